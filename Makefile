@@ -1,0 +1,45 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCK := requirements/lock.txt
+DEMO_OUT ?= results/paper-baseline
+
+.PHONY: install demo test lint typecheck unit bench lock clean
+
+$(STAMP): pyproject.toml $(LOCK)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/asara sie run paper-baseline --samples 1000000 --seed 1 --out $(DEMO_OUT)
+	$(BIN)/asara sie summary $(DEMO_OUT) --markdown $(DEMO_OUT)/report.md
+	@echo "Report written to $(DEMO_OUT)/report.md"
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy src
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python benchmarks/bench_sie.py
+
+# Re-resolve the pinned versions (needs network); commit the result.
+lock:
+	$(PYTHON) -m venv /tmp/asara-lock && /tmp/asara-lock/bin/pip install --quiet uv
+	/tmp/asara-lock/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

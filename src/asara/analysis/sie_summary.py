@@ -1,0 +1,108 @@
+"""The SIE run summary: each cell's probability with its error, end reasons, and the CDF of years
+of progress compressed into each window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from asara import __version__
+from asara.models.sie import END_REASONS, Cell, required_doublings
+from asara.models.sie.model import window_column
+from asara.montecarlo.runner import RunSummary
+from asara.montecarlo.stats import Proportion
+from asara.scenarios.sie import SieScenario
+
+
+@dataclass(frozen=True)
+class CellResult:
+    cell: Cell
+    required_doublings: int
+    estimate: Proportion
+
+    def to_dict(self) -> dict[str, Any]:
+        low, high = self.estimate.wilson_interval()
+        return {
+            "years": self.cell.years,
+            "months": self.cell.months,
+            "required_doublings": self.required_doublings,
+            "probability": self.estimate.probability,
+            "standard_error": self.estimate.standard_error,
+            "wilson_95": [low, high],
+            "successes": self.estimate.successes,
+        }
+
+
+@dataclass(frozen=True)
+class CompressionPoint:
+    """P(at least ``years`` of progress inside some window shorter than the window length)."""
+
+    doublings: int
+    years: float
+    estimate: Proportion
+
+
+@dataclass(frozen=True)
+class SieSummary:
+    scenario: SieScenario
+    seed: int
+    samples: int
+    cells: tuple[CellResult, ...]
+    end_reasons: dict[str, int]
+    compression: dict[float, tuple[CompressionPoint, ...]]
+    """For each window (months): the survival curve of years compressed into it."""
+    version: str = __version__
+
+    @property
+    def overflowed_samples(self) -> int:
+        return self.end_reasons.get("overflow", 0)
+
+    @classmethod
+    def from_run(cls, scenario: SieScenario, run: RunSummary) -> SieSummary:
+        options = scenario.options()
+        s = options.software_share
+        cells = tuple(
+            CellResult(cell, required_doublings(cell.years, s), run.proportion(cell.key))
+            for cell in scenario.model().cells
+        )
+        reasons = run.counts.get("end_reason", np.zeros(0, dtype=np.int64))
+        end_reasons = {
+            label: int(reasons[code]) if code < reasons.size else 0 for code, label in END_REASONS.items()
+        }
+        compression: dict[float, tuple[CompressionPoint, ...]] = {}
+        for months in options.windows_months:
+            histogram = run.counts[window_column(months)]
+            # survival[m] = samples whose max doublings in the window is at least m
+            survival = np.cumsum(histogram[::-1])[::-1]
+            compression[months] = tuple(
+                CompressionPoint(m, m * s / 4.0, Proportion(int(survival[m]), run.samples))
+                for m in range(1, survival.size)
+            )
+        return cls(scenario, run.seed, run.samples, cells, end_reasons, compression)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON that ``asara sie run --json`` prints."""
+        return {
+            "model": "sie",
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "samples": self.samples,
+            "version": self.version,
+            "cells": [cell.to_dict() for cell in self.cells],
+            "overflowed_samples": self.overflowed_samples,
+            "end_reasons": self.end_reasons,
+            "years_compressed": {
+                f"{months:g}": [
+                    {
+                        "years": point.years,
+                        "doublings": point.doublings,
+                        "probability": point.estimate.probability,
+                        "standard_error": point.estimate.standard_error,
+                    }
+                    for point in points
+                ]
+                for months, points in self.compression.items()
+            },
+        }

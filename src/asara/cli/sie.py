@@ -1,0 +1,235 @@
+"""``asara sie ...``: run the SIE model, list presets, show one trajectory."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asara import sie
+from asara.analysis.sie_summary import SieSummary
+from asara.cli.progress import LazyProgress
+from asara.errors import InputError
+from asara.io.atomic import write_text
+from asara.models.sie import trajectory as run_trajectory
+from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
+
+sie_app = typer.Typer(
+    help="The software-intelligence-explosion model (Davidson & Houlden 2025).", no_args_is_help=True
+)
+
+ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+@sie_app.command("presets")
+def presets_command(json_output: JsonOption = False) -> None:
+    """List the shipped scenarios, one line each."""
+    presets = sie.list_presets("sie")
+    if json_output:
+        typer.echo(json.dumps([{"name": p.name, "description": p.description} for p in presets], indent=2))
+        return
+    width = max(len(p.name) for p in presets)
+    for preset in presets:
+        typer.echo(f"{preset.name:<{width}}  {preset.description}")
+
+
+@sie_app.command("run")
+def run_command(
+    scenario: ScenarioArgument,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of Monte Carlo samples.")] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
+    ] = 0,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
+    ] = None,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            "--chunk-size", help="Samples per chunk (memory per worker); results do not depend on it."
+        ),
+    ] = DEFAULT_CHUNK_SIZE,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write DIR/samples.parquet and DIR/run.json.")
+    ] = None,
+) -> None:
+    """Run a scenario and print each cell's probability with its standard error."""
+    loaded = sie.load(scenario, overrides or [])
+    sie.check_run_arguments(samples, seed, workers, chunk_size)
+    started = time.perf_counter()
+    with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
+        summary = sie.run(
+            loaded,
+            samples,
+            seed,
+            workers=workers,
+            chunk_size=chunk_size,
+            out_dir=out,
+            on_progress=progress.update,
+            command=["asara", *sys.argv[1:]],
+        )
+    elapsed = time.perf_counter() - started
+    if json_output:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+        return
+    print_summary(summary, elapsed)
+    if out is not None:
+        console().print(f"Wrote {out / 'samples.parquet'} and {out / 'run.json'}")
+
+
+def _cell_table(summary: SieSummary) -> Table:
+    table = Table(title=f"{summary.scenario.name}: P(at least X years of progress in at most T months)")
+    table.add_column("years", justify="right")
+    table.add_column("months", justify="right")
+    table.add_column("doublings", justify="right")
+    table.add_column("probability ± SE", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    for cell in summary.cells:
+        low, high = cell.estimate.wilson_interval()
+        table.add_row(
+            f">= {cell.cell.years:g}",
+            f"<= {cell.cell.months:g}",
+            str(cell.required_doublings),
+            f"{cell.estimate.probability:.4f} ± {cell.estimate.standard_error:.4f}",
+            f"[{low:.4f}, {high:.4f}]",
+        )
+    return table
+
+
+def print_summary(summary: SieSummary, elapsed: float | None = None) -> None:
+    out = console()
+    out.print(_cell_table(summary))
+    reasons = ", ".join(f"{label} {count:,}" for label, count in summary.end_reasons.items())
+    timing = f" in {elapsed:.2f} s" if elapsed is not None else ""
+    out.print(
+        f"samples {summary.samples:,}{timing} | seed {summary.seed} | asara {summary.version}\n"
+        f"runs ended by: {reasons}\noverflowed samples: {summary.overflowed_samples:,}"
+    )
+
+
+def _positive(value: float, field: str) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"must be a positive finite number (got {value})", field=field)
+    return value
+
+
+@sie_app.command("trajectory")
+def trajectory_command(
+    scenario: ScenarioArgument,
+    speedup: Annotated[float, typer.Option("--speedup", help="Initial speed-up f.")],
+    returns: Annotated[float, typer.Option("--returns", help="Returns to software R&D r0.")],
+    limit_years: Annotated[float, typer.Option("--limit-years", help="Distance to the limit (years).")],
+    parallel_penalty: Annotated[float, typer.Option("--parallel-penalty", help="Parallel penalty p.")],
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """One run: every doubling time, r along the way, and the compression it reaches."""
+    loaded = sie.load(scenario, overrides or [])
+    options = loaded.options()
+    path = run_trajectory(
+        _positive(speedup, "speedup"),
+        _positive(returns, "returns"),
+        _positive(limit_years, "limit-years"),
+        _positive(parallel_penalty, "parallel-penalty"),
+        options,
+    )
+    s = options.software_share
+    compression = {f"{m:g}": {"doublings": d, "years": d * s / 4} for m, d in path.max_doublings.items()}
+    if json_output:
+        record: dict[str, Any] = {
+            "scenario": loaded.name,
+            "inputs": {
+                "speedup": speedup,
+                "returns": returns,
+                "limit_years": limit_years,
+                "parallel_penalty": parallel_penalty,
+            },
+            "ceiling_doublings": path.ceiling_doublings,
+            "doublings": len(path.times) - 1,
+            "end_reason": path.end_reason,
+            "times_months": path.times.tolist(),
+            "returns_path": path.returns.tolist(),
+            "compression": compression,
+        }
+        typer.echo(json.dumps(record, indent=2))
+        return
+    table = Table(
+        title=f"{loaded.name}: f={speedup:g}, r0={returns:g}, limit={limit_years:g} y, p={parallel_penalty:g}"
+    )
+    for column in ("doubling", "completed at (months)", "doubling time (months)", "r after"):
+        table.add_column(column, justify="right")
+    for i in range(1, len(path.times)):
+        table.add_row(
+            str(i), f"{path.times[i]:.4g}", f"{path.doubling_months[i]:.4g}", f"{path.returns[i]:.4g}"
+        )
+    out = console()
+    out.print(table)
+    out.print(
+        f"{len(path.times) - 1} doublings of {path.ceiling_doublings:g} to the ceiling; "
+        f"stopped by: {path.end_reason}"
+    )
+    for months, reached in compression.items():
+        out.print(
+            f"most progress inside {months} months: "
+            f"{reached['doublings']} doublings = {reached['years']:g} years"
+        )
+
+
+@sie_app.command("summary")
+def summary_command(
+    run_dir: Annotated[Path, typer.Argument(help="A directory written by `asara sie run --out`.")],
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write a Markdown report here.")
+    ] = None,
+) -> None:
+    """Print the results stored in a run directory (and optionally write them as Markdown)."""
+    record_path = run_dir / "run.json"
+    if not record_path.is_file():
+        raise InputError(f"no run.json in {run_dir}", field="run_dir")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(f"{record_path} is not valid JSON: {error}", field="run_dir") from None
+    text = markdown_report(record)
+    typer.echo(text)
+    if markdown is not None:
+        write_text(markdown, text)
+
+
+def markdown_report(record: dict[str, Any]) -> str:
+    lines = [
+        f"# SIE run: {record['scenario']}",
+        "",
+        f"{record['samples']:,} samples, seed {record['seed']}, asara {record['version']}, "
+        f"{record.get('created', '')}",
+        "",
+        "| at least | in at most | doublings needed | probability | standard error | 95% Wilson |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cell in record["cells"]:
+        low, high = cell["wilson_95"]
+        lines.append(
+            f"| {cell['years']:g} years | {cell['months']:g} months | {cell['required_doublings']} | "
+            f"{cell['probability']:.4f} | {cell['standard_error']:.4f} | [{low:.4f}, {high:.4f}] |"
+        )
+    reasons = ", ".join(f"{k}: {v:,}" for k, v in record["end_reasons"].items())
+    lines += ["", f"Runs ended by {reasons}. Overflowed samples: {record['overflowed_samples']:,}.", ""]
+    return "\n".join(lines)

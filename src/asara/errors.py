@@ -1,0 +1,16 @@
+"""The one exception type for bad user input.
+
+Every layer raises :class:`InputError` for input a user can fix; the CLI turns it into a single line on
+stderr and exit status 2, the web API into a 4xx response. Anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Input a user can fix. ``field`` names the offending setting (dotted key), when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)

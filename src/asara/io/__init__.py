@@ -1,0 +1,1 @@
+"""Files: atomic JSON, streamed Parquet, run metadata."""

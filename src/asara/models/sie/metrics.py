@@ -1,0 +1,60 @@
+"""The headline statistic: "at least X years of progress compressed into at most T months".
+
+A sample succeeds for cell (X, T) when some run of ``required_doublings(X)`` consecutive doublings fits
+strictly inside T months, i.e. when its largest count of doublings inside a window shorter than T is at
+least ``floor(X * 4 / s)``. The spans of runs of consecutive doublings only grow with the run length, so
+the one per-sample number ``max_doublings[T]`` answers every X at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+# floor(X * 4 / s) computed in floating point can land a hair under an integer (3 * 4 / 0.3 is
+# 39.99999999999999); a relative tolerance far below any meaningful input keeps it at 40.
+_FLOOR_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """At least ``years`` of progress (at recent rates) in at most ``months`` months."""
+
+    years: float
+    months: float
+
+    @property
+    def label(self) -> str:
+        return f">={self.years:g}y in <={self.months:g}mo"
+
+    @property
+    def key(self) -> str:
+        """A column-safe name, e.g. ``p_3y_12mo``."""
+        return f"p_{self.years:g}y_{self.months:g}mo".replace(".", "_")
+
+
+PUBLISHED_CELLS: tuple[Cell, ...] = (
+    Cell(3.0, 12.0),
+    Cell(3.33, 4.0),
+    Cell(10.0, 12.0),
+    Cell(10.0, 4.0),
+)
+
+
+def required_doublings(years: float, software_share: float) -> int:
+    """floor(years * 4 / s): software doublings worth ``years`` of recent total AI progress."""
+    exact = years * 4.0 / software_share
+    return math.floor(exact * (1.0 + _FLOOR_TOLERANCE))
+
+
+def successes(max_doublings: NDArray[np.int64], years: float, software_share: float) -> NDArray[np.bool_]:
+    """Per-sample success for a cell, from the sample's max doublings inside the cell's window."""
+    return max_doublings >= required_doublings(years, software_share)
+
+
+def years_compressed(max_doublings: NDArray[np.int64], software_share: float) -> NDArray[np.float64]:
+    """Years of recent progress that the doublings inside a window amount to."""
+    return np.asarray(max_doublings * (software_share / 4.0), dtype=np.float64)

@@ -1,0 +1,1 @@
+"""Seeded, chunked Monte Carlo: the same seed gives the same numbers whatever the chunking or workers."""

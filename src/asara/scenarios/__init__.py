@@ -1,0 +1,1 @@
+"""Scenario files: TOML documents validated by pydantic, presets shipped in the package."""

@@ -1,0 +1,130 @@
+"""From a preset name or a TOML path, plus ``--set key=value`` overrides, to a validated scenario.
+
+Model-agnostic: each model's schema is a pydantic model with ``extra="forbid"``; presets live in
+``asara/scenarios/presets/<model>/<name>.toml`` and begin with a ``description``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from asara.errors import InputError
+
+Document = dict[str, Any]
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+
+
+def _preset_dir(model: str) -> Any:
+    return resources.files("asara.scenarios").joinpath("presets", model)
+
+
+def list_presets(model: str) -> list[Preset]:
+    """Presets shipped for ``model``, sorted by name."""
+    presets = []
+    for entry in _preset_dir(model).iterdir():
+        if entry.name.endswith(".toml"):
+            document = tomllib.loads(entry.read_text(encoding="utf-8"))
+            presets.append(Preset(entry.name.removesuffix(".toml"), str(document.get("description", ""))))
+    return sorted(presets, key=lambda preset: preset.name)
+
+
+def read_document(model: str, source: str) -> Document:
+    """The TOML document of a preset (by name) or of a file (by path)."""
+    preset = _preset_dir(model).joinpath(f"{source}.toml")
+    if "/" not in source and preset.is_file():
+        text = preset.read_text(encoding="utf-8")
+        origin = f"preset {source}"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            names = ", ".join(p.name for p in list_presets(model))
+            if path.suffix == ".toml" or "/" in source:
+                raise InputError(f"no such file: {source}", field="scenario")
+            raise InputError(
+                f"unknown preset or missing file {source!r} (presets: {names})", field="scenario"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"cannot read {source}: {error}", field="scenario") from None
+        origin = source
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"malformed TOML in {origin}: {error}", field="scenario") from None
+    document.setdefault("name", source if origin.startswith("preset") else Path(source).stem)
+    return document
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML syntax (numbers, booleans, arrays, quoted strings), else a bare string."""
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+    return value
+
+
+def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> Document:
+    """A copy of ``document`` with each ``dotted.key=value`` applied; new keys are left to validation."""
+    result: Document = copy.deepcopy(dict(document))
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise InputError(f"expected key=value, got {override!r}", field="--set")
+        value = parse_value(raw.strip())
+        if isinstance(value, float) and math.isnan(value):
+            raise InputError("NaN is not a valid value", field=key)
+        node = result
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise InputError(f"{part!r} is a value, not a section", field=key)
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    # pydantic puts the discriminator tag (e.g. 'log-uniform') into the location; users never wrote it.
+    parts = [str(part) for part in loc if not (isinstance(part, str) and "-" in part)]
+    return ".".join(parts) or "scenario"
+
+
+def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> SchemaT:
+    """Validate against ``schema``; the first problem becomes a one-line :class:`InputError`."""
+    try:
+        return schema.model_validate(document)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = _location(first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif "input" in first and not isinstance(first["input"], dict | list):
+            message = f"{message} (got {first['input']!r})"
+        raise InputError(message, field=field) from None
+
+
+def load_scenario(model: str, schema: type[SchemaT], source: str, overrides: Iterable[str] = ()) -> SchemaT:
+    """Preset name or TOML path, plus overrides, validated against ``schema``."""
+    return validate_document(schema, apply_overrides(read_document(model, source), overrides))

@@ -1,0 +1,127 @@
+"""The SIE model as a library user sees it: load a scenario, run it, get a summary with error bars.
+
+>>> from asara import sie
+>>> summary = sie.run("paper-baseline", samples=20_000, seed=1)
+>>> [round(cell.estimate.probability, 2) for cell in summary.cells]  # doctest: +SKIP
+[0.57, 0.41, 0.17, 0.12]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from asara import __version__
+from asara.analysis.sie_summary import SieSummary
+from asara.errors import InputError
+from asara.io.atomic import write_json
+from asara.io.parquet import SampleWriter, sample_writer
+from asara.models.sie import INPUT_NAMES
+from asara.models.sie.model import window_column
+from asara.montecarlo import runner
+from asara.montecarlo.executors import Executor, local_executor
+from asara.montecarlo.runner import ChunkResult
+from asara.scenarios import sie as sie_scenarios
+from asara.scenarios.loader import list_presets
+from asara.scenarios.sie import SieScenario
+
+MAX_SAMPLES = 10**10
+
+__all__ = ["SieScenario", "list_presets", "load", "run", "sample_columns"]
+
+load = sie_scenarios.load
+
+
+def sample_columns(scenario: SieScenario) -> list[str]:
+    """Columns of ``samples.parquet``: the inputs, the per-window counts, then the rest."""
+    model = scenario.model()
+    windows = [window_column(m) for m in model.options.windows_months]
+    return [*INPUT_NAMES, *windows, "doublings", "end_months", "end_reason", *model.output_names]
+
+
+def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size: int) -> None:
+    if not 0 < samples <= MAX_SAMPLES:
+        raise InputError(f"must be between 1 and {MAX_SAMPLES:.0e} (got {samples})", field="samples")
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    if workers is not None and workers < 1:
+        raise InputError(f"must be at least 1 (got {workers})", field="workers")
+    if chunk_size < 1:
+        raise InputError(f"must be at least 1 (got {chunk_size})", field="chunk-size")
+
+
+def run(
+    scenario: SieScenario | str,
+    samples: int = 100_000,
+    seed: int = 0,
+    *,
+    workers: int | None = None,
+    chunk_size: int = runner.DEFAULT_CHUNK_SIZE,
+    executor: Executor | None = None,
+    out_dir: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    command: Sequence[str] | None = None,
+) -> SieSummary:
+    """Run a scenario (object, preset name or TOML path). With ``out_dir``, also write
+    ``samples.parquet`` (one row per sample) and ``run.json`` (the summary plus the full scenario)."""
+    if isinstance(scenario, str):
+        scenario = load(scenario)
+    check_run_arguments(samples, seed, workers, chunk_size)
+    model = scenario.model()
+    executor = executor or local_executor(workers)
+    with _maybe_writer(scenario, seed, out_dir) as writer:
+        on_chunk: Callable[[ChunkResult], None] | None = None
+        if writer is not None:
+            sink = writer
+
+            def on_chunk(chunk: ChunkResult) -> None:
+                assert chunk.samples is not None
+                sink.write(chunk.samples)
+
+        result = runner.run(
+            model,
+            scenario.inputs.as_mapping(),
+            samples,
+            seed,
+            chunk_size=chunk_size,
+            executor=executor,
+            keep_samples=writer is not None,
+            on_chunk=on_chunk,
+            on_progress=on_progress,
+        )
+    summary = SieSummary.from_run(scenario, result)
+    if out_dir is not None:
+        write_json(out_dir / "run.json", run_record(summary, command))
+    return summary
+
+
+def run_record(summary: SieSummary, command: Sequence[str] | None = None) -> dict[str, Any]:
+    """``run.json``: the summary, the fully resolved scenario, and provenance."""
+    return {
+        **summary.to_dict(),
+        "scenario_definition": summary.scenario.to_document(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": list(command) if command is not None else list(sys.argv),
+        "python": sys.version.split()[0],
+    }
+
+
+@contextlib.contextmanager
+def _maybe_writer(scenario: SieScenario, seed: int, out_dir: Path | None) -> Iterator[SampleWriter | None]:
+    if out_dir is None:
+        yield None
+        return
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a directory", field="out")
+    metadata = {
+        "asara.scenario": json.dumps(scenario.to_document()),
+        "asara.seed": str(seed),
+        "asara.version": __version__,
+    }
+    with sample_writer(out_dir / "samples.parquet", sample_columns(scenario), metadata) as writer:
+        yield writer
