@@ -45,15 +45,11 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("asara: interrupted", err=True)
         sys.exit(130)
+    except typer.TyperException as error:  # usage errors: unknown option, value of the wrong type, ...
+        message = " ".join(error.format_message().split())
+        typer.echo(f"asara: error: {message}", err=True)
+        sys.exit(error.exit_code)
     except Exception as error:  # a bug: still one line for the user, the traceback on request
-        import click
-
-        if isinstance(error, click.UsageError):
-            typer.echo(f"asara: error: {error.format_message()}", err=True)
-            sys.exit(2)
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
         if os.environ.get("ASARA_DEBUG"):
             raise
         typer.echo(

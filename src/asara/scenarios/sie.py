@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from asara.distributions import Distribution, LogUniform, Uniform
 from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, RampShape, Retraining, SieModel, SieOptions
@@ -15,22 +15,41 @@ _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
+_PAPER: dict[str, Distribution] = {
+    "speedup": LogUniform(low=2, high=32),
+    "returns": LogUniform(low=0.4, high=3.6),
+    "limit_years": Uniform(low=6, high=16),
+    "parallel_penalty": LogUniform(low=0.15, high=0.6),
+}
+
+
 class SieInputs(BaseModel):
-    """The four uncertain inputs. Each must stay positive over its whole range."""
+    """The four uncertain inputs (default: the paper's distributions). Each must stay positive."""
 
     model_config = _STRICT
-    speedup: Distribution = Field(description="initial speed-up f of software progress at ASARA")
-    returns: Distribution = Field(description="returns to software R&D r0 at ASARA")
-    limit_years: Distribution = Field(description="distance to the effective limit, in years of progress")
-    parallel_penalty: Distribution = Field(description="penalty p for parallel work (lambda * alpha)")
+    speedup: Distribution = Field(
+        default_factory=lambda: _PAPER["speedup"],
+        description="initial speed-up f of software progress at ASARA",
+    )
+    returns: Distribution = Field(
+        default_factory=lambda: _PAPER["returns"], description="returns to software R&D r0 at ASARA"
+    )
+    limit_years: Distribution = Field(
+        default_factory=lambda: _PAPER["limit_years"],
+        description="distance to the effective limit, in years of progress",
+    )
+    parallel_penalty: Distribution = Field(
+        default_factory=lambda: _PAPER["parallel_penalty"],
+        description="penalty p for parallel work (lambda * alpha)",
+    )
 
-    @model_validator(mode="after")
-    def _positive(self) -> SieInputs:
-        for name in INPUT_NAMES:
-            low = getattr(self, name).support[0]
-            if low <= 0:
-                raise ValueError(f"{name} must be > 0 over its whole range (lowest value {low:g})")
-        return self
+    @field_validator(*INPUT_NAMES)
+    @classmethod
+    def _positive(cls, distribution: Distribution, info: ValidationInfo) -> Distribution:
+        low = distribution.support[0]
+        if low <= 0:
+            raise ValueError(f"must be > 0 over its whole range (lowest value {low:g})")
+        return distribution
 
     def as_mapping(self) -> dict[str, Distribution]:
         return {name: getattr(self, name) for name in INPUT_NAMES}
@@ -42,14 +61,6 @@ class CellSpec(BaseModel):
     model_config = _STRICT
     years: PositiveFloat
     months: PositiveFloat
-
-
-PAPER_INPUTS = SieInputs(
-    speedup=LogUniform(low=2, high=32),
-    returns=LogUniform(low=0.4, high=3.6),
-    limit_years=Uniform(low=6, high=16),
-    parallel_penalty=LogUniform(low=0.15, high=0.6),
-)
 
 
 class SieScenario(BaseModel):
@@ -72,7 +83,7 @@ class SieScenario(BaseModel):
     cells: list[CellSpec] = Field(
         default_factory=lambda: [CellSpec(years=c.years, months=c.months) for c in PUBLISHED_CELLS]
     )
-    inputs: SieInputs = Field(default_factory=lambda: PAPER_INPUTS.model_copy())
+    inputs: SieInputs = Field(default_factory=SieInputs)
 
     @field_validator("cells")
     @classmethod

@@ -121,7 +121,7 @@ def _ramp_speedup(shape: int, t: float, ramp_months: float, start: float, end: f
     return grown
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _run_one(
     speedup: float,
     r0: float,
@@ -265,11 +265,12 @@ def _simulate_batch(
         out_r[s] = r
 
 
-def _as_input(values: FloatArray | float, size: int | None = None) -> NDArray[np.float64]:
-    array = np.ascontiguousarray(values, dtype=np.float64)
-    if size is not None and array.ndim == 0:
-        array = np.full(size, float(array))
-    return array
+def _as_inputs(*values: FloatArray | float) -> list[NDArray[np.float64]]:
+    """Equally long contiguous 1-D float arrays; scalars are broadcast."""
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values))
+    if arrays[0].ndim != 1:
+        raise ValueError("inputs must be scalars or 1-D arrays")
+    return [np.ascontiguousarray(a) for a in arrays]
 
 
 def _check_options(options: SieOptions) -> None:
@@ -289,11 +290,11 @@ def simulate(
     """Run the model for every sample; the four inputs are equally long 1-D arrays (or scalars)."""
     options = options or SieOptions()
     _check_options(options)
-    arrays = [_as_input(a) for a in (speedup, returns, limit_years, parallel_penalty)]
-    size = max(a.size if a.ndim else 1 for a in arrays)
-    arrays = [np.full(size, float(a)) if a.ndim == 0 else a for a in arrays]
-    if any(a.shape != (size,) for a in arrays):
-        raise ValueError("inputs must be 1-D arrays of one length")
+    try:
+        arrays = _as_inputs(speedup, returns, limit_years, parallel_penalty)
+    except ValueError as error:
+        raise ValueError(f"inputs must be equally long 1-D arrays or scalars ({error})") from None
+    size = arrays[0].size
     windows = np.asarray(options.windows_months, dtype=np.float64)
     best = np.zeros((size, windows.size), dtype=np.int64)
     doublings = np.zeros(size, dtype=np.int64)

@@ -1,0 +1,194 @@
+"""The `asara sie` commands as a user runs them: output, files, and one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from asara.cli.main import app
+from asara.scenarios.loader import list_presets
+
+ASARA = [sys.executable, "-m", "asara.cli.main"]
+runner = CliRunner()
+
+
+def asara(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ASARA, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_run_json_has_the_documented_keys() -> None:
+    result = runner.invoke(
+        app, ["sie", "run", "paper-baseline", "--samples", "5000", "--seed", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert {"scenario", "seed", "samples", "version", "cells"} <= record.keys()
+    assert record["scenario"] == "paper-baseline" and record["seed"] == 3 and record["samples"] == 5000
+    assert [(c["years"], c["months"]) for c in record["cells"]] == [(3, 12), (3.33, 4), (10, 12), (10, 4)]
+    for cell in record["cells"]:
+        assert {"years", "months", "probability", "standard_error"} <= cell.keys()
+        assert 0 < cell["standard_error"] < 0.01
+
+
+def test_run_table_shows_errors_seed_and_version() -> None:
+    result = runner.invoke(app, ["sie", "run", "paper-baseline", "-n", "3000", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert "±" in result.output and "seed 4" in result.output and "overflowed samples" in result.output
+
+
+def test_set_overrides_change_the_run() -> None:
+    base = runner.invoke(app, ["sie", "run", "paper-baseline", "-n", "4000", "--json"])
+    changed = runner.invoke(
+        app,
+        [
+            "sie",
+            "run",
+            "paper-baseline",
+            "-n",
+            "4000",
+            "--json",
+            "--set",
+            "inputs.returns.high=5",
+            "--set",
+            "horizon_months=120",
+            "--set",
+            "software_share=0.3",
+        ],
+    )
+    assert changed.exit_code == 0, changed.output
+    a, b = json.loads(base.output), json.loads(changed.output)
+    assert a["cells"][0]["probability"] != b["cells"][0]["probability"]
+    assert b["cells"][0]["required_doublings"] == 40
+
+
+def test_out_writes_parquet_and_run_json(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["sie", "run", "paper-baseline", "-n", "3000", "--chunk-size", "1000", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out / "samples.parquet")
+    assert table.num_rows == 3000
+    for column in (
+        "speedup",
+        "returns",
+        "limit_years",
+        "parallel_penalty",
+        "max_doublings_12mo",
+        "max_doublings_4mo",
+    ):
+        assert column in table.column_names
+    record = json.loads((out / "run.json").read_text())
+    assert record["scenario_definition"]["inputs"]["speedup"]["kind"] == "log-uniform"
+    successes = (table.column("max_doublings_12mo").to_numpy() >= 24).sum()
+    assert record["cells"][0]["successes"] == successes
+    assert not list(out.glob("*.partial"))
+
+
+def test_presets_listed_one_line_each() -> None:
+    result = runner.invoke(app, ["sie", "presets"])
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == len(list_presets("sie")) >= 6
+    names = {line.split()[0] for line in lines}
+    assert {
+        "paper-baseline",
+        "paper-retraining",
+        "paper-gradual-boost",
+        "paper-constant-r",
+        "reference-retraining",
+        "reference-gradual-boost",
+    } <= names
+
+
+@pytest.mark.parametrize("preset", [p.name for p in list_presets("sie")])
+def test_every_preset_runs(preset: str) -> None:
+    result = runner.invoke(app, ["sie", "run", preset, "-n", "2000", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["scenario"] == preset
+
+
+def test_trajectory_prints_doublings_and_compression() -> None:
+    args = ["--speedup", "8", "--returns", "1.2", "--limit-years", "11", "--parallel-penalty", "0.3"]
+    result = runner.invoke(app, ["sie", "trajectory", "paper-baseline", *args])
+    assert result.exit_code == 0, result.output
+    assert "most progress inside 12 months: 34 doublings = 4.25 years" in result.output
+    record = json.loads(runner.invoke(app, ["sie", "trajectory", "paper-baseline", *args, "--json"]).output)
+    assert record["times_months"][1] == 0.375 and record["end_reason"] == "horizon"
+
+
+def test_scenario_file_path(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('software_share = 0.5\n[inputs.speedup]\nkind = "fixed"\nvalue = 8\n')
+    result = runner.invoke(app, ["sie", "run", str(path), "-n", "1000", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["scenario"] == "mine"
+
+
+BAD_INPUTS = {
+    "zero samples": (["sie", "run", "paper-baseline", "--samples", "0"], "samples"),
+    "negative samples": (["sie", "run", "paper-baseline", "--samples", "-5"], "samples"),
+    "unknown preset": (["sie", "run", "no-such-preset"], "unknown preset"),
+    "missing file": (["sie", "run", "nowhere/missing.toml"], "no such file"),
+    "unknown key": (["sie", "run", "paper-baseline", "--set", "colour=red"], "colour: unknown key"),
+    "low above high": (
+        ["sie", "run", "paper-baseline", "--set", "inputs.returns.low=5"],
+        "must not exceed high",
+    ),
+    "share above one": (["sie", "run", "paper-baseline", "--set", "software_share=1.2"], "software_share"),
+    "share zero": (["sie", "run", "paper-baseline", "--set", "software_share=0"], "software_share"),
+    "negative speed-up": (
+        ["sie", "run", "paper-baseline", "--set", "inputs.speedup.low=-2"],
+        "inputs.speedup",
+    ),
+    "zero speed-up": (
+        ["sie", "run", "paper-baseline", "--set", "inputs.speedup.low=0"],
+        "inputs.speedup.low",
+    ),
+    "zero limit": (
+        ["sie", "run", "paper-baseline", "--set", "inputs.limit_years.low=0"],
+        "inputs.limit_years",
+    ),
+    "nan": (["sie", "run", "paper-baseline", "--set", "inputs.returns.high=nan"], "NaN"),
+    "nan trajectory": (
+        [
+            "sie",
+            "trajectory",
+            "paper-baseline",
+            "--speedup",
+            "nan",
+            "--returns",
+            "1",
+            "--limit-years",
+            "1",
+            "--parallel-penalty",
+            "0.3",
+        ],
+        "speedup",
+    ),
+    "bad option value": (["sie", "run", "paper-baseline", "--samples", "many"], "samples"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(case: str) -> None:
+    args, fragment = BAD_INPUTS[case]
+    result = asara(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert fragment in lines[0]
+
+
+def test_malformed_toml(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("software_share = = 0.5\n")
+    result = asara("sie", "run", str(path))
+    assert result.returncode == 2 and "malformed TOML" in result.stderr
