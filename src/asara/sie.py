@@ -32,7 +32,7 @@ from asara.scenarios.sie import SieScenario
 
 MAX_SAMPLES = 10**10
 
-__all__ = ["SieScenario", "list_presets", "load", "run", "sample_columns"]
+__all__ = ["SieScenario", "SieSummary", "list_presets", "load", "run", "sample_columns"]
 
 load = sie_scenarios.load
 
