@@ -14,6 +14,7 @@ range is detected exactly and never becomes ``0 * inf``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,7 +27,7 @@ from asara.models.base import FloatArray
 INPUT_NAMES: tuple[str, ...] = ("speedup", "returns", "limit_years", "parallel_penalty")
 
 Retraining = Literal["none", "paper", "reference"]
-RampShape = Literal["none", "linear", "exponential"]
+RampShape = Literal["none", "step", "linear", "exponential", "logistic"]
 InitialDoubling = Literal["speedup", "pace"]
 
 END_HORIZON = 0  # the horizon ran out
@@ -35,12 +36,46 @@ END_OVERFLOW = 2  # the next doubling time is beyond float range: progress stopp
 END_REASONS: dict[int, str] = {END_HORIZON: "horizon", END_CEILING: "ceiling", END_OVERFLOW: "overflow"}
 
 _RETRAINING_CODES: dict[str, int] = {"none": 0, "paper": 1, "reference": 2}
-_RAMP_CODES: dict[str, int] = {"none": 0, "linear": 1, "exponential": 2}
+_RAMP_CODES: dict[str, int] = {"none": 0, "linear": 1, "exponential": 2, "logistic": 3, "step": 4}
+
+# Columns of the per-sample parameter matrix the kernel reads. The first four are the paper's inputs; the
+# rest are extension parameters, each either fixed by the options or sampled per sample.
+P_SPEEDUP, P_RETURNS, P_LIMIT, P_PENALTY = 0, 1, 2, 3
+P_RAMP_MONTHS, P_RAMP_LEAD, P_RAMP_START = 4, 5, 6
+P_COMPUTE_GROWTH, P_COMPUTE_HALVING, P_LABOUR_SHARE, P_COMPUTE_LABOUR = 7, 8, 9, 10
+P_ELASTICITY, P_RETRAIN_FRACTION, P_TRAINING_MONTHS = 11, 12, 13
+P_DATA_SHARE, P_DATA_RETURNS, P_DATA_STOCK = 14, 15, 16
+N_PARAMETERS = 17
+
+PER_SAMPLE_OPTIONS: dict[str, int] = {
+    "ramp_months": P_RAMP_MONTHS,
+    "ramp_lead_months": P_RAMP_LEAD,
+    "ramp_start_speedup": P_RAMP_START,
+    "compute_growth_per_year": P_COMPUTE_GROWTH,
+    "compute_growth_halving_years": P_COMPUTE_HALVING,
+    "labour_share": P_LABOUR_SHARE,
+    "compute_labour_exponent": P_COMPUTE_LABOUR,
+    "substitution_elasticity": P_ELASTICITY,
+    "retraining_fraction": P_RETRAIN_FRACTION,
+    "training_months": P_TRAINING_MONTHS,
+    "data_share": P_DATA_SHARE,
+    "data_returns": P_DATA_RETURNS,
+    "data_stock_years": P_DATA_STOCK,
+}
+"""Numeric options that may also be uncertain: per-sample arrays passed to :func:`simulate` override them."""
+
+# Integer flags and float settings shared by all samples of a batch.
+F_CONSTANT_R, F_RETRAINING, F_INITIAL_PACE, F_RAMP, F_HORIZON_INCLUDES_RAMP = 0, 1, 2, 3, 4
+N_FLAGS = 5
+S_SHARE, S_HORIZON, S_RECENT = 0, 1, 2
+N_SETTINGS = 3
 
 
 @dataclass(frozen=True)
 class SieOptions:
-    """Everything about a run that is not an uncertain input. Defaults are the paper's baseline."""
+    """Everything about a run that is not one of the four uncertain inputs. Defaults are the paper's
+    baseline; every extension's default is its neutral setting, under which results are bit-identical
+    to the paper model (the kernel skips the extension's code entirely)."""
 
     software_share: float = 0.5
     """s: share of recent AI progress that came from software; a year of progress is 4/s doublings."""
@@ -51,15 +86,38 @@ class SieOptions:
     constant_r: bool = False
     """Returns stay at r0 until the ceiling instead of falling linearly to 0."""
     retraining: Retraining = "none"
-    """Retraining cost: 'paper' damps the exponent to x/(1+|x|); 'reference' uses x/|x+1|."""
+    """Retraining cost: 'paper' damps the exponent to x/(1 + c|x|); 'reference' uses x/|x+1|."""
+    retraining_fraction: float = 1.0
+    """phi: share of improvements that need a new training run (0 = full continual learning)."""
+    training_months: float = 3.0
+    """Length of a training run at ASARA; c = phi * training_months / recent_doubling_months."""
     initial_doubling: InitialDoubling = "speedup"
     """First doubling time after ASARA: 3/f ('speedup', the paper's Monte Carlo) or 3/(1+f) ('pace')."""
     ramp: RampShape = "none"
-    """Gradual boost: the speed-up ramps from ``ramp_start_speedup`` to f before ASARA."""
+    """Pre-ASARA acceleration: the speed-up ramps up to f ("none": a step at ASARA)."""
     ramp_months: float = 60.0
+    """Length of the ramp."""
+    ramp_lead_months: float | None = None
+    """How long before ASARA the ramp starts (default: ``ramp_months``, so the ramp ends at ASARA)."""
     ramp_start_speedup: float = 0.1
     horizon_includes_ramp: bool = False
     """If true (the reference code), the horizon counts from the start of the ramp, not from ASARA."""
+    compute_growth_per_year: float = 1.0
+    """Factor by which experiment and training compute grow per year after ASARA (1: fixed, the paper)."""
+    compute_growth_halving_years: float = math.inf
+    """Years over which the growth rate of compute halves (inf: it never slows)."""
+    labour_share: float = 0.5
+    """alpha: elasticity of research input to cognitive labour at ASARA (r_comp = r (1 - alpha) / alpha)."""
+    compute_labour_exponent: float = 0.0
+    """gamma: AI labour grows as software x compute^(1 + gamma)."""
+    substitution_elasticity: float = 1.0
+    """sigma: elasticity of substitution between labour and compute (1: Cobb-Douglas, the paper)."""
+    data_share: float = 0.0
+    """Share of software progress that comes from data rather than algorithms (0: the paper)."""
+    data_returns: float = 1.0
+    """Returns to AI labour in producing data (each doubling of labour doubles data this many times)."""
+    data_stock_years: float = math.inf
+    """Years of progress' worth of data doublings that can be found or made at all (inf: unbounded)."""
     windows_months: tuple[float, ...] = field(default=(12.0, 4.0))
     """Window lengths T (months) for which the largest number of doublings inside the window is kept."""
 
@@ -68,11 +126,42 @@ class SieOptions:
         return 4.0 / self.software_share
 
     @property
+    def lead_months(self) -> float:
+        """Months from the start of the simulation to ASARA."""
+        if self.ramp == "none":
+            return 0.0
+        return self.ramp_months if self.ramp_lead_months is None else self.ramp_lead_months
+
+    @property
     def total_months(self) -> float:
         """Simulated time from the start of the run (the ramp's start, if any) to the end."""
         if self.ramp != "none" and not self.horizon_includes_ramp:
-            return self.ramp_months + self.horizon_months
+            return self.lead_months + self.horizon_months
         return self.horizon_months
+
+    def flags(self) -> NDArray[np.int64]:
+        flags = np.zeros(N_FLAGS, dtype=np.int64)
+        flags[F_CONSTANT_R] = self.constant_r
+        flags[F_RETRAINING] = _RETRAINING_CODES[self.retraining]
+        flags[F_INITIAL_PACE] = self.initial_doubling == "pace"
+        flags[F_RAMP] = _RAMP_CODES[self.ramp]
+        flags[F_HORIZON_INCLUDES_RAMP] = self.horizon_includes_ramp
+        return flags
+
+    def settings(self) -> NDArray[np.float64]:
+        settings = np.zeros(N_SETTINGS)
+        settings[S_SHARE] = self.software_share
+        settings[S_HORIZON] = self.horizon_months
+        settings[S_RECENT] = self.recent_doubling_months
+        return settings
+
+    def fixed_parameters(self) -> NDArray[np.float64]:
+        """The parameter row every sample shares (the four inputs left as NaN)."""
+        row = np.full(N_PARAMETERS, math.nan)
+        for name, column in PER_SAMPLE_OPTIONS.items():
+            value = getattr(self, name)
+            row[column] = self.lead_months if name == "ramp_lead_months" else value
+        return row
 
 
 @dataclass(frozen=True)
@@ -109,55 +198,129 @@ class Trajectory:
     end_reason: str
     ceiling_doublings: float
     """N: doublings between ASARA and the effective limit."""
+    asara_months: float = 0.0
+    """When ASARA arrives on the run's clock (after the ramp's lead; 0 without a ramp)."""
+
+
+_LOGISTIC_STEEPNESS = 10.0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _ramp_speedup(shape: int, t: float, ramp_months: float, start: float, end: float) -> float:
-    if t >= ramp_months:
+def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float, end: float) -> float:
+    """The speed-up at simulation time ``t`` (the ramp starts at t = 0)."""
+    if shape == 4:  # step: the start value until ASARA, then f
+        return start if t < lead else end
+    if t >= length:
         return end
+    u = t / length
     if shape == 1:
-        return start + (end - start) * (t / ramp_months)
-    grown: float = start * (end / start) ** (t / ramp_months)
+        return start + (end - start) * u
+    if shape == 3:  # logistic in log(speed-up), rescaled to go exactly from start to end
+        k = _LOGISTIC_STEEPNESS
+        low = 1.0 / (1.0 + math.exp(k / 2.0))
+        high = 1.0 / (1.0 + math.exp(-k / 2.0))
+        u = (1.0 / (1.0 + math.exp(-k * (u - 0.5))) - low) / (high - low)
+    grown: float = start * (end / start) ** u
     return grown
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _log2_research_input(labour: float, compute: float, share: float, rho: float) -> float:
+    """log2 of the CES research input, normalized to 1 at ASARA; arguments are log2 of L/L0 and C/C0."""
+    if rho == 0.0:
+        return share * labour + (1.0 - share) * compute
+    mixed = share * 2.0 ** (rho * labour) + (1.0 - share) * 2.0 ** (rho * compute)
+    value: float = math.log2(mixed) / rho
+    return value
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _compute_doublings(t0: float, t1: float, asara: float, rate: float, decay: float) -> float:
+    """Doublings of compute between times t0 and t1; compute grows from ASARA at ``rate`` (per month,
+    natural units) with its growth rate decaying at ``decay`` per month."""
+    a = max(t0, asara) - asara
+    b = max(t1, asara) - asara
+    if b <= a:
+        return 0.0
+    grown = rate * (b - a) if decay == 0.0 else rate / decay * (math.exp(-decay * a) - math.exp(-decay * b))
+    doublings: float = grown / math.log(2.0)
+    return doublings
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _run_one(
-    speedup: float,
-    r0: float,
-    limit_years: float,
-    penalty: float,
-    software_share: float,
-    total_months: float,
-    recent_doubling: float,
-    constant_r: bool,
-    retraining: int,
-    initial_pace: bool,
-    ramp: int,
-    ramp_months: float,
-    ramp_start: float,
+    params: NDArray[np.float64],
+    s: int,
+    flags: NDArray[np.int64],
+    settings: NDArray[np.float64],
     windows: NDArray[np.float64],
     times: NDArray[np.float64],
     best: NDArray[np.int64],
     record: bool,
     r_path: NDArray[np.float64],
+    extensions: NDArray[np.float64] | None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int, float, int, float]:
-    """Run one sample. Returns (times, r_path, doublings, end time, end reason, final r).
+    """Run sample ``s`` (row ``s`` of ``params``).
 
-    ``times`` (and ``r_path`` when ``record``) are scratch buffers; they are grown when too short and
-    the possibly new buffers are returned. ``best`` receives the max doublings per window.
+    Returns (times, r_path, doublings, end time, end reason, final r).
+
+    ``times`` (and ``r_path`` when ``record``) are scratch buffers; they are grown when too short and the
+    possibly new buffers are returned. ``best`` receives the max doublings per window.
     """
+    speedup = params[s, P_SPEEDUP]
+    r0 = params[s, P_RETURNS]
+    penalty = params[s, P_PENALTY]
+    software_share = settings[S_SHARE]
+    recent_doubling = settings[S_RECENT]
+    ramp = flags[F_RAMP]
+    retraining = flags[F_RETRAINING]
     n_windows = windows.shape[0]
-    ceiling = (4.0 / software_share) * limit_years
-    k = 0.0 if constant_r else r0 / ceiling
+    ceiling = (4.0 / software_share) * params[s, P_LIMIT]
+    k = 0.0 if flags[F_CONSTANT_R] else r0 / ceiling
+
+    # Extensions, each skipped entirely at its neutral setting.
+    ramp_months = params[s, P_RAMP_MONTHS]
+    ramp_start = params[s, P_RAMP_START]
+    lead = 0.0
+    total_months = settings[S_HORIZON]
     if ramp != 0:
-        pace = 1.0 + ramp_start
-        log2_dt = math.log2(recent_doubling / pace)
-    elif initial_pace:
+        lead = params[s, P_RAMP_LEAD]
+        if not flags[F_HORIZON_INCLUDES_RAMP]:
+            total_months += lead
+    damping = params[s, P_RETRAIN_FRACTION] * params[s, P_TRAINING_MONTHS] / recent_doubling
+    growth = params[s, P_COMPUTE_GROWTH]
+    compute_on = growth != 1.0
+    compute_rate = math.log(growth) / 12.0 if compute_on else 0.0
+    halving = params[s, P_COMPUTE_HALVING]
+    compute_decay = math.log(2.0) / (12.0 * halving) if halving < math.inf else 0.0
+    share = params[s, P_LABOUR_SHARE]
+    gamma = params[s, P_COMPUTE_LABOUR]
+    elasticity = params[s, P_ELASTICITY]
+    ces_on = elasticity != 1.0
+    rho = (elasticity - 1.0) / elasticity if ces_on else 0.0
+    data_share = params[s, P_DATA_SHARE]
+    data_on = data_share != 0.0
+    data_returns = params[s, P_DATA_RETURNS]
+    data_ceiling = (4.0 / software_share) * params[s, P_DATA_STOCK]
+    data_k = data_returns / data_ceiling if data_ceiling < math.inf else 0.0
+    extended = False
+    if extensions is not None:
+        extended = compute_on or ces_on or data_on
+
+    if ramp != 0:
+        log2_dt = math.log2(recent_doubling / (1.0 + ramp_start))
+    elif flags[F_INITIAL_PACE]:
         log2_dt = math.log2(recent_doubling / (1.0 + speedup))
     else:
         log2_dt = math.log2(recent_doubling / speedup)
     dt = math.exp2(log2_dt)
+    # With data as its own input, algorithms and data each progress at their own pace (log2 of doublings
+    # per month); software is their Cobb-Douglas composite, so its pace is the share-weighted sum.
+    log2_pace_algorithms = -log2_dt
+    log2_pace_data = -log2_dt
+    data_doublings = 0.0
+    r_data = data_returns
+    compute = 0.0  # log2(C / C at ASARA)
     f_old = ramp_start
     t = 0.0
     n = 0
@@ -197,66 +360,88 @@ def _run_one(
         for w in range(n_windows):
             if t - times[n - best[w] - 1] < windows[w]:
                 best[w] += 1
-        if r > 0.0:
-            x = penalty * (1.0 / r - 1.0)
-            if retraining == 1:
-                x = x / (1.0 + abs(x))
-            elif retraining == 2:
-                x = x / abs(x + 1.0)
-            log2_dt += x
+        # The exponent x: how many times the doubling time doubles from this doubling to the next.
+        if not extended:
+            if r > 0.0:
+                x = penalty * (1.0 / r - 1.0)
+                if retraining == 1:
+                    x = x / (1.0 + damping * abs(x))
+                elif retraining == 2:
+                    x = x / abs(x + 1.0)
+                log2_dt += x
+        else:
+            step_compute = 0.0
+            if compute_on:
+                step_compute = _compute_doublings(t - dt, t, lead, compute_rate, compute_decay)
+            if data_on:
+                algorithm_doublings = 2.0**log2_pace_algorithms * dt
+                data_step = 2.0**log2_pace_data * dt if r_data > 0.0 else 0.0
+            else:
+                algorithm_doublings = 1.0
+                data_step = 0.0
+            if r > 0.0:
+                if ces_on or compute_on:
+                    # lambda = p / alpha; the research input's change over this step, from the CES (or
+                    # Cobb-Douglas) combination of labour (software x compute^(1+gamma)) and compute.
+                    labour_before = (n - 1) + (1.0 + gamma) * compute
+                    labour_after = n + (1.0 + gamma) * (compute + step_compute)
+                    research = _log2_research_input(labour_after, compute + step_compute, share, rho)
+                    research -= _log2_research_input(labour_before, compute, share, rho)
+                    x = penalty / r * algorithm_doublings - penalty / share * research
+                else:
+                    x = penalty / r * algorithm_doublings - penalty
+                if retraining == 1:
+                    x = x / (1.0 + damping * abs(x))
+                elif retraining == 2:
+                    x = x / abs(x + 1.0)
+                if data_on:
+                    log2_pace_algorithms -= x
+                else:
+                    log2_dt += x
+            compute += step_compute
+            if data_on and r_data > 0.0:
+                # Data: made with AI labour (each software doubling doubles labour) at its own returns,
+                # which fall to 0 as the stock of findable data runs out.
+                data_doublings += data_step
+                r_data = data_returns - data_k * data_doublings
+                if r_data > 0.0:
+                    log2_pace_data += penalty - penalty / r_data * data_step
         if ramp != 0:
-            f_new = _ramp_speedup(ramp, t, ramp_months, ramp_start, speedup)
-            log2_dt += math.log2((1.0 + f_old) / (1.0 + f_new))
+            f_new = _ramp_speedup(ramp, t, ramp_months, lead, ramp_start, speedup)
+            pace_change = math.log2((1.0 + f_old) / (1.0 + f_new))
+            log2_dt += pace_change
+            log2_pace_algorithms -= pace_change
+            log2_pace_data -= pace_change
             f_old = f_new
-        dt = math.exp2(log2_dt)
+        if data_on:
+            pace = (1.0 - data_share) * 2.0**log2_pace_algorithms
+            if r_data > 0.0:
+                pace += data_share * 2.0**log2_pace_data
+            dt = 1.0 / pace
+        else:
+            dt = math.exp2(log2_dt)
     return times, r_path, n, t, reason, r
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _simulate_batch(
-    speedup: NDArray[np.float64],
-    r0: NDArray[np.float64],
-    limit_years: NDArray[np.float64],
-    penalty: NDArray[np.float64],
-    software_share: float,
-    total_months: float,
-    recent_doubling: float,
-    constant_r: bool,
-    retraining: int,
-    initial_pace: bool,
-    ramp: int,
-    ramp_months: float,
-    ramp_start: float,
+    params: NDArray[np.float64],
+    flags: NDArray[np.int64],
+    settings: NDArray[np.float64],
     windows: NDArray[np.float64],
     out_best: NDArray[np.int64],
     out_doublings: NDArray[np.int64],
     out_end: NDArray[np.float64],
     out_reason: NDArray[np.int8],
     out_r: NDArray[np.float64],
+    extensions: NDArray[np.float64] | None,
 ) -> None:
     times = np.empty(256)
     r_path = np.empty(1)
     best = np.zeros(windows.shape[0], dtype=np.int64)
-    for s in range(speedup.shape[0]):
+    for s in range(params.shape[0]):
         times, r_path, n, t, reason, r = _run_one(
-            speedup[s],
-            r0[s],
-            limit_years[s],
-            penalty[s],
-            software_share,
-            total_months,
-            recent_doubling,
-            constant_r,
-            retraining,
-            initial_pace,
-            ramp,
-            ramp_months,
-            ramp_start,
-            windows,
-            times,
-            best,
-            False,
-            r_path,
+            params, s, flags, settings, windows, times, best, False, r_path, extensions
         )
         out_best[s, :] = best
         out_doublings[s] = n
@@ -280,21 +465,66 @@ def _check_options(options: SieOptions) -> None:
         raise ValueError("windows_months must be non-empty and positive")
 
 
-def simulate(
-    speedup: FloatArray,
-    returns: FloatArray,
-    limit_years: FloatArray,
-    parallel_penalty: FloatArray,
-    options: SieOptions | None = None,
-) -> BatchResult:
-    """Run the model for every sample; the four inputs are equally long 1-D arrays (or scalars)."""
-    options = options or SieOptions()
-    _check_options(options)
+def parameter_matrix(
+    speedup: FloatArray | float,
+    returns: FloatArray | float,
+    limit_years: FloatArray | float,
+    parallel_penalty: FloatArray | float,
+    options: SieOptions,
+    per_sample: Mapping[str, FloatArray] | None = None,
+) -> NDArray[np.float64]:
+    """The (samples, N_PARAMETERS) matrix the kernel reads: the four inputs, then every extension
+    parameter, from ``per_sample`` where given (uncertain) and from ``options`` otherwise."""
+    per_sample = per_sample or {}
+    unknown = set(per_sample) - set(PER_SAMPLE_OPTIONS)
+    if unknown:
+        raise ValueError(f"no per-sample option named {sorted(unknown)}")
+    names = list(per_sample)
     try:
-        arrays = _as_inputs(speedup, returns, limit_years, parallel_penalty)
+        arrays = _as_inputs(speedup, returns, limit_years, parallel_penalty, *(per_sample[n] for n in names))
     except ValueError as error:
         raise ValueError(f"inputs must be equally long 1-D arrays or scalars ({error})") from None
-    size = arrays[0].size
+    params = np.empty((arrays[0].size, N_PARAMETERS))
+    params[:] = options.fixed_parameters()
+    for column, values in enumerate(arrays[:4]):
+        params[:, column] = values
+    for name, values in zip(names, arrays[4:], strict=True):
+        params[:, PER_SAMPLE_OPTIONS[name]] = values
+    if (
+        "ramp_months" in per_sample
+        and "ramp_lead_months" not in per_sample
+        and options.ramp_lead_months is None
+    ):
+        params[:, P_RAMP_LEAD] = params[:, P_RAMP_MONTHS]
+    return params
+
+
+def _extension_marker(params: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """None when no sample switches on an extension that changes the recursion: numba then compiles a
+    specialization of the same kernel without the extension code, which runs the paper's model at full
+    speed. Otherwise an (empty) array, and each extension runs only for samples that switch it on."""
+    extended = (
+        np.any(params[:, P_COMPUTE_GROWTH] != 1.0)
+        or np.any(params[:, P_ELASTICITY] != 1.0)
+        or np.any(params[:, P_DATA_SHARE] != 0.0)
+    )
+    return np.empty(0) if extended else None
+
+
+def simulate(
+    speedup: FloatArray | float,
+    returns: FloatArray | float,
+    limit_years: FloatArray | float,
+    parallel_penalty: FloatArray | float,
+    options: SieOptions | None = None,
+    per_sample: Mapping[str, FloatArray] | None = None,
+) -> BatchResult:
+    """Run the model for every sample. The four inputs (and any ``per_sample`` extension parameters,
+    keyed by option name) are equally long 1-D arrays or scalars."""
+    options = options or SieOptions()
+    _check_options(options)
+    params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, per_sample)
+    size = params.shape[0]
     windows = np.asarray(options.windows_months, dtype=np.float64)
     best = np.zeros((size, windows.size), dtype=np.int64)
     doublings = np.zeros(size, dtype=np.int64)
@@ -302,25 +532,16 @@ def simulate(
     reason = np.zeros(size, dtype=np.int8)
     final_r = np.zeros(size)
     _simulate_batch(
-        arrays[0],
-        arrays[1],
-        arrays[2],
-        arrays[3],
-        options.software_share,
-        options.total_months,
-        options.recent_doubling_months,
-        options.constant_r,
-        _RETRAINING_CODES[options.retraining],
-        options.initial_doubling == "pace",
-        _RAMP_CODES[options.ramp],
-        options.ramp_months,
-        options.ramp_start_speedup,
+        params,
+        options.flags(),
+        options.settings(),
         windows,
         best,
         doublings,
         end,
         reason,
         final_r,
+        _extension_marker(params),
     )
     return BatchResult(options.windows_months, best, doublings, end, reason, final_r)
 
@@ -331,31 +552,26 @@ def trajectory(
     limit_years: float,
     parallel_penalty: float,
     options: SieOptions | None = None,
+    per_sample: Mapping[str, float] | None = None,
 ) -> Trajectory:
     """One run with its full path: doubling times, r after each doubling, and why it stopped."""
     options = options or SieOptions()
     _check_options(options)
+    extra = {name: np.array([value]) for name, value in (per_sample or {}).items()}
+    params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, extra)
     windows = np.asarray(options.windows_months, dtype=np.float64)
     best = np.zeros(windows.size, dtype=np.int64)
     times, r_path, n, _, reason, _ = _run_one(
-        float(speedup),
-        float(returns),
-        float(limit_years),
-        float(parallel_penalty),
-        options.software_share,
-        options.total_months,
-        options.recent_doubling_months,
-        options.constant_r,
-        _RETRAINING_CODES[options.retraining],
-        options.initial_doubling == "pace",
-        _RAMP_CODES[options.ramp],
-        options.ramp_months,
-        options.ramp_start_speedup,
+        params,
+        0,
+        options.flags(),
+        options.settings(),
         windows,
         np.empty(256),
         best,
         True,
         np.empty(256),
+        _extension_marker(params),
     )
     times = times[: n + 1].copy()
     doubling_months = np.concatenate(([math.nan], np.diff(times)))
@@ -366,4 +582,5 @@ def trajectory(
         max_doublings={w: int(b) for w, b in zip(options.windows_months, best, strict=True)},
         end_reason=END_REASONS[reason],
         ceiling_doublings=options.doublings_per_year * float(limit_years),
+        asara_months=options.lead_months,
     )
