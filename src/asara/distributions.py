@@ -11,10 +11,12 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special, stats
 
 from asara.models.base import FloatArray
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+_INF_ALLOWED = ConfigDict(extra="forbid", frozen=True)
 
 
 class Fixed(BaseModel):
@@ -86,7 +88,72 @@ class LogUniform(BaseModel):
         return f"log-uniform {self.low:g}..{self.high:g}"
 
 
-Distribution = Annotated[Fixed | Uniform | LogUniform, Field(discriminator="kind")]
+class LogNormal(BaseModel):
+    """Lognormal given by its 90% interval: ``low`` and ``high`` are the 5th and 95th percentiles."""
+
+    model_config = _STRICT
+    kind: Literal["lognormal"] = "lognormal"
+    low: float = Field(gt=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LogNormal:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        mu = (math.log(self.low) + math.log(self.high)) / 2
+        sigma = (math.log(self.high) - math.log(self.low)) / (2 * _Z95_ONE_SIDED)
+        values: FloatArray = np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=np.float64)))
+        return values
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def describe(self) -> str:
+        return f"lognormal, 90% in {self.low:g}..{self.high:g}"
+
+
+class TruncatedNormal(BaseModel):
+    """Normal(``mean``, ``sd``) truncated to [``low``, ``high``]."""
+
+    model_config = _INF_ALLOWED  # the bounds may be infinite; NaN is rejected below
+    kind: Literal["truncated-normal"] = "truncated-normal"
+    mean: float
+    sd: float = Field(gt=0)
+    low: float = -math.inf
+    high: float = math.inf
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TruncatedNormal:
+        if any(math.isnan(v) for v in (self.mean, self.sd, self.low, self.high)):
+            raise ValueError("NaN is not a valid value")
+        if not (math.isfinite(self.mean) and math.isfinite(self.sd)):
+            raise ValueError("mean and sd must be finite")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        values: FloatArray = stats.truncnorm.ppf(np.asarray(u, dtype=np.float64), a, b, self.mean, self.sd)
+        return values
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def describe(self) -> str:
+        return f"normal({self.mean:g}, {self.sd:g}) truncated to {self.low:g}..{self.high:g}"
+
+
+_Z95_ONE_SIDED = 1.6448536269514722
+
+Distribution = Annotated[
+    Fixed | Uniform | LogUniform | LogNormal | TruncatedNormal, Field(discriminator="kind")
+]
 
 
 def quantile(distribution: Distribution, q: float) -> float:

@@ -21,7 +21,6 @@ from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.io.atomic import write_json
 from asara.io.parquet import SampleWriter, sample_writer
-from asara.models.sie import INPUT_NAMES
 from asara.models.sie.model import window_column
 from asara.montecarlo import runner
 from asara.montecarlo.executors import Executor, local_executor
@@ -41,7 +40,7 @@ def sample_columns(scenario: SieScenario) -> list[str]:
     """Columns of ``samples.parquet``: the inputs, the per-window counts, then the rest."""
     model = scenario.model()
     windows = [window_column(m) for m in model.options.windows_months]
-    return [*INPUT_NAMES, *windows, "doublings", "end_months", "end_reason", *model.output_names]
+    return [*model.input_names, *windows, "doublings", "end_months", "end_reason", *model.output_names]
 
 
 def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size: int) -> None:
@@ -85,12 +84,13 @@ def run(
 
         result = runner.run(
             model,
-            scenario.inputs.as_mapping(),
+            scenario.distributions(),
             samples,
             seed,
             chunk_size=chunk_size,
             executor=executor,
             keep_samples=writer is not None,
+            copula=scenario.copula(),
             on_chunk=on_chunk,
             on_progress=on_progress,
         )

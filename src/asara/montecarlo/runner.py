@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from asara.distributions import Distribution
-from asara.models.base import Model
+from asara.models.base import FloatArray, Model
 from asara.montecarlo.executors import Executor, SerialExecutor
 from asara.montecarlo.sampling import BLOCK_SIZE, sample_inputs
 from asara.montecarlo.stats import Proportion
@@ -43,6 +43,8 @@ class ChunkTask:
     start: int
     stop: int
     keep_samples: bool = False
+    copula: FloatArray | None = None
+    """Factor of a Gaussian copula over the inputs (None: independent inputs)."""
 
 
 @dataclass
@@ -64,7 +66,9 @@ def count_names(model: Model) -> tuple[str, ...]:
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Sample, evaluate and reduce one chunk."""
     model = task.model
-    inputs = sample_inputs(task.distributions, model.input_names, task.seed, task.start, task.stop)
+    inputs = sample_inputs(
+        task.distributions, model.input_names, task.seed, task.start, task.stop, task.copula
+    )
     outputs = model.evaluate(inputs)
     # Block edges are absolute (multiples of BLOCK_SIZE), so a block's sum never depends on chunking.
     edges = [*range(task.start, task.stop, BLOCK_SIZE), task.stop]
@@ -123,11 +127,12 @@ def chunk_tasks(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     keep_samples: bool = False,
     first: int = 0,
+    copula: FloatArray | None = None,
 ) -> Iterator[ChunkTask]:
     """Tasks covering samples ``first`` to ``samples``; chunk edges are rounded to whole blocks."""
     step = max(1, math.ceil(chunk_size / BLOCK_SIZE)) * BLOCK_SIZE
     for start in range(first, samples, step):
-        yield ChunkTask(model, distributions, seed, start, min(start + step, samples), keep_samples)
+        yield ChunkTask(model, distributions, seed, start, min(start + step, samples), keep_samples, copula)
 
 
 def run(
@@ -139,6 +144,7 @@ def run(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     executor: Executor | None = None,
     keep_samples: bool = False,
+    copula: FloatArray | None = None,
     on_chunk: Callable[[ChunkResult], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
@@ -150,7 +156,7 @@ def run(
         raise ValueError(f"no distribution for inputs {missing}")
     executor = executor or SerialExecutor()
     summary = RunSummary(samples, seed, model.output_names)
-    tasks = chunk_tasks(model, distributions, samples, seed, chunk_size, keep_samples)
+    tasks = chunk_tasks(model, distributions, samples, seed, chunk_size, keep_samples, copula=copula)
     done = 0
     for chunk in executor.map(run_chunk, tasks):
         summary.add(chunk)

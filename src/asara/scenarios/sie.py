@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from asara.distributions import Distribution, LogUniform, Uniform
+from asara.distributions import Distribution, Fixed, LogUniform, Uniform, median
+from asara.models.base import FloatArray
 from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, RampShape, Retraining, SieModel, SieOptions
 from asara.models.sie.engine import InitialDoubling
+from asara.montecarlo.sampling import copula_factor
 from asara.scenarios.loader import Document, load_scenario
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -63,10 +68,160 @@ class CellSpec(BaseModel):
     months: PositiveFloat
 
 
-class SieScenario(BaseModel):
-    """A complete, validated SIE scenario. Defaults are the paper's baseline."""
+Uncertain = float | Distribution
+"""A number, or a distribution when the value is uncertain (it then becomes an input of its own)."""
+
+
+def _check_range(value: Uncertain, low: float, high: float, *, low_open: bool, high_open: bool) -> Uncertain:
+    lowest, highest = (value, value) if isinstance(value, float | int) else value.support
+    too_low = lowest <= low if low_open else lowest < low
+    too_high = highest >= high if high_open else highest > high
+    if too_low or too_high:
+        left, right = ("(" if low_open else "["), (")" if high_open else "]")
+        shown = f"{lowest:g}" if lowest == highest else f"{lowest:g}..{highest:g}"
+        raise ValueError(f"must lie in {left}{low:g}, {high:g}{right} (got {shown})")
+    return value
+
+
+def _positive(value: Uncertain) -> Uncertain:
+    return _check_range(value, 0.0, math.inf, low_open=True, high_open=False)
+
+
+def _unit(value: Uncertain) -> Uncertain:
+    return _check_range(value, 0.0, 1.0, low_open=False, high_open=False)
+
+
+class RampSection(BaseModel):
+    """Pre-ASARA acceleration: the speed-up ramps from ``start_speedup`` to f. Neutral: shape "none"."""
 
     model_config = _STRICT
+    shape: RampShape = "none"
+    months: Uncertain = Field(60.0, description="length of the ramp")
+    lead_months: Uncertain | None = Field(
+        None, description="how long before ASARA it starts (default: months)"
+    )
+    start_speedup: Uncertain = 0.1
+    horizon_includes_ramp: bool = False
+
+    @field_validator("months")
+    @classmethod
+    def _length(cls, value: Uncertain) -> Uncertain:
+        try:
+            return _positive(value)
+        except ValueError as error:
+            raise ValueError(f"a ramp cannot end before it starts: {error}") from None
+
+    @field_validator("lead_months")
+    @classmethod
+    def _lead(cls, value: Uncertain | None) -> Uncertain | None:
+        return None if value is None else _check_range(value, 0.0, math.inf, low_open=False, high_open=False)
+
+    @field_validator("start_speedup")
+    @classmethod
+    def _start(cls, value: Uncertain) -> Uncertain:
+        return _positive(value)
+
+
+class ComputeSection(BaseModel):
+    """Compute growth after ASARA. Neutral: growth_per_year = 1 (fixed compute, the paper)."""
+
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # halving_years may be inf
+    growth_per_year: Uncertain = 1.0
+    halving_years: float = Field(math.inf, gt=0)
+    labour_share: Uncertain = 0.5
+    labour_exponent: float = Field(0.0, ge=-1, allow_inf_nan=False)
+
+    @field_validator("growth_per_year")
+    @classmethod
+    def _growth(cls, value: Uncertain) -> Uncertain:
+        return _positive(value)
+
+    @field_validator("labour_share")
+    @classmethod
+    def _share(cls, value: Uncertain) -> Uncertain:
+        return _check_range(value, 0.0, 1.0, low_open=True, high_open=False)
+
+
+class BottlenecksSection(BaseModel):
+    """CES research input. Neutral: substitution_elasticity = 1 (Cobb-Douglas, the paper)."""
+
+    model_config = _STRICT
+    substitution_elasticity: Uncertain = 1.0
+
+    @field_validator("substitution_elasticity")
+    @classmethod
+    def _elasticity(cls, value: Uncertain) -> Uncertain:
+        return _positive(value)
+
+
+class ContinualLearningSection(BaseModel):
+    """With ``retraining`` on: the share of improvements that need a new training run, and its length."""
+
+    model_config = _STRICT
+    retraining_fraction: Uncertain = 1.0
+    training_months: Uncertain = 3.0
+
+    @field_validator("retraining_fraction")
+    @classmethod
+    def _fraction(cls, value: Uncertain) -> Uncertain:
+        return _unit(value)
+
+    @field_validator("training_months")
+    @classmethod
+    def _months(cls, value: Uncertain) -> Uncertain:
+        return _positive(value)
+
+
+class DataSection(BaseModel):
+    """Data as its own input. Neutral: share = 0 (data folded into software, the paper)."""
+
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # stock_years may be inf
+    share: Uncertain = 0.0
+    returns: Uncertain = 1.0
+    stock_years: float = Field(math.inf, gt=0)
+
+    @field_validator("share")
+    @classmethod
+    def _share(cls, value: Uncertain) -> Uncertain:
+        return _check_range(value, 0.0, 1.0, low_open=False, high_open=True)
+
+    @field_validator("returns")
+    @classmethod
+    def _returns(cls, value: Uncertain) -> Uncertain:
+        return _positive(value)
+
+
+class Correlation(BaseModel):
+    """A rank (Spearman) correlation between two uncertain inputs, through a Gaussian copula."""
+
+    model_config = _STRICT
+    inputs: tuple[str, str]
+    rank: float = Field(ge=-1, le=1)
+
+
+# Scenario field -> engine option, for every parameter that may be uncertain.
+_SECTION_OPTIONS: dict[tuple[str, str], str] = {
+    ("ramp", "months"): "ramp_months",
+    ("ramp", "lead_months"): "ramp_lead_months",
+    ("ramp", "start_speedup"): "ramp_start_speedup",
+    ("compute", "growth_per_year"): "compute_growth_per_year",
+    ("compute", "halving_years"): "compute_growth_halving_years",
+    ("compute", "labour_share"): "labour_share",
+    ("compute", "labour_exponent"): "compute_labour_exponent",
+    ("bottlenecks", "substitution_elasticity"): "substitution_elasticity",
+    ("continual_learning", "retraining_fraction"): "retraining_fraction",
+    ("continual_learning", "training_months"): "training_months",
+    ("data", "share"): "data_share",
+    ("data", "returns"): "data_returns",
+    ("data", "stock_years"): "data_stock_years",
+}
+
+
+class SieScenario(BaseModel):
+    """A complete, validated SIE scenario. Defaults are the paper's baseline and every extension's
+    neutral setting."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, ser_json_inf_nan="strings")
     name: str = "custom"
     description: str = ""
     software_share: float = Field(0.5, gt=0, le=1, description="s, in (0, 1]")
@@ -75,15 +230,17 @@ class SieScenario(BaseModel):
     constant_r: bool = False
     retraining: Retraining = "none"
     initial_doubling: InitialDoubling = "speedup"
-    ramp: RampShape = "none"
-    ramp_months: PositiveFloat = 60.0
-    ramp_start_speedup: PositiveFloat = 0.1
-    horizon_includes_ramp: bool = False
     windows_months: list[PositiveFloat] = Field(default_factory=lambda: [12.0, 4.0])
     cells: list[CellSpec] = Field(
         default_factory=lambda: [CellSpec(years=c.years, months=c.months) for c in PUBLISHED_CELLS]
     )
     inputs: SieInputs = Field(default_factory=SieInputs)
+    ramp: RampSection = Field(default_factory=RampSection)
+    compute: ComputeSection = Field(default_factory=ComputeSection)
+    bottlenecks: BottlenecksSection = Field(default_factory=BottlenecksSection)
+    continual_learning: ContinualLearningSection = Field(default_factory=ContinualLearningSection)
+    data: DataSection = Field(default_factory=DataSection)
+    correlations: list[Correlation] = Field(default_factory=list)
 
     @field_validator("cells")
     @classmethod
@@ -99,8 +256,52 @@ class SieScenario(BaseModel):
             raise ValueError("at least one window is needed")
         return windows
 
+    @model_validator(mode="after")
+    def _correlations(self) -> SieScenario:
+        names = self.input_names()
+        for i, pair in enumerate(self.correlations):
+            for name in pair.inputs:
+                if name not in names:
+                    raise ValueError(
+                        f"correlations.{i}: {name!r} is not an uncertain input (inputs: {', '.join(names)})"
+                    )
+            if pair.inputs[0] == pair.inputs[1]:
+                raise ValueError(f"correlations.{i}: an input cannot be correlated with itself")
+        try:
+            self.copula()
+        except ValueError as error:
+            raise ValueError(f"correlations: {error}") from None
+        return self
+
+    def _section_values(self) -> dict[str, Uncertain | None]:
+        return {
+            option: getattr(getattr(self, section), key)
+            for (section, key), option in _SECTION_OPTIONS.items()
+        }
+
+    def uncertain_options(self) -> dict[str, Distribution]:
+        """Extension parameters given as (non-fixed) distributions: each becomes an input."""
+        return {
+            option: value
+            for option, value in self._section_values().items()
+            if value is not None and not isinstance(value, float | int | Fixed)
+        }
+
+    def input_names(self) -> tuple[str, ...]:
+        return (*INPUT_NAMES, *self.uncertain_options())
+
+    def distributions(self) -> dict[str, Distribution]:
+        """Every uncertain input's distribution, by input name."""
+        return {**self.inputs.as_mapping(), **self.uncertain_options()}
+
     def options(self) -> SieOptions:
         windows = sorted({*self.windows_months, *(cell.months for cell in self.cells)}, reverse=True)
+        fixed: dict[str, float | None] = {}
+        for option, value in self._section_values().items():
+            if value is None or isinstance(value, float | int):
+                fixed[option] = value
+            else:  # uncertain: the median stands in for the option; samples override it
+                fixed[option] = median(value)
         return SieOptions(
             software_share=self.software_share,
             horizon_months=self.horizon_months,
@@ -108,19 +309,35 @@ class SieScenario(BaseModel):
             constant_r=self.constant_r,
             retraining=self.retraining,
             initial_doubling=self.initial_doubling,
-            ramp=self.ramp,
-            ramp_months=self.ramp_months,
-            ramp_start_speedup=self.ramp_start_speedup,
-            horizon_includes_ramp=self.horizon_includes_ramp,
+            ramp=self.ramp.shape,
+            horizon_includes_ramp=self.ramp.horizon_includes_ramp,
             windows_months=tuple(windows),
+            **fixed,  # type: ignore[arg-type]
         )
 
+    def copula(self) -> FloatArray | None:
+        """The Gaussian copula factor over ``input_names()``, or None for independent inputs."""
+        if not self.correlations:
+            return None
+        names = self.input_names()
+        matrix = np.eye(len(names))
+        for pair in self.correlations:
+            i, j = names.index(pair.inputs[0]), names.index(pair.inputs[1])
+            matrix[i, j] = matrix[j, i] = pair.rank
+        return copula_factor(matrix)
+
     def model(self) -> SieModel:
-        return SieModel(self.options(), tuple(Cell(c.years, c.months) for c in self.cells))
+        return SieModel(
+            self.options(),
+            tuple(Cell(c.years, c.months) for c in self.cells),
+            tuple(self.uncertain_options()),
+        )
 
     def to_document(self) -> Document:
         """The scenario as a TOML-ready document (every value resolved)."""
-        document: dict[str, Any] = self.model_dump(mode="json")
+        # Through JSON so that infinite settings (an unbounded data stock) become the string "Infinity",
+        # which validation reads back as inf.
+        document: dict[str, Any] = json.loads(self.model_dump_json())
         return document
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asara.models.base import Array, FloatArray
-from asara.models.sie.engine import INPUT_NAMES, BatchResult, SieOptions, simulate
+from asara.models.sie.engine import INPUT_NAMES, PER_SAMPLE_OPTIONS, BatchResult, SieOptions, simulate
 from asara.models.sie.metrics import PUBLISHED_CELLS, Cell, successes
 
 
@@ -24,15 +24,20 @@ class SieModel:
 
     options: SieOptions = field(default_factory=SieOptions)
     cells: tuple[Cell, ...] = PUBLISHED_CELLS
+    uncertain_options: tuple[str, ...] = ()
+    """Extension parameters (``PER_SAMPLE_OPTIONS`` names) that are inputs of their own."""
 
     def __post_init__(self) -> None:
         missing = {cell.months for cell in self.cells} - set(self.options.windows_months)
         if missing:
             raise ValueError(f"cells need windows {sorted(missing)} that the options do not keep")
+        unknown = set(self.uncertain_options) - set(PER_SAMPLE_OPTIONS)
+        if unknown:
+            raise ValueError(f"options {sorted(unknown)} cannot vary per sample")
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        return INPUT_NAMES
+        return (*INPUT_NAMES, *self.uncertain_options)
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -45,7 +50,8 @@ class SieModel:
 
     def run(self, inputs: Mapping[str, FloatArray]) -> BatchResult:
         speedup, returns, limit_years, penalty = (inputs[name] for name in INPUT_NAMES)
-        return simulate(speedup, returns, limit_years, penalty, options=self.options)
+        per_sample = {name: inputs[name] for name in self.uncertain_options}
+        return simulate(speedup, returns, limit_years, penalty, options=self.options, per_sample=per_sample)
 
     def evaluate(self, inputs: Mapping[str, FloatArray]) -> dict[str, Array]:
         result = self.run(inputs)
