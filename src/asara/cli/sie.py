@@ -233,3 +233,24 @@ def markdown_report(record: dict[str, Any]) -> str:
     reasons = ", ".join(f"{k}: {v:,}" for k, v in record["end_reasons"].items())
     lines += ["", f"Runs ended by {reasons}. Overflowed samples: {record['overflowed_samples']:,}.", ""]
     return "\n".join(lines)
+
+
+@sie_app.command("extensions")
+def extensions_command(json_output: JsonOption = False) -> None:
+    """List the model's optional extensions, each with its neutral setting as --set arguments."""
+    from asara.scenarios.sie_extensions import EXTENSIONS
+
+    if json_output:
+        records = [
+            {"name": e.name, "description": e.description, "neutral": list(e.neutral), "preset": e.preset}
+            for e in EXTENSIONS
+        ]
+        typer.echo(json.dumps(records, indent=2))
+        return
+    table = Table(title="SIE extensions (all off by default)")
+    for column in ("name", "what it adds", "neutral setting", "preset"):
+        table.add_column(column)
+    for extension in EXTENSIONS:
+        neutral = " ".join(f"--set {item}" for item in extension.neutral)
+        table.add_row(extension.name, extension.description, neutral, extension.preset)
+    console().print(table)
