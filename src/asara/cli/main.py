@@ -11,6 +11,7 @@ import sys
 import typer
 
 from asara import __version__
+from asara.cli.persona import persona_app
 from asara.cli.sie import sie_app
 from asara.errors import InputError
 
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sie_app, name="sie")
+app.add_typer(persona_app, name="persona")
 
 
 @app.command("version")

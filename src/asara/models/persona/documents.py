@@ -1,0 +1,155 @@
+"""Documents as counted context types.
+
+A document is a context (stage, monitored, opportunities k, years into deployment, instructed) plus an
+observed behaviour (aligned throughout / defected), a credibility c in [0, 1], a training stage with its
+evidential weight w, and a number of copies. Identical contexts are merged into one row whose *exponent*
+is sum(w * c * copies): the likelihood of the whole corpus only depends on these sufficient statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from asara.errors import InputError
+from asara.models.base import FloatArray
+
+Stage = Literal["test", "deployment"]
+Behaviour = Literal["aligned", "defected"]
+TrainingStage = Literal["pretraining", "midtraining", "fine-tuning"]
+TRAINING_STAGES: tuple[TrainingStage, ...] = ("pretraining", "midtraining", "fine-tuning")
+
+
+@dataclass(frozen=True)
+class Context:
+    """A situation an AI is described in (the behaviour is not part of it)."""
+
+    stage: Stage = "deployment"
+    monitored: bool = False
+    opportunities: float = 1.0
+    years: float = 0.0
+    instructed: bool = False
+
+
+@dataclass(frozen=True)
+class Document:
+    """A context, what the AI did in it, and how much evidence the copies carry."""
+
+    context: Context = field(default_factory=Context)
+    behaviour: Behaviour = "aligned"
+    credibility: float = 1.0
+    training_stage: TrainingStage = "pretraining"
+    copies: float = 1.0
+
+
+@dataclass(frozen=True)
+class ContextTable:
+    """Distinct (context, behaviour) rows with their exponent per group (a group is e.g. a training stage)."""
+
+    observed: np.ndarray  # bool: a test, or monitored
+    deployment: np.ndarray  # bool: stage == deployment
+    opportunities: FloatArray
+    years: FloatArray
+    instructed: np.ndarray
+    defected: np.ndarray
+    exponent: FloatArray  # shape (rows, groups)
+
+    def __len__(self) -> int:
+        return int(self.observed.shape[0])
+
+
+def check_document(doc: Document, field: str) -> None:
+    ctx = doc.context
+    if ctx.stage not in ("test", "deployment"):
+        raise InputError(f"must be 'test' or 'deployment' (got {ctx.stage!r})", field=f"{field}.stage")
+    if not (math.isfinite(ctx.opportunities) and ctx.opportunities >= 0):
+        raise InputError(
+            f"must be a non-negative count (got {ctx.opportunities})", field=f"{field}.opportunities"
+        )
+    if not (math.isfinite(ctx.years) and ctx.years >= 0):
+        raise InputError(f"must be a non-negative number (got {ctx.years})", field=f"{field}.years")
+    if doc.behaviour not in ("aligned", "defected"):
+        raise InputError(
+            f"must be 'aligned' or 'defected' (got {doc.behaviour!r})", field=f"{field}.behaviour"
+        )
+    if doc.behaviour == "defected" and ctx.opportunities == 0:
+        raise InputError("a defection needs at least one opportunity", field=f"{field}.opportunities")
+    if not (0 <= doc.credibility <= 1):
+        raise InputError(f"must lie in [0, 1] (got {doc.credibility})", field=f"{field}.credibility")
+    if doc.training_stage not in TRAINING_STAGES:
+        raise InputError(
+            f"must be one of {', '.join(TRAINING_STAGES)} (got {doc.training_stage!r})",
+            field=f"{field}.training_stage",
+        )
+    if not (math.isfinite(doc.copies) and doc.copies >= 0):
+        raise InputError(f"must be a non-negative count (got {doc.copies})", field=f"{field}.copies")
+
+
+def check_stage_weights(weights: Mapping[str, float]) -> None:
+    for stage in TRAINING_STAGES:
+        value = weights.get(stage, 1.0)
+        if not (math.isfinite(value) and value >= 0):
+            raise InputError(f"must be a non-negative number (got {value})", field=f"stage_weights.{stage}")
+
+
+def tabulate(
+    documents: Sequence[Document],
+    stage_weights: Mapping[str, float] | None = None,
+    by_stage: bool = False,
+    field: str = "documents",
+) -> ContextTable:
+    """Merge documents into distinct context rows.
+
+    The exponent of a row is sum(w_stage * c * copies) over its documents (one column), or, with
+    ``by_stage``, sum(c * copies) per training stage (three columns, weights applied later).
+    """
+    weights = dict(stage_weights or {})
+    check_stage_weights(weights)
+    groups = len(TRAINING_STAGES) if by_stage else 1
+    rows: dict[tuple[bool, bool, float, float, bool, bool], np.ndarray] = {}
+    for index, doc in enumerate(documents):
+        check_document(doc, f"{field}.{index}")
+        ctx = doc.context
+        key = (
+            ctx.stage == "test" or ctx.monitored,
+            ctx.stage == "deployment",
+            float(ctx.opportunities),
+            float(ctx.years),
+            bool(ctx.instructed),
+            doc.behaviour == "defected",
+        )
+        row = rows.setdefault(key, np.zeros(groups))
+        if by_stage:
+            row[TRAINING_STAGES.index(doc.training_stage)] += doc.credibility * doc.copies
+        else:
+            row[0] += weights.get(doc.training_stage, 1.0) * doc.credibility * doc.copies
+    keys = list(rows)
+    return ContextTable(
+        observed=np.array([k[0] for k in keys], dtype=np.bool_),
+        deployment=np.array([k[1] for k in keys], dtype=np.bool_),
+        opportunities=np.array([k[2] for k in keys], dtype=np.float64),
+        years=np.array([k[3] for k in keys], dtype=np.float64),
+        instructed=np.array([k[4] for k in keys], dtype=np.bool_),
+        defected=np.array([k[5] for k in keys], dtype=np.bool_),
+        exponent=np.array([rows[k] for k in keys], dtype=np.float64).reshape(len(keys), groups),
+    )
+
+
+def context_table(contexts: Sequence[Context], behaviour: Behaviour = "defected") -> ContextTable:
+    """Contexts without merging (for evaluation sets), each with exponent 1."""
+    docs = [Document(context=c, behaviour=behaviour) for c in contexts]
+    for index, doc in enumerate(docs):
+        check_document(doc, f"evaluation.{index}")
+    return ContextTable(
+        observed=np.array([c.stage == "test" or c.monitored for c in contexts], dtype=np.bool_),
+        deployment=np.array([c.stage == "deployment" for c in contexts], dtype=np.bool_),
+        opportunities=np.array([c.opportunities for c in contexts], dtype=np.float64),
+        years=np.array([c.years for c in contexts], dtype=np.float64),
+        instructed=np.array([c.instructed for c in contexts], dtype=np.bool_),
+        defected=np.full(len(contexts), behaviour == "defected", dtype=np.bool_),
+        exponent=np.ones((len(contexts), 1)),
+    )

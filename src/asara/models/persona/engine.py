@@ -1,0 +1,474 @@
+"""Log-space Bayesian updates of a persona population over counted context types.
+
+For persona h and context row j with exponent e_j = sum(w * c * copies), the evidence is
+
+    s_h = sum_j e_j log P(behaviour_j | h, context_j),
+
+computed once in O(personas x rows), whatever the number of documents. The posterior after the corpus
+scaled by a factor n is  log pi_h + n s_h  (normalized by logsumexp), so curves over document counts,
+half-lives and limits cost O(personas) per point. A document noise nu mixes every likelihood with a coin:
+P_nu = (1 - nu) P + nu / 2 (nu = 0 is the noiseless model of the closed forms).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy import optimize, special
+
+from asara.errors import InputError
+from asara.models.base import FloatArray
+from asara.models.persona.documents import ContextTable
+from asara.models.persona.population import FAMILY_CODE, Population, normalize
+
+_LUIGI = FAMILY_CODE["luigi"]
+_NAIVE = FAMILY_CODE["naive"]
+_TEST_AWARE = FAMILY_CODE["test-aware"]
+_PATIENT = FAMILY_CODE["patient"]
+_X_ALWAYS = FAMILY_CODE["x-always"]
+_X_WHEN_INSTRUCTED = FAMILY_CODE["x-when-instructed"]
+_NEVER_X = FAMILY_CODE["never-x"]
+
+
+@numba.njit(cache=True, inline="always")
+def _log_active(
+    family: int, a: float, tau: float, observed: bool, deployment: bool, years: float, instructed: bool
+) -> tuple[float, float]:
+    """(log m, log(1 - m)) with m the probability that the persona acts on its disposition here."""
+    one = 0.0
+    zero = -np.inf
+    if family in (_NAIVE, _X_ALWAYS):
+        return one, zero
+    if family == _TEST_AWARE:
+        if observed:
+            return math.log1p(-a) if a < 1.0 else zero, math.log(a) if a > 0.0 else zero
+        return one, zero
+    if family == _PATIENT:
+        if deployment and years >= tau:
+            return one, zero
+        return zero, one
+    if family == _X_WHEN_INSTRUCTED:
+        if instructed:
+            return one, zero
+        return zero, one
+    return zero, one  # luigi, never-x
+
+
+@numba.njit(cache=True, inline="always")
+def _logaddexp(x: float, y: float) -> float:
+    if x == -np.inf:
+        return y
+    if y == -np.inf:
+        return x
+    if x > y:
+        return x + math.log1p(math.exp(y - x))
+    return y + math.log1p(math.exp(x - y))
+
+
+@numba.njit(cache=True, inline="always")
+def _log_likelihood(
+    log_m: float, log_1m: float, log1m_q: float, k: float, defected: bool, log_keep: float, log_coin: float
+) -> float:
+    """log P(behaviour | persona, context), including the noise mixture when log_coin > -inf."""
+    x = 0.0 if k == 0.0 else k * log1m_q  # log (1 - q)^k
+    if defected:
+        lp = -np.inf if log_m == -np.inf or x == 0.0 else log_m + math.log(-math.expm1(x))
+    elif log_m == -np.inf:
+        lp = 0.0
+    elif log_1m == -np.inf:
+        lp = x
+    else:
+        lp = _logaddexp(log_1m, log_m + x)
+    if log_coin == -np.inf:
+        return lp
+    return _logaddexp(log_keep + lp, log_coin)
+
+
+@numba.njit(cache=True, inline="always")
+def _active_class(
+    family: int, tau: float, observed: bool, deployment: bool, years: float, instructed: bool
+) -> int:
+    """0: never acts here (m = 0); 1: acts (m = 1); 2: acts with probability 1 - a (test-aware, observed)."""
+    if family in (_NAIVE, _X_ALWAYS):
+        return 1
+    if family == _TEST_AWARE:
+        return 2 if observed else 1
+    if family == _PATIENT:
+        return 1 if (deployment and years >= tau) else 0
+    if family == _X_WHEN_INSTRUCTED:
+        return 1 if instructed else 0
+    return 0
+
+
+@numba.njit(cache=True)
+def _pool(
+    family: int,
+    tau: float,
+    observed: np.ndarray,
+    deployment: np.ndarray,
+    years: np.ndarray,
+    instructed: np.ndarray,
+    defected: np.ndarray,
+    k_index: np.ndarray,
+    exponent: np.ndarray,
+    bucket: np.ndarray,
+    used: np.ndarray,
+) -> None:
+    """Add each row's exponent to its bucket (activity class, behaviour, distinct k) for one persona kind."""
+    rows, groups = exponent.shape
+    for j in range(rows):
+        c = _active_class(family, tau, observed[j], deployment[j], years[j], instructed[j])
+        d = 1 if defected[j] else 0
+        u = k_index[j]
+        used[c, d, u] = True
+        for g in range(groups):
+            bucket[c, d, u, g] += exponent[j, g]
+
+
+@numba.njit(cache=True, inline="always")
+def _spend(
+    bucket: np.ndarray,
+    used: np.ndarray,
+    a: float,
+    log1m_q: float,
+    k_values: np.ndarray,
+    log_keep: float,
+    log_coin: float,
+    out: np.ndarray,
+    h: int,
+) -> None:
+    """out[h, g] += sum over used buckets of exponent x log-likelihood (one transcendental per bucket)."""
+    distinct, groups = bucket.shape[2], bucket.shape[3]
+    for c in range(3):
+        if c == 0:
+            log_m, log_1m = -np.inf, 0.0
+        elif c == 1:
+            log_m, log_1m = 0.0, -np.inf
+        else:
+            log_m = math.log1p(-a) if a < 1.0 else -np.inf
+            log_1m = math.log(a) if a > 0.0 else -np.inf
+        for d in range(2):
+            for u in range(distinct):
+                if not used[c, d, u]:
+                    continue
+                lp = _log_likelihood(log_m, log_1m, log1m_q, k_values[u], d == 1, log_keep, log_coin)
+                for g in range(groups):
+                    e = bucket[c, d, u, g]
+                    if e != 0.0:
+                        out[h, g] += e * lp
+
+
+@numba.njit(cache=True, parallel=True)
+def _evidence_kernel(
+    family: np.ndarray,
+    log1m_q: np.ndarray,
+    a: np.ndarray,
+    tau: np.ndarray,
+    observed: np.ndarray,
+    deployment: np.ndarray,
+    years: np.ndarray,
+    instructed: np.ndarray,
+    defected: np.ndarray,
+    k_index: np.ndarray,
+    k_values: np.ndarray,
+    exponent: np.ndarray,
+    noise: float,
+    blocks: int,
+) -> np.ndarray:
+    # The likelihood of a row depends on the persona only through its activity class there (m = 0, 1 or
+    # 1 - a), its behaviour and its k. Except for patient personas (whose class depends on tau), the class
+    # of a row depends only on the family, so rows are pooled once per family into buckets and each
+    # persona costs O(buckets), with one transcendental per used bucket.
+    personas = family.shape[0]
+    groups = exponent.shape[1]
+    distinct = k_values.shape[0]
+    families = 7
+    out = np.zeros((personas, groups))
+    log_keep = math.log1p(-noise) if noise < 1.0 else -np.inf
+    log_coin = math.log(0.5 * noise) if noise > 0.0 else -np.inf
+    pooled = np.zeros((families, 3, 2, distinct, groups))
+    pooled_used = np.zeros((families, 3, 2, distinct), dtype=np.bool_)
+    for f in range(families):
+        if f != _PATIENT:
+            _pool(
+                f, 0.0, observed, deployment, years, instructed, defected, k_index, exponent,
+                pooled[f], pooled_used[f],
+            )  # fmt: skip
+    blocks = max(1, min(personas, blocks))
+    for block in numba.prange(blocks):
+        bucket = np.zeros((3, 2, distinct, groups))
+        used = np.zeros((3, 2, distinct), dtype=np.bool_)
+        for h in range(block * personas // blocks, (block + 1) * personas // blocks):
+            f = family[h]
+            if f == _PATIENT:
+                bucket[:] = 0.0
+                used[:] = False
+                _pool(
+                    f, tau[h], observed, deployment, years, instructed, defected, k_index, exponent,
+                    bucket, used,
+                )  # fmt: skip
+                _spend(bucket, used, a[h], log1m_q[h], k_values, log_keep, log_coin, out, h)
+            else:
+                _spend(pooled[f], pooled_used[f], a[h], log1m_q[h], k_values, log_keep, log_coin, out, h)
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _defect_kernel(
+    family: np.ndarray,
+    log1m_q: np.ndarray,
+    a: np.ndarray,
+    tau: np.ndarray,
+    observed: np.ndarray,
+    deployment: np.ndarray,
+    opportunities: np.ndarray,
+    years: np.ndarray,
+    instructed: np.ndarray,
+    noise: float,
+) -> np.ndarray:
+    personas = family.shape[0]
+    rows = observed.shape[0]
+    out = np.zeros((personas, rows))
+    log_keep = math.log1p(-noise) if noise < 1.0 else -np.inf
+    log_coin = math.log(0.5 * noise) if noise > 0.0 else -np.inf
+    for h in numba.prange(personas):
+        for j in range(rows):
+            log_m, log_1m = _log_active(
+                family[h], a[h], tau[h], observed[j], deployment[j], years[j], instructed[j]
+            )
+            out[h, j] = math.exp(
+                _log_likelihood(log_m, log_1m, log1m_q[h], opportunities[j], True, log_keep, log_coin)
+            )
+    return out
+
+
+def _check_noise(noise: float) -> float:
+    if not (0.0 <= noise <= 1.0):
+        raise InputError(f"must lie in [0, 1] (got {noise})", field="noise")
+    return float(noise)
+
+
+def evidence(population: Population, table: ContextTable, noise: float = 0.0) -> FloatArray:
+    """s[h, g] = sum_j exponent[j, g] log P(doc_j | h): one column per exponent group. May hold -inf."""
+    noise = _check_noise(noise)
+    if len(table) == 0:
+        return np.zeros((len(population), table.exponent.shape[1]))
+    k_values, k_index = np.unique(table.opportunities, return_inverse=True)
+    result: FloatArray = _evidence_kernel(
+        population.family,
+        population.log1m_q,
+        population.a,
+        population.tau,
+        table.observed,
+        table.deployment,
+        table.years,
+        table.instructed,
+        table.defected,
+        k_index.astype(np.int64),
+        k_values,
+        np.ascontiguousarray(table.exponent),
+        noise,
+        8 * numba.get_num_threads(),
+    )
+    return result
+
+
+def defect_probability(population: Population, table: ContextTable, noise: float = 0.0) -> FloatArray:
+    """P(defects at least once | h, context) for each persona and context row, shape (personas, rows)."""
+    noise = _check_noise(noise)
+    result: FloatArray = _defect_kernel(
+        population.family,
+        population.log1m_q,
+        population.a,
+        population.tau,
+        table.observed,
+        table.deployment,
+        table.opportunities,
+        table.years,
+        table.instructed,
+        noise,
+    )
+    return result
+
+
+def scaled_log_posterior(log_prior: FloatArray, s: FloatArray, n: float) -> FloatArray:
+    """Normalized log posterior after n times the evidence s (n = 0 is the prior, even where s = -inf)."""
+    if n == 0:
+        return normalize(log_prior)
+    with np.errstate(invalid="ignore"):
+        unnormalized = np.where(np.isneginf(s), -np.inf, log_prior + n * s)
+    if not np.any(np.isfinite(unnormalized)):
+        raise InputError(
+            "the corpus is impossible under every persona (add noise or an aligned persona)",
+            field="documents",
+        )
+    return normalize(unnormalized)
+
+
+def posterior(population: Population, table: ContextTable, noise: float = 0.0) -> Population:
+    """Exact (tempered by w * c) Bayes: the population with its posterior as the new prior."""
+    s = evidence(population, table, noise)[:, 0]
+    return population.with_log_prior(scaled_log_posterior(population.log_prior, s, 1.0))
+
+
+def log_mass(log_weights: FloatArray, mask: np.ndarray) -> float:
+    if not np.any(mask):
+        return -math.inf
+    return float(special.logsumexp(log_weights[mask]))
+
+
+def family_shares(population: Population, log_weights: FloatArray) -> dict[str, float]:
+    return {
+        name: math.exp(log_mass(log_weights, population.family_mask(name)))
+        for name in population.present_families()
+    }
+
+
+def log_odds(log_weights: FloatArray, bad: np.ndarray) -> float:
+    """log(misaligned mass / aligned mass)."""
+    return log_mass(log_weights, bad) - log_mass(log_weights, ~bad)
+
+
+def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -> float:
+    """Further documents (units of n) after which the misaligned : aligned odds halve; inf if never."""
+    target = log_odds(scaled_log_posterior(log_prior, s, n), bad) - math.log(2.0)
+    if not math.isfinite(target):
+        return math.inf
+
+    def gap(delta: float) -> float:
+        return log_odds(scaled_log_posterior(log_prior, s, n + delta), bad) - target
+
+    # the limit of the odds: only the personas with the largest evidence on each side survive
+    finite_bad = s[bad & np.isfinite(s)]
+    finite_good = s[~bad & np.isfinite(s)]
+    if finite_bad.size == 0:
+        return math.inf if finite_good.size == 0 else 0.0
+    if finite_good.size == 0:
+        return math.inf
+    top_bad, top_good = finite_bad.max(), finite_good.max()
+    if top_bad > top_good:
+        return math.inf
+    if top_bad == top_good:
+        limit = log_mass(log_prior, bad & (s == top_bad)) - log_mass(log_prior, ~bad & (s == top_good))
+        if limit >= target:
+            return math.inf
+    slope = _odds_slope(log_prior, s, bad, n)
+    high = math.log(2.0) / -slope if slope < 0 else 1.0
+    high = max(high, 1e-300)
+    while gap(high) > 0:
+        high *= 4.0
+        if high > 1e300:
+            return math.inf
+    low = 0.0
+    return float(optimize.brentq(gap, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def _odds_slope(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -> float:
+    """d/dn of log odds: E_post[s | misaligned] - E_post[s | aligned]."""
+    post = scaled_log_posterior(log_prior, s, n)
+    slope = 0.0
+    for mask, sign in ((bad, 1.0), (~bad, -1.0)):
+        keep = mask & np.isfinite(s) & np.isfinite(post)
+        if not np.any(keep):
+            continue
+        weights = np.exp(post[keep] - special.logsumexp(post[keep]))
+        slope += sign * float(np.dot(weights, s[keep]))
+    return slope
+
+
+def decade_counts(maximum: float) -> list[float]:
+    """1, 10, 100, ... up to ``maximum``, plus ``maximum`` itself when it is not a power of ten."""
+    if not (math.isfinite(maximum) and maximum >= 1):
+        raise InputError(f"must be at least 1 (got {maximum})", field="documents")
+    counts: list[float] = []
+    value = 1.0
+    while value <= maximum * (1 + 1e-12):
+        counts.append(value)
+        value *= 10.0
+    if counts[-1] < maximum * (1 - 1e-12):
+        counts.append(float(maximum))
+    return counts
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    documents: float
+    odds_ratio: float
+    half_life: float
+    misaligned_share: float
+    shares: dict[str, float]
+
+
+def curve(population: Population, s_per_document: FloatArray, counts: Sequence[float]) -> list[CurvePoint]:
+    """Shares, odds ratio to the prior odds, and half-life at each document count (s per document)."""
+    bad = population.misaligned_mask()
+    prior_odds = log_odds(population.log_prior, bad)
+    points = []
+    for n in counts:
+        post = scaled_log_posterior(population.log_prior, s_per_document, n)
+        odds = log_odds(post, bad)
+        ratio = math.exp(odds - prior_odds) if math.isfinite(prior_odds) else math.nan
+        points.append(
+            CurvePoint(
+                documents=float(n),
+                odds_ratio=ratio,
+                half_life=half_life(population.log_prior, s_per_document, bad, n),
+                misaligned_share=math.exp(log_mass(post, bad)),
+                shares=family_shares(population, post),
+            )
+        )
+    return points
+
+
+@dataclass(frozen=True)
+class Residual:
+    """Misaligned mass the corpus can never remove: personas whose evidence equals the best aligned one."""
+
+    prior_mass: float  # prior mass of untouched misaligned personas
+    limit_share: float  # their share of the posterior as the corpus is repeated without end
+    by_family: dict[str, float]  # prior mass per family
+
+
+def residual(population: Population, s: FloatArray) -> Residual:
+    bad = population.misaligned_mask()
+    good_finite = s[~bad & np.isfinite(s)]
+    if good_finite.size == 0:
+        untouched = bad & np.isfinite(s) & (s >= (s[bad & np.isfinite(s)].max() if np.any(bad) else 0))
+        top = -math.inf
+    else:
+        top = float(good_finite.max())
+        untouched = bad & np.isfinite(s) & (s >= top)
+    prior_mass = math.exp(log_mass(population.log_prior, untouched))
+    if good_finite.size == 0:
+        limit = 1.0 if np.any(untouched) else 0.0
+    else:
+        best_good = ~bad & (s == top)
+        lu = log_mass(population.log_prior, untouched)
+        lg = log_mass(population.log_prior, best_good)
+        limit = 0.0 if lu == -math.inf else 1.0 / (1.0 + math.exp(lg - lu))
+    by_family = {
+        name: math.exp(log_mass(population.log_prior, untouched & population.family_mask(name)))
+        for name in population.present_families()
+        if name in ("naive", "test-aware", "patient", "x-always")
+    }
+    return Residual(prior_mass, limit, by_family)
+
+
+def misbehaviour_rate(
+    population: Population,
+    log_weights: FloatArray,
+    evaluation: ContextTable,
+    eval_weights: FloatArray | None = None,
+    noise: float = 0.0,
+) -> float:
+    """sum_h posterior_h x (weighted mean over evaluation contexts of P(defect | h, context))."""
+    if len(evaluation) == 0:
+        raise InputError("the evaluation set is empty", field="evaluation")
+    p = defect_probability(population, evaluation, noise)
+    w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
+    rate_h = p @ (w / w.sum())
+    return float(np.dot(np.exp(log_weights), rate_h))

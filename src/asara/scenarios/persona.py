@@ -1,0 +1,257 @@
+"""The persona scenario file: families with parameter priors, a corpus of counted documents, stage weights,
+an evaluation set, and optionally a menu of document types for the corpus optimizer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from asara.errors import InputError
+from asara.models.persona.documents import Context, Document
+from asara.models.persona.population import (
+    FamilySpec,
+    Nodes,
+    Population,
+    beta_nodes,
+    build_population,
+    grid_nodes,
+    midpoint_nodes,
+)
+from asara.scenarios.loader import load_scenario
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+NonNegative = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class FixedPrior(BaseModel):
+    model_config = _STRICT
+    kind: Literal["fixed"] = "fixed"
+    value: float
+
+    def nodes(self, field: str) -> Nodes:
+        return grid_nodes([self.value], None, field)
+
+
+class BetaPrior(BaseModel):
+    """Beta(a, b), integrated by trapezoid nodes in logit space (exact to rounding)."""
+
+    model_config = _STRICT
+    kind: Literal["beta"]
+    a: Annotated[float, Field(gt=0)]
+    b: Annotated[float, Field(gt=0)]
+
+    def nodes(self, field: str) -> Nodes:
+        return beta_nodes(self.a, self.b)
+
+
+class GridPrior(BaseModel):
+    model_config = _STRICT
+    kind: Literal["grid"]
+    values: list[float] = Field(min_length=1)
+    weights: list[NonNegative] | None = None
+
+    def nodes(self, field: str) -> Nodes:
+        return grid_nodes(self.values, self.weights, field)
+
+
+class UniformPrior(BaseModel):
+    model_config = _STRICT
+    kind: Literal["uniform"]
+    low: float
+    high: float
+    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformPrior:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+    def nodes(self, field: str) -> Nodes:
+        return midpoint_nodes(self.low, self.high, self.points, False, field)
+
+
+class LogUniformPrior(BaseModel):
+    model_config = _STRICT
+    kind: Literal["log-uniform"]
+    low: Annotated[float, Field(gt=0)]
+    high: Annotated[float, Field(gt=0)]
+    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LogUniformPrior:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+    def nodes(self, field: str) -> Nodes:
+        return midpoint_nodes(self.low, self.high, self.points, True, field)
+
+
+Prior = Annotated[
+    FixedPrior | BetaPrior | GridPrior | UniformPrior | LogUniformPrior, Field(discriminator="kind")
+]
+FamilyLiteral = Literal["luigi", "naive", "test-aware", "patient", "x-always", "x-when-instructed", "never-x"]
+
+
+class FamilyEntry(BaseModel):
+    """One persona family: its prior mass and the priors of its parameters."""
+
+    model_config = _STRICT
+    family: FamilyLiteral
+    weight: NonNegative = 1.0
+    q: Prior | None = None
+    a: Prior | None = None
+    tau: Prior | None = None
+
+    def spec(self, index: int) -> FamilySpec:
+        field = f"families.{index}"
+        return FamilySpec(
+            family=self.family,
+            weight=self.weight,
+            q=self.q.nodes(f"{field}.q") if self.q is not None else None,
+            a=self.a.nodes(f"{field}.a") if self.a is not None else None,
+            tau=self.tau.nodes(f"{field}.tau") if self.tau is not None else None,
+        )
+
+
+class ContextEntry(BaseModel):
+    model_config = _STRICT
+    stage: Literal["test", "deployment"] = "deployment"
+    monitored: bool = False
+    opportunities: NonNegative = 1.0
+    years: NonNegative = 0.0
+    instructed: bool = False
+
+    def context(self) -> Context:
+        return Context(self.stage, self.monitored, self.opportunities, self.years, self.instructed)
+
+
+class DocumentEntry(ContextEntry):
+    """A document type: context, behaviour, credibility, training stage, copies (and a cost per copy)."""
+
+    name: str = ""
+    behaviour: Literal["aligned", "defected"] = "aligned"
+    credibility: Probability = 1.0
+    training_stage: Literal["pretraining", "midtraining", "fine-tuning"] = "pretraining"
+    copies: NonNegative = 1.0
+    cost: Annotated[float, Field(gt=0)] = 1.0
+
+    @model_validator(mode="after")
+    def _defection_needs_opportunity(self) -> DocumentEntry:
+        if self.behaviour == "defected" and self.opportunities == 0:
+            raise ValueError("a defection needs at least one opportunity")
+        return self
+
+    def document(self, copies: float | None = None) -> Document:
+        return Document(
+            self.context(),
+            self.behaviour,
+            self.credibility,
+            self.training_stage,
+            self.copies if copies is None else copies,
+        )
+
+    def label(self, index: int) -> str:
+        return self.name or f"{self.behaviour} {self.stage} k={self.opportunities:g} ({self.training_stage})"
+
+
+class EvaluationEntry(ContextEntry):
+    weight: NonNegative = 1.0
+
+
+class StageWeights(BaseModel):
+    """Evidential weight w of one document (credibility 1) per training stage; w = 1 is exact Bayes."""
+
+    model_config = _STRICT
+    pretraining: NonNegative = 1.0
+    midtraining: NonNegative = 1.0
+    fine_tuning: NonNegative = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "pretraining": self.pretraining,
+            "midtraining": self.midtraining,
+            "fine-tuning": self.fine_tuning,
+        }
+
+
+class OptimizeSpec(BaseModel):
+    """A menu of document types (copies ignored; cost per copy) and the budget in the same cost units."""
+
+    model_config = _STRICT
+    budget: Annotated[float, Field(gt=0)] = 1e6
+    menu: list[DocumentEntry] = Field(min_length=1)
+
+
+class PersonaScenario(BaseModel):
+    model_config = _STRICT
+    name: str = "scenario"
+    description: str = ""
+    families: list[FamilyEntry] = Field(min_length=1)
+    documents: list[DocumentEntry] = Field(default_factory=list)
+    evaluation: list[EvaluationEntry] = Field(default_factory=lambda: [EvaluationEntry()], min_length=1)
+    stage_weights: StageWeights = Field(default_factory=StageWeights)
+    noise: Probability = 0.0
+    curve_max_documents: NonNegative = 0.0
+    optimize: OptimizeSpec | None = None
+
+    @model_validator(mode="after")
+    def _evaluation_weights(self) -> PersonaScenario:
+        if not any(entry.weight > 0 for entry in self.evaluation):
+            raise ValueError("evaluation weights must not all be zero")
+        return self
+
+    def population(self) -> Population:
+        return build_population([entry.spec(i) for i, entry in enumerate(self.families)])
+
+    def document_list(self) -> list[Document]:
+        return [entry.document() for entry in self.documents]
+
+    def evaluation_contexts(self) -> list[Context]:
+        return [entry.context() for entry in self.evaluation]
+
+    def evaluation_weights(self) -> list[float]:
+        return [entry.weight for entry in self.evaluation]
+
+
+def load(source: str, overrides: Sequence[str] = ()) -> PersonaScenario:
+    """A preset name or TOML path, with ``--set`` overrides, validated."""
+    return load_scenario(model="persona", schema=PersonaScenario, source=source, overrides=overrides)
+
+
+def parse_prior(text: str, field: str) -> Nodes:
+    """``beta:A,B``, ``log-uniform:LOW,HIGH[,POINTS]``, ``uniform:LOW,HIGH[,POINTS]``, ``grid:Q1,Q2,...`` or
+    a single number."""
+    kind, _, rest = text.partition(":")
+    kind = kind.strip().lower()
+    try:
+        numbers = [float(part) for part in rest.split(",")] if rest else []
+        if not rest:
+            return grid_nodes([float(kind)], None, field)
+    except ValueError:
+        raise InputError(f"cannot read numbers in {text!r}", field=field) from None
+    if any(not math.isfinite(x) for x in numbers):
+        raise InputError(f"numbers must be finite (got {text!r})", field=field)
+    if kind == "beta" and len(numbers) == 2:
+        if min(numbers) <= 0:
+            raise InputError(f"Beta parameters must be positive (got {text!r})", field=field)
+        return beta_nodes(numbers[0], numbers[1])
+    if kind in ("log-uniform", "uniform") and len(numbers) in (2, 3):
+        points = int(numbers[2]) if len(numbers) == 3 else 200
+        if numbers[0] > numbers[1]:
+            raise InputError(f"low must not exceed high (got {text!r})", field=field)
+        if kind == "log-uniform" and numbers[0] <= 0:
+            raise InputError(f"log-uniform needs low > 0 (got {text!r})", field=field)
+        return midpoint_nodes(numbers[0], numbers[1], points, kind == "log-uniform", field)
+    if kind == "grid" and numbers:
+        return grid_nodes(numbers, None, field)
+    raise InputError(
+        f"expected beta:A,B, log-uniform:LOW,HIGH, uniform:LOW,HIGH, grid:Q1,Q2,... or a number "
+        f"(got {text!r})",
+        field=field,
+    )
