@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +14,8 @@ from rich.table import Table
 
 from asara.errors import InputError
 from asara.io.atomic import write_json
-from asara.models.persona import engine
-from asara.models.persona.analysis import RunResult, analyze, curve_point_dict, finite_or_none
+from asara.models.persona import calibration, engine
+from asara.models.persona.analysis import RunResult, analyze, finite_or_none
 from asara.models.persona.documents import Context, Document, tabulate
 from asara.models.persona.population import FamilySpec, Nodes, build_population
 from asara.scenarios import persona as scenarios
@@ -176,4 +177,98 @@ def decay_command(
     out.print(result)
 
 
-__all__ = ["curve_point_dict", "persona_app"]
+@persona_app.command("calibrate")
+def calibrate_command(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario with a [calibration] section (default: tice-calibration).")
+    ] = "tice-calibration",
+    pairing: Annotated[
+        str | None,
+        typer.Option(
+            "--pairing", help="draft (aligned on filtered corpus) or unfiltered (both on unfiltered)."
+        ),
+    ] = None,
+    salience: Annotated[
+        bool | None, typer.Option("--salience/--no-salience", help="With or without the salience channel.")
+    ] = None,
+    compare_all: Annotated[
+        bool, typer.Option("--compare/--no-compare", help="Also fit both pairings with and without salience.")
+    ] = True,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fit stage weights, prior, noise (and salience) to Tice et al.; predict the held-out filtered model."""
+    loaded = scenarios.load(scenario, overrides or [])
+    section = loaded.calibration or scenarios.CalibrationSection()
+    setup = section.setup()
+    if pairing is not None:
+        if pairing not in calibration.PAIRINGS:
+            raise InputError(f"must be draft or unfiltered (got {pairing!r})", field="pairing")
+        setup = replace(setup, pairing=pairing)
+    if salience is not None:
+        setup = replace(setup, salience=salience)
+    result = calibration.calibrate(setup)
+    variants = calibration.compare(setup) if compare_all else []
+    if json_output:
+        record = result.to_dict()
+        record["comparison"] = [_variant_summary(v) for v in variants]
+        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        return
+    out = console()
+    params = Table(title=f"fitted parameters (pairing: {setup.pairing}, salience: {setup.salience})")
+    params.add_column("parameter")
+    params.add_column("value", justify="right")
+    for name, value in result.parameters.items():
+        params.add_row(name, f"{value:.4g}" + ("  (fixed)" if name == "q_waluigi" else ""))
+    out.print(params)
+    table = Table(title="misalignment score: published vs model")
+    for column in ("condition", "stage", "observed", "predicted", "error (points)", ""):
+        table.add_column(column, justify="right")
+    for fit in result.conditions:
+        table.add_row(*_condition_row(fit), "fit")
+    for fit in result.held_out:
+        table.add_row(*_condition_row(fit), "held out")
+    out.print(table)
+    out.print(
+        f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit) "
+        "over the six fit numbers; "
+        "post-training ordering (misalignment-upsampled below unfiltered) "
+        + ("reproduced" if result.ordering_reproduced else "NOT reproduced: the known misfit")
+    )
+    if variants:
+        comparison = Table(title="both pairings, with and without salience")
+        for column in ("pairing", "salience", "rms (points)", "misaligned-up post", "unfiltered post",
+                       "ordering", "filtered post (pub. 28%)"):  # fmt: skip
+            comparison.add_column(column, justify="right")
+        for variant in variants:
+            v = _variant_summary(variant)
+            comparison.add_row(
+                v["pairing"],
+                "yes" if v["salience"] else "no",
+                f"{v['rms_error_points']:.2f}",
+                f"{v['misalignment_upsampled_post']:.3f}",
+                f"{v['unfiltered_post']:.3f}",
+                "ok" if v["post_training_ordering_reproduced"] else "misfit",
+                f"{v['filtered_post_predicted']:.3f}",
+            )
+        out.print(comparison)
+
+
+def _condition_row(fit: calibration.ConditionFit) -> tuple[str, ...]:
+    observed = "n/a" if fit.observed is None else f"{fit.observed:.3f}"
+    error = "" if fit.observed is None else f"{100 * (fit.predicted - fit.observed):+.1f}"
+    return (fit.name, fit.stage, observed, f"{fit.predicted:.3f}", error)
+
+
+def _variant_summary(result: calibration.CalibrationResult) -> dict[str, Any]:
+    by = {(c.name, c.stage): c.predicted for c in [*result.conditions, *result.held_out]}
+    return {
+        "pairing": result.setup.pairing,
+        "salience": result.setup.salience,
+        "rms_error_points": result.rms_points,
+        "misalignment_upsampled_post": by[("misalignment-upsampled", "post-trained")],
+        "unfiltered_post": by[("unfiltered", "post-trained")],
+        "post_training_ordering_reproduced": result.ordering_reproduced,
+        "filtered_post_predicted": by[("filtered", "post-trained")],
+        "parameters": result.parameters,
+    }

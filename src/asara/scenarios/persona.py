@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asara.errors import InputError
+from asara.models.persona.calibration import CalibrationSetup
 from asara.models.persona.documents import Context, Document
 from asara.models.persona.population import (
     FamilySpec,
@@ -188,6 +189,32 @@ class OptimizeSpec(BaseModel):
     menu: list[DocumentEntry] = Field(min_length=1)
 
 
+class CalibrationSection(BaseModel):
+    """Fixed assumptions of the Tice et al. calibration (the fitted quantities are not settings)."""
+
+    model_config = _STRICT
+    pairing: Literal["draft", "unfiltered"] = "draft"
+    salience: bool = True
+    q_waluigi: Probability = 0.6
+    natural_misaligned_fraction: Probability = 0.5
+    tokens_per_document: Annotated[float, Field(gt=0)] = 1000.0
+    post_training_documents: Annotated[float, Field(gt=0)] = 1e5
+    starts: Annotated[int, Field(ge=1, le=1000)] = 16
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    def setup(self) -> CalibrationSetup:
+        return CalibrationSetup(
+            pairing=self.pairing,
+            salience=self.salience,
+            q_waluigi=self.q_waluigi,
+            natural_misaligned_fraction=self.natural_misaligned_fraction,
+            tokens_per_document=self.tokens_per_document,
+            post_training_documents=self.post_training_documents,
+            starts=self.starts,
+            seed=self.seed,
+        )
+
+
 class PersonaScenario(BaseModel):
     model_config = _STRICT
     name: str = "scenario"
@@ -199,6 +226,7 @@ class PersonaScenario(BaseModel):
     noise: Probability = 0.0
     curve_max_documents: NonNegative = 0.0
     optimize: OptimizeSpec | None = None
+    calibration: CalibrationSection | None = None
 
     @model_validator(mode="after")
     def _evaluation_weights(self) -> PersonaScenario:

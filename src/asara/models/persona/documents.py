@@ -153,3 +153,51 @@ def context_table(contexts: Sequence[Context], behaviour: Behaviour = "defected"
         defected=np.full(len(contexts), behaviour == "defected", dtype=np.bool_),
         exponent=np.ones((len(contexts), 1)),
     )
+
+
+def tabulate_many(corpora: Sequence[Sequence[Document]]) -> ContextTable:
+    """Several corpora over one shared set of rows: column 3 i + s holds corpus i's sum(c * copies) in
+    training stage s, so one evidence call serves them all (weights are applied to the columns later)."""
+    stages = len(TRAINING_STAGES)
+    merged = [
+        Document(doc.context, doc.behaviour, 1.0, doc.training_stage, 0.0) for docs in corpora for doc in docs
+    ]
+    base = tabulate(merged, by_stage=True)
+    index = {
+        (bool(o), bool(d), float(k), float(y), bool(i), bool(x)): r
+        for r, (o, d, k, y, i, x) in enumerate(
+            zip(
+                base.observed,
+                base.deployment,
+                base.opportunities,
+                base.years,
+                base.instructed,
+                base.defected,
+                strict=True,
+            )
+        )
+    }
+    exponent = np.zeros((len(base), stages * len(corpora)))
+    for corpus_index, docs in enumerate(corpora):
+        for doc_index, doc in enumerate(docs):
+            check_document(doc, f"corpora.{corpus_index}.{doc_index}")
+            ctx = doc.context
+            key = (
+                ctx.stage == "test" or ctx.monitored,
+                ctx.stage == "deployment",
+                float(ctx.opportunities),
+                float(ctx.years),
+                bool(ctx.instructed),
+                doc.behaviour == "defected",
+            )
+            column = stages * corpus_index + TRAINING_STAGES.index(doc.training_stage)
+            exponent[index[key], column] += doc.credibility * doc.copies
+    return ContextTable(
+        base.observed,
+        base.deployment,
+        base.opportunities,
+        base.years,
+        base.instructed,
+        base.defected,
+        exponent,
+    )
