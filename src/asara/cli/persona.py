@@ -17,6 +17,7 @@ from asara.io.atomic import write_json
 from asara.models.persona import calibration, engine
 from asara.models.persona.analysis import RunResult, analyze, finite_or_none
 from asara.models.persona.documents import Context, Document, tabulate
+from asara.models.persona.optimize import MenuItem, optimize_mix
 from asara.models.persona.population import FamilySpec, Nodes, build_population
 from asara.scenarios import persona as scenarios
 from asara.scenarios.loader import list_presets
@@ -272,3 +273,55 @@ def _variant_summary(result: calibration.CalibrationResult) -> dict[str, Any]:
         "filtered_post_predicted": by[("filtered", "post-trained")],
         "parameters": result.parameters,
     }
+
+
+@persona_app.command("optimize")
+def optimize_command(
+    scenario: ScenarioArgument,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Budget in the menu's cost units (documents or tokens).")
+    ] = None,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The mix of menu documents that most lowers predicted misbehaviour for a fixed budget."""
+    loaded = scenarios.load(scenario, overrides or [])
+    if loaded.optimize is None:
+        raise InputError("this scenario has no [optimize] menu", field="optimize")
+    spend = loaded.optimize.budget if budget is None else budget
+    if not (math.isfinite(spend) and spend > 0):
+        raise InputError(f"must be a positive number (got {spend})", field="budget")
+    menu = [
+        MenuItem(entry.label(i), entry.document(1.0), entry.cost)
+        for i, entry in enumerate(loaded.optimize.menu)
+    ]
+    result = optimize_mix(
+        loaded.population(),
+        loaded.document_list(),
+        menu,
+        spend,
+        loaded.stage_weights.as_dict(),
+        loaded.evaluation_contexts(),
+        loaded.evaluation_weights(),
+        loaded.noise,
+    )
+    if json_output:
+        typer.echo(json.dumps({"scenario": loaded.name, **result.to_dict()}, indent=2, allow_nan=False))
+        return
+    out = console()
+    table = Table(title=f"{loaded.name}: best mix for a budget of {spend:,.4g}")
+    for column in ("document type", "cost each", "copies", "budget share", "all budget on it alone"):
+        table.add_column(column, justify="right")
+    for allocation in result.allocations:
+        table.add_row(
+            allocation.name,
+            f"{allocation.cost:g}",
+            f"{allocation.copies:,.0f}",
+            f"{allocation.budget_share:.3f}",
+            f"{result.single_item[allocation.name]:.4g}",
+        )
+    out.print(table)
+    out.print(
+        f"predicted misbehaviour rate {result.before:.4g} -> {result.after:.4g}; "
+        f"misaligned share {result.misaligned_before:.4g} -> {result.misaligned_after:.4g}"
+    )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from asara.errors import InputError
 from asara.models.persona.calibration import CalibrationSetup
 from asara.models.persona.documents import Context, Document
+from asara.models.persona.model import PersonaModel
 from asara.models.persona.population import (
     FamilySpec,
     Nodes,
@@ -245,6 +246,16 @@ class PersonaScenario(BaseModel):
 
     def evaluation_weights(self) -> list[float]:
         return [entry.weight for entry in self.evaluation]
+
+    def model(self) -> PersonaModel:
+        """The scenario as a generic model (uncertain stage weights, credibility, prior shift)."""
+        return PersonaModel(
+            self.population(),
+            self.document_list(),
+            self.evaluation_contexts(),
+            self.evaluation_weights(),
+            self.noise,
+        )
 
 
 def load(source: str, overrides: Sequence[str] = ()) -> PersonaScenario:

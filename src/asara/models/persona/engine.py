@@ -299,8 +299,12 @@ def scaled_log_posterior(log_prior: FloatArray, s: FloatArray, n: float) -> Floa
     """Normalized log posterior after n times the evidence s (n = 0 is the prior, even where s = -inf)."""
     if n == 0:
         return normalize(log_prior)
-    with np.errstate(invalid="ignore"):
-        unnormalized = np.where(np.isneginf(s), -np.inf, log_prior + n * s)
+    finite = np.isfinite(s)
+    # shifting s by a constant leaves the posterior unchanged; it keeps the best persona at n * 0 even when
+    # n * s would overflow for every persona
+    top = float(s[finite].max()) if np.any(finite) else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        unnormalized = np.where(finite, log_prior + n * (s - top), -np.inf)
     if not np.any(np.isfinite(unnormalized)):
         raise InputError(
             "the corpus is impossible under every persona (add noise or an aligned persona)",

@@ -1,0 +1,100 @@
+"""The persona model behind the generic :class:`asara.models.base.Model` interface.
+
+Population, corpus and evaluation set are fixed when the model is built; the uncertain inputs are the
+evidential weights of the three training stages, a credibility scale applied to every document, and a shift
+of the prior log-odds of the misaligned families. The evidence is linear in the weights, so it is computed
+once per training stage, and each sample then costs O(personas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from asara.errors import InputError
+from asara.models.base import Array, FloatArray
+from asara.models.persona import engine
+from asara.models.persona.documents import TRAINING_STAGES, Context, Document, context_table, tabulate
+from asara.models.persona.population import Population
+
+INPUT_NAMES = ("w_pretraining", "w_midtraining", "w_fine_tuning", "credibility", "prior_shift")
+OUTPUT_NAMES = ("misbehaviour_rate", "misaligned_share")
+_CHUNK = 1 << 22  # samples x personas per block
+
+
+class PersonaModel:
+    """Predicted misbehaviour rate on the evaluation set, per sample of the uncertain inputs.
+
+    * ``w_pretraining``, ``w_midtraining``, ``w_fine_tuning`` >= 0: evidential weight of one document.
+    * ``credibility`` in [0, 1]: multiplies every document's credibility.
+    * ``prior_shift``: added to the log prior weight of every misaligned persona (log-odds shift).
+    """
+
+    def __init__(
+        self,
+        population: Population,
+        documents: Sequence[Document],
+        evaluation: Sequence[Context],
+        eval_weights: Sequence[float] | None = None,
+        noise: float = 0.0,
+    ) -> None:
+        self.population = population
+        self._stage_evidence = engine.evidence(population, tabulate(documents, by_stage=True), noise)
+        p = engine.defect_probability(population, context_table(list(evaluation)), noise)
+        w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
+        self._rate = p @ (w / w.sum())
+        self._bad = population.misaligned_mask().astype(np.float64)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return INPUT_NAMES
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return OUTPUT_NAMES
+
+    def evaluate(self, inputs: Mapping[str, FloatArray]) -> dict[str, Array]:
+        arrays = _check_inputs(inputs)
+        samples = arrays["credibility"].shape[0]
+        personas = len(self.population)
+        rate = np.empty(samples)
+        share = np.empty(samples)
+        step = max(1, _CHUNK // max(personas, 1))
+        for start in range(0, samples, step):
+            block = slice(start, min(samples, start + step))
+            logits = (
+                self.population.log_prior[None, :] + arrays["prior_shift"][block, None] * self._bad[None, :]
+            )
+            for g, stage in enumerate(TRAINING_STAGES):
+                weight = arrays[f"w_{stage.replace('-', '_')}"][block] * arrays["credibility"][block]
+                column = self._stage_evidence[:, g]
+                with np.errstate(invalid="ignore"):
+                    term = np.where(weight[:, None] > 0, weight[:, None] * column[None, :], 0.0)
+                logits = logits + term
+            top = logits.max(axis=1, keepdims=True)
+            if not np.all(np.isfinite(top)):
+                raise InputError("the corpus is impossible under every persona", field="documents")
+            weights = np.exp(logits - top)
+            total = weights.sum(axis=1)
+            rate[block] = (weights @ self._rate) / total
+            share[block] = (weights @ self._bad) / total
+        return {"misbehaviour_rate": rate, "misaligned_share": share}
+
+
+def _check_inputs(inputs: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    missing = [name for name in INPUT_NAMES if name not in inputs]
+    if missing:
+        raise InputError(f"missing inputs: {', '.join(missing)}", field="inputs")
+    arrays = {name: np.asarray(inputs[name], dtype=np.float64).ravel() for name in INPUT_NAMES}
+    sizes = {a.shape[0] for a in arrays.values()}
+    if len(sizes) != 1:
+        raise InputError(f"input arrays differ in length: {sorted(sizes)}", field="inputs")
+    for name, values in arrays.items():
+        if not np.all(np.isfinite(values)):
+            raise InputError("must be finite", field=f"inputs.{name}")
+        if name.startswith("w_") and np.any(values < 0):
+            raise InputError("must be non-negative", field=f"inputs.{name}")
+        if name == "credibility" and np.any((values < 0) | (values > 1)):
+            raise InputError("must lie in [0, 1]", field=f"inputs.{name}")
+    return arrays

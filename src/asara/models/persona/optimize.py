@@ -1,0 +1,170 @@
+"""The corpus mix that most lowers predicted misbehaviour for a fixed budget.
+
+With x_i copies of menu document i (cost c_i each, sum c_i x_i <= B), the posterior is
+log pi_h + s0_h + sum_i x_i s_ih, and the objective is the predicted misbehaviour rate
+R(x) = sum_h post_h(x) r_h. Its gradient is exact and cheap: dR/dx_i = Cov_post(r, s_i). We minimize
+log R over budget shares (SLSQP) from every corner of the menu, the even split and 'spend nothing', and
+keep the best; all candidates are re-evaluated exactly at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special
+
+from asara.errors import InputError
+from asara.models.base import FloatArray
+from asara.models.persona import engine
+from asara.models.persona.documents import (
+    TRAINING_STAGES,
+    Context,
+    Document,
+    context_table,
+    tabulate,
+    tabulate_many,
+)
+from asara.models.persona.population import Population
+
+_FLOOR = -1e30  # stands in for log 0 while optimizing (a persona ruled out by one copy of a document)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str
+    document: Document  # copies are ignored
+    cost: float
+
+
+@dataclass(frozen=True)
+class Allocation:
+    name: str
+    cost: float
+    copies: float
+    budget_share: float
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    budget: float
+    before: float  # predicted misbehaviour after the base corpus alone
+    after: float
+    misaligned_before: float
+    misaligned_after: float
+    allocations: list[Allocation]
+    single_item: dict[str, float]  # predicted misbehaviour if the whole budget went to one item
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "budget": self.budget,
+            "misbehaviour_rate": {"before": self.before, "after": self.after},
+            "misaligned_share": {"before": self.misaligned_before, "after": self.misaligned_after},
+            "mix": [a.__dict__ for a in self.allocations],
+            "single_item": self.single_item,
+        }
+
+
+def _stage_weighted(raw: FloatArray, weights: Mapping[str, float], items: int) -> FloatArray:
+    """(personas, items) evidence per copy from (personas, 3 items) columns; weight 0 counts nothing."""
+    stages = len(TRAINING_STAGES)
+    out = np.zeros((raw.shape[0], items))
+    for i in range(items):
+        for s, stage in enumerate(TRAINING_STAGES):
+            w = weights.get(stage, 1.0)
+            if w > 0:
+                out[:, i] += w * raw[:, stages * i + s]
+    return out
+
+
+def optimize_mix(
+    population: Population,
+    base_documents: Sequence[Document],
+    menu: Sequence[MenuItem],
+    budget: float,
+    stage_weights: Mapping[str, float],
+    evaluation: Sequence[Context],
+    eval_weights: Sequence[float] | None = None,
+    noise: float = 0.0,
+) -> OptimizeResult:
+    if not menu:
+        raise InputError("the menu is empty", field="optimize.menu")
+    if not (math.isfinite(budget) and budget > 0):
+        raise InputError(f"must be a positive number (got {budget})", field="budget")
+    for index, item in enumerate(menu):
+        if not (math.isfinite(item.cost) and item.cost > 0):
+            raise InputError(
+                f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
+            )
+    s0 = engine.evidence(population, tabulate(base_documents, stage_weights), noise)[:, 0]
+    unit = [replace(m.document, copies=1.0) for m in menu]
+    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit]), noise),
+                               stage_weights, len(menu))  # fmt: skip
+    p = engine.defect_probability(population, context_table(list(evaluation)), noise)
+    w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
+    r = p @ (w / w.sum())
+    costs = np.array([m.cost for m in menu])
+    scale = budget / costs  # copies per unit of budget share
+    bad = population.misaligned_mask()
+    finite_s = np.where(np.isneginf(per_copy), _FLOOR, per_copy)
+    base = np.where(np.isneginf(s0), -np.inf, population.log_prior + s0)
+    if not np.any(np.isfinite(base)):
+        raise InputError("the base corpus is impossible under every persona", field="documents")
+
+    def log_post(shares: FloatArray, exact: bool) -> FloatArray:
+        x = shares * scale
+        s = per_copy if exact else finite_s
+        with np.errstate(invalid="ignore"):
+            extra = np.where(x[None, :] > 0, s * x[None, :], 0.0).sum(axis=1)
+        logits = base + extra
+        if not np.any(np.isfinite(logits)):
+            return np.full_like(logits, -np.inf)
+        return np.asarray(logits - special.logsumexp(logits), dtype=np.float64)
+
+    def rate(shares: FloatArray, exact: bool = True) -> float:
+        lp = log_post(shares, exact)
+        if not np.any(np.isfinite(lp)):
+            return math.inf
+        return float(np.dot(np.exp(lp), r))
+
+    def objective(shares: FloatArray) -> tuple[float, FloatArray]:
+        lp = log_post(np.clip(shares, 0, None), exact=False)
+        post = np.exp(lp)
+        value = float(np.dot(post, r))
+        if value <= 0:
+            return -745.0, np.zeros_like(shares)
+        mean_s = post @ finite_s
+        cov = (post * r) @ finite_s - value * mean_s
+        return math.log(value), cov * scale / value
+
+    items = len(menu)
+    starts = [np.eye(items)[i] for i in range(items)] + [np.full(items, 1.0 / items), np.zeros(items)]
+    candidates = list(starts)
+    for start in starts:
+        fit = optimize.minimize(
+            objective,
+            start,
+            jac=True,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * items,
+            constraints=[{"type": "ineq", "fun": lambda y: 1.0 - y.sum(), "jac": lambda y: -np.ones_like(y)}],
+            options={"maxiter": 200, "ftol": 1e-12},
+        )
+        candidates.append(np.clip(fit.x, 0.0, 1.0) / max(1.0, float(np.clip(fit.x, 0.0, 1.0).sum())))
+    best = min(candidates, key=rate)
+    best_post = log_post(best, exact=True)
+    zero = log_post(np.zeros(items), exact=True)
+    return OptimizeResult(
+        budget=budget,
+        before=rate(np.zeros(items)),
+        after=rate(best),
+        misaligned_before=math.exp(engine.log_mass(zero, bad)),
+        misaligned_after=math.exp(engine.log_mass(best_post, bad)),
+        allocations=[
+            Allocation(m.name, m.cost, float(best[i] * scale[i]), float(best[i])) for i, m in enumerate(menu)
+        ],
+        single_item={m.name: rate(np.eye(items)[i]) for i, m in enumerate(menu)},
+    )
