@@ -160,7 +160,7 @@ def decay_command(
         rows: list[dict[str, Any]] = [
             {
                 "documents": p.documents,
-                "odds_ratio": p.odds_ratio,
+                "odds_ratio": finite_or_none(p.odds_ratio),
                 "half_life": finite_or_none(p.half_life),
             }
             for p in points

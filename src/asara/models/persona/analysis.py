@@ -57,7 +57,7 @@ class RunResult:
 def curve_point_dict(point: engine.CurvePoint) -> dict[str, Any]:
     return {
         "documents": point.documents,
-        "odds_ratio": point.odds_ratio,
+        "odds_ratio": finite_or_none(point.odds_ratio),
         "half_life": finite_or_none(point.half_life),
         "misaligned_share": point.misaligned_share,
         "shares": point.shares,

@@ -415,7 +415,12 @@ def curve(population: Population, s_per_document: FloatArray, counts: Sequence[f
     for n in counts:
         post = scaled_log_posterior(population.log_prior, s_per_document, n)
         odds = log_odds(post, bad)
-        ratio = math.exp(odds - prior_odds) if math.isfinite(prior_odds) else math.nan
+        if not math.isfinite(prior_odds):
+            ratio = math.nan  # no aligned (or no misaligned) persona: the odds are not defined
+        elif odds - prior_odds > 709.0:
+            ratio = math.inf
+        else:
+            ratio = math.exp(odds - prior_odds)
         points.append(
             CurvePoint(
                 documents=float(n),
