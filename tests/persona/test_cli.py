@@ -201,3 +201,22 @@ def test_the_installed_command_exits_2_with_one_line() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "opportunities" in result.stderr
+
+
+def test_calibrate_json_has_the_documented_keys() -> None:
+    record = invoke("calibrate", "--no-compare", "--json", "--set", "calibration.starts=4")
+    assert {"parameters", "conditions", "held_out"} <= set(record)
+    assert {"w_pretraining", "w_midtraining", "w_fine_tuning", "noise", "salience"} <= set(
+        record["parameters"]
+    )
+    for item in [*record["conditions"], *record["held_out"]]:
+        assert set(item) == {"name", "stage", "observed", "predicted"}
+        assert 0 < item["predicted"] < 1
+    assert len(record["conditions"]) == 6 and {c["name"] for c in record["held_out"]} == {"filtered"}
+
+
+def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:
+    result = runner.invoke(app, ["persona", "calibrate", "--no-salience", "--no-compare", "--set",
+                                 "calibration.starts=4"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "held out" in result.output and "NOT reproduced" in result.output
