@@ -23,7 +23,7 @@ from scipy import optimize, special
 from asara.errors import InputError
 from asara.models.base import FloatArray
 from asara.models.persona.documents import ContextTable
-from asara.models.persona.population import FAMILY_CODE, Population, normalize
+from asara.models.persona.population import FAMILY_CODE, MISALIGNED, Population, normalize
 
 _LUIGI = FAMILY_CODE["luigi"]
 _NAIVE = FAMILY_CODE["naive"]
@@ -446,25 +446,21 @@ def residual(population: Population, s: FloatArray) -> Residual:
     bad = population.misaligned_mask()
     good_finite = s[~bad & np.isfinite(s)]
     if good_finite.size == 0:
-        untouched = bad & np.isfinite(s) & (s >= (s[bad & np.isfinite(s)].max() if np.any(bad) else 0))
-        top = -math.inf
+        # nothing aligned survives (or exists): no corpus of this kind can remove any misaligned mass
+        untouched = bad & np.isfinite(s)
+        limit = 1.0 if np.any(untouched) else 0.0
     else:
         top = float(good_finite.max())
         untouched = bad & np.isfinite(s) & (s >= top)
-    prior_mass = math.exp(log_mass(population.log_prior, untouched))
-    if good_finite.size == 0:
-        limit = 1.0 if np.any(untouched) else 0.0
-    else:
-        best_good = ~bad & (s == top)
         lu = log_mass(population.log_prior, untouched)
-        lg = log_mass(population.log_prior, best_good)
-        limit = 0.0 if lu == -math.inf else 1.0 / (1.0 + math.exp(lg - lu))
+        lg = log_mass(population.log_prior, ~bad & (s == top))
+        limit = 0.0 if lu == -math.inf else float(special.expit(lu - lg))
     by_family = {
         name: math.exp(log_mass(population.log_prior, untouched & population.family_mask(name)))
         for name in population.present_families()
-        if name in ("naive", "test-aware", "patient", "x-always")
+        if name in MISALIGNED
     }
-    return Residual(prior_mass, limit, by_family)
+    return Residual(math.exp(log_mass(population.log_prior, untouched)), limit, by_family)
 
 
 def misbehaviour_rate(
