@@ -114,25 +114,36 @@ def _pool(
     instructed: np.ndarray,
     defected: np.ndarray,
     k_index: np.ndarray,
+    distinct: int,
     exponent: np.ndarray,
     bucket: np.ndarray,
     used: np.ndarray,
-) -> None:
-    """Add each row's exponent to its bucket (activity class, behaviour, distinct k) for one persona kind."""
+    used_list: np.ndarray,
+) -> int:
+    """Add each row's exponent to its bucket (activity class, behaviour, distinct k) for one persona kind;
+    returns how many buckets are in use (their indices are the first entries of ``used_list``)."""
     rows, groups = exponent.shape
+    count = 0
     for j in range(rows):
         c = _active_class(family, tau, observed[j], deployment[j], years[j], instructed[j])
         d = 1 if defected[j] else 0
-        u = k_index[j]
-        used[c, d, u] = True
+        b = (2 * c + d) * distinct + k_index[j]
+        if not used[b]:
+            used[b] = True
+            used_list[count] = b
+            count += 1
         for g in range(groups):
-            bucket[c, d, u, g] += exponent[j, g]
+            bucket[b, g] += exponent[j, g]
+    return count
 
 
 @numba.njit(cache=True, inline="always")
 def _spend(
     bucket: np.ndarray,
     used: np.ndarray,
+    used_list: np.ndarray,
+    count: int,
+    distinct: int,
     a: float,
     log1m_q: float,
     k_values: np.ndarray,
@@ -140,26 +151,33 @@ def _spend(
     log_coin: float,
     out: np.ndarray,
     h: int,
+    reset: bool,
 ) -> None:
-    """out[h, g] += sum over used buckets of exponent x log-likelihood (one transcendental per bucket)."""
-    distinct, groups = bucket.shape[2], bucket.shape[3]
-    for c in range(3):
+    """out[h, g] += sum over used buckets of exponent x log-likelihood (one transcendental per bucket);
+    with ``reset``, the used buckets are cleared for the next persona."""
+    groups = bucket.shape[1]
+    log_m_mixed = math.log1p(-a) if a < 1.0 else -np.inf
+    log_1m_mixed = math.log(a) if a > 0.0 else -np.inf
+    for i in range(count):
+        b = used_list[i]
+        c = b // (2 * distinct)
+        d = (b // distinct) % 2
+        u = b % distinct
         if c == 0:
             log_m, log_1m = -np.inf, 0.0
         elif c == 1:
             log_m, log_1m = 0.0, -np.inf
         else:
-            log_m = math.log1p(-a) if a < 1.0 else -np.inf
-            log_1m = math.log(a) if a > 0.0 else -np.inf
-        for d in range(2):
-            for u in range(distinct):
-                if not used[c, d, u]:
-                    continue
-                lp = _log_likelihood(log_m, log_1m, log1m_q, k_values[u], d == 1, log_keep, log_coin)
-                for g in range(groups):
-                    e = bucket[c, d, u, g]
-                    if e != 0.0:
-                        out[h, g] += e * lp
+            log_m, log_1m = log_m_mixed, log_1m_mixed
+        lp = _log_likelihood(log_m, log_1m, log1m_q, k_values[u], d == 1, log_keep, log_coin)
+        for g in range(groups):
+            e = bucket[b, g]
+            if e != 0.0:
+                out[h, g] += e * lp
+            if reset:
+                bucket[b, g] = 0.0
+        if reset:
+            used[b] = False
 
 
 @numba.njit(cache=True, parallel=True)
@@ -182,38 +200,42 @@ def _evidence_kernel(
     # The likelihood of a row depends on the persona only through its activity class there (m = 0, 1 or
     # 1 - a), its behaviour and its k. Except for patient personas (whose class depends on tau), the class
     # of a row depends only on the family, so rows are pooled once per family into buckets and each
-    # persona costs O(buckets), with one transcendental per used bucket.
+    # persona costs O(used buckets), with one transcendental per used bucket.
     personas = family.shape[0]
     groups = exponent.shape[1]
     distinct = k_values.shape[0]
+    slots = 6 * distinct
     families = 7
     out = np.zeros((personas, groups))
     log_keep = math.log1p(-noise) if noise < 1.0 else -np.inf
     log_coin = math.log(0.5 * noise) if noise > 0.0 else -np.inf
-    pooled = np.zeros((families, 3, 2, distinct, groups))
-    pooled_used = np.zeros((families, 3, 2, distinct), dtype=np.bool_)
+    pooled = np.zeros((families, slots, groups))
+    pooled_used = np.zeros((families, slots), dtype=np.bool_)
+    pooled_list = np.zeros((families, slots), dtype=np.int64)
+    pooled_count = np.zeros(families, dtype=np.int64)
     for f in range(families):
         if f != _PATIENT:
-            _pool(
-                f, 0.0, observed, deployment, years, instructed, defected, k_index, exponent,
-                pooled[f], pooled_used[f],
+            pooled_count[f] = _pool(
+                f, 0.0, observed, deployment, years, instructed, defected, k_index, distinct, exponent,
+                pooled[f], pooled_used[f], pooled_list[f],
             )  # fmt: skip
     blocks = max(1, min(personas, blocks))
     for block in numba.prange(blocks):
-        bucket = np.zeros((3, 2, distinct, groups))
-        used = np.zeros((3, 2, distinct), dtype=np.bool_)
+        bucket = np.zeros((slots, groups))
+        used = np.zeros(slots, dtype=np.bool_)
+        used_list = np.zeros(slots, dtype=np.int64)
         for h in range(block * personas // blocks, (block + 1) * personas // blocks):
             f = family[h]
             if f == _PATIENT:
-                bucket[:] = 0.0
-                used[:] = False
-                _pool(
-                    f, tau[h], observed, deployment, years, instructed, defected, k_index, exponent,
-                    bucket, used,
+                count = _pool(
+                    f, tau[h], observed, deployment, years, instructed, defected, k_index, distinct, exponent,
+                    bucket, used, used_list,
                 )  # fmt: skip
-                _spend(bucket, used, a[h], log1m_q[h], k_values, log_keep, log_coin, out, h)
+                _spend(bucket, used, used_list, count, distinct, a[h], log1m_q[h], k_values, log_keep,
+                       log_coin, out, h, True)  # fmt: skip
             else:
-                _spend(pooled[f], pooled_used[f], a[h], log1m_q[h], k_values, log_keep, log_coin, out, h)
+                _spend(pooled[f], pooled_used[f], pooled_list[f], pooled_count[f], distinct, a[h], log1m_q[h],
+                       k_values, log_keep, log_coin, out, h, False)  # fmt: skip
     return out
 
 
