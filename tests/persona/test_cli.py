@@ -220,3 +220,11 @@ def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:
                                  "calibration.starts=4"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "held out" in result.output and "NOT reproduced" in result.output
+
+
+def test_patient_waluigi_residual_is_the_tail_beyond_the_corpus_horizon() -> None:
+    record = invoke("run", "patient-waluigi", "--json")
+    # tau weights 32:16:8:4:2:1 over 0, 1, 3, 10, 30, 100; stories reach year 10, so tau 30 and 100 survive
+    untouched = 0.5 * (2 + 1) / 63
+    assert record["residual"]["prior_mass"] == pytest.approx(untouched, rel=1e-12)
+    assert record["residual"]["limit_share"] == pytest.approx(untouched / (untouched + 0.5), rel=1e-12)

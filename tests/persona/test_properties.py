@@ -188,3 +188,25 @@ def test_persona_model_meets_the_model_protocol_and_matches_direct_updates() -> 
 
         expected = engine.misbehaviour_rate(post, post.log_prior, context_table(evaluation), noise=0.01)
         assert math.isclose(out["misbehaviour_rate"][i], expected, rel_tol=1e-10)
+
+
+@SETTINGS
+@given(
+    st.lists(st.floats(1e-4, 0.999), min_size=1, max_size=6),
+    st.lists(st.floats(0.01, 10.0), min_size=6, max_size=6),
+    st.integers(1, 5),
+    st.floats(0.0, 1e6),
+)
+def test_half_life_halves_the_odds(qs: list[float], weights: list[float], k: int, n: float) -> None:
+    population = build_population(
+        [FamilySpec("luigi", 1.0), FamilySpec("naive", 1.0, q=grid_nodes(qs, weights[: len(qs)], "q"))]
+    )
+    s = engine.evidence(population, tabulate([Document(Context(opportunities=k))]))[:, 0]
+    bad = population.misaligned_mask()
+    delta = engine.half_life(population.log_prior, s, bad, n)
+    before = engine.log_odds(engine.scaled_log_posterior(population.log_prior, s, n), bad)
+    after = engine.log_odds(engine.scaled_log_posterior(population.log_prior, s, n + delta), bad)
+    assert math.isclose(after, before - math.log(2.0), rel_tol=1e-9, abs_tol=1e-9)
+    # and no earlier point halves them: the log-odds fall monotonically
+    earlier = engine.log_odds(engine.scaled_log_posterior(population.log_prior, s, n + 0.999 * delta), bad)
+    assert earlier > before - math.log(2.0)
