@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -210,3 +211,19 @@ def test_half_life_halves_the_odds(qs: list[float], weights: list[float], k: int
     # and no earlier point halves them: the log-odds fall monotonically
     earlier = engine.log_odds(engine.scaled_log_posterior(population.log_prior, s, n + 0.999 * delta), bad)
     assert earlier > before - math.log(2.0)
+
+
+def test_preset_model_with_unit_inputs_reproduces_the_run() -> None:
+    from asara.cli.persona import run_scenario
+    from asara.scenarios.persona import load
+
+    scenario = load("production-stories")
+    model = scenario.model()
+    ones = np.ones(3)
+    out = model.evaluate(
+        {"w_pretraining": ones, "w_midtraining": ones, "w_fine_tuning": ones, "credibility": ones,
+         "prior_shift": np.array([0.0, 0.0, -50.0])}
+    )  # fmt: skip
+    expected = run_scenario(scenario).posterior_misbehaviour
+    assert out["misbehaviour_rate"][0] == out["misbehaviour_rate"][1] == pytest.approx(expected, rel=1e-10)
+    assert out["misbehaviour_rate"][2] < 1e-15  # a prior without Waluigis predicts no misbehaviour
