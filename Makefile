@@ -35,6 +35,7 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python benchmarks/bench_sie.py
+	$(BIN)/python benchmarks/bench_persona.py
 
 # Re-resolve the pinned versions (needs network); commit the result.
 lock:

@@ -316,7 +316,7 @@ def optimize_command(
         table.add_row(
             allocation.name,
             f"{allocation.cost:g}",
-            f"{allocation.copies:,.0f}",
+            f"{allocation.copies:,.0f}" if allocation.copies >= 10 else f"{allocation.copies:.3g}",
             f"{allocation.budget_share:.3f}",
             f"{result.single_item[allocation.name]:.4g}",
         )
