@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import print_presets
 from asara.errors import InputError
 from asara.io.atomic import write_json
 from asara.models.persona import calibration, engine
@@ -20,7 +21,6 @@ from asara.models.persona.documents import Context, Document, tabulate
 from asara.models.persona.optimize import MenuItem, optimize_mix
 from asara.models.persona.population import FamilySpec, Nodes, build_population
 from asara.scenarios import persona as scenarios
-from asara.scenarios.loader import list_presets
 
 persona_app = typer.Typer(
     help="Persona priors under alignment pretraining: Luigi, Waluigis, and the documents that move them.",
@@ -53,13 +53,7 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 @persona_app.command("presets")
 def presets_command(json_output: JsonOption = False) -> None:
     """List the shipped scenarios, one line each."""
-    presets = list_presets("persona")
-    if json_output:
-        typer.echo(json.dumps([{"name": p.name, "description": p.description} for p in presets], indent=2))
-        return
-    width = max(len(p.name) for p in presets)
-    for preset in presets:
-        typer.echo(f"{preset.name:<{width}}  {preset.description}")
+    print_presets("persona", json_output)
 
 
 def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:

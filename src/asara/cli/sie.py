@@ -15,6 +15,7 @@ from rich.table import Table
 
 from asara import sie
 from asara.analysis.sie_summary import SieSummary
+from asara.cli.common import print_presets
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import write_text
@@ -40,13 +41,7 @@ def console() -> Console:
 @sie_app.command("presets")
 def presets_command(json_output: JsonOption = False) -> None:
     """List the shipped scenarios, one line each."""
-    presets = sie.list_presets("sie")
-    if json_output:
-        typer.echo(json.dumps([{"name": p.name, "description": p.description} for p in presets], indent=2))
-        return
-    width = max(len(p.name) for p in presets)
-    for preset in presets:
-        typer.echo(f"{preset.name:<{width}}  {preset.description}")
+    print_presets("sie", json_output)
 
 
 @sie_app.command("run")

@@ -120,7 +120,7 @@ def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> Sch
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown key"
-        elif "input" in first and not isinstance(first["input"], dict | list):
+        elif "input" in first and not isinstance(first["input"], dict | list) and "(got " not in message:
             message = f"{message} (got {first['input']!r})"
         raise InputError(message, field=field) from None
 

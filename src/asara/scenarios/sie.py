@@ -7,7 +7,15 @@ import math
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from asara.distributions import Distribution, Fixed, LogUniform, Uniform, median
 from asara.models.base import FloatArray
@@ -84,11 +92,23 @@ def _check_range(value: Uncertain, low: float, high: float, *, low_open: bool, h
 
 
 def _positive(value: Uncertain) -> Uncertain:
-    return _check_range(value, 0.0, math.inf, low_open=True, high_open=False)
+    return _check_range(value, 0.0, math.inf, low_open=True, high_open=True)
 
 
 def _unit(value: Uncertain) -> Uncertain:
     return _check_range(value, 0.0, 1.0, low_open=False, high_open=False)
+
+
+PositiveUncertain = Annotated[Uncertain, AfterValidator(_positive)]
+"""A positive number or a distribution over positive numbers."""
+UnitUncertain = Annotated[Uncertain, AfterValidator(_unit)]
+"""A number or distribution within [0, 1]."""
+LabourShare = Annotated[
+    Uncertain, AfterValidator(lambda v: _check_range(v, 0.0, 1.0, low_open=True, high_open=False))
+]
+DataShare = Annotated[
+    Uncertain, AfterValidator(lambda v: _check_range(v, 0.0, 1.0, low_open=False, high_open=True))
+]
 
 
 class RampSection(BaseModel):
@@ -100,7 +120,7 @@ class RampSection(BaseModel):
     lead_months: Uncertain | None = Field(
         None, description="how long before ASARA it starts (default: months)"
     )
-    start_speedup: Uncertain = 0.1
+    start_speedup: PositiveUncertain = 0.1
     horizon_includes_ramp: bool = False
 
     @field_validator("months")
@@ -116,79 +136,39 @@ class RampSection(BaseModel):
     def _lead(cls, value: Uncertain | None) -> Uncertain | None:
         return None if value is None else _check_range(value, 0.0, math.inf, low_open=False, high_open=False)
 
-    @field_validator("start_speedup")
-    @classmethod
-    def _start(cls, value: Uncertain) -> Uncertain:
-        return _positive(value)
-
 
 class ComputeSection(BaseModel):
     """Compute growth after ASARA. Neutral: growth_per_year = 1 (fixed compute, the paper)."""
 
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # halving_years may be inf
-    growth_per_year: Uncertain = 1.0
+    growth_per_year: PositiveUncertain = 1.0
     halving_years: float = Field(math.inf, gt=0)
-    labour_share: Uncertain = 0.5
+    labour_share: LabourShare = 0.5
     labour_exponent: float = Field(0.0, ge=-1, allow_inf_nan=False)
-
-    @field_validator("growth_per_year")
-    @classmethod
-    def _growth(cls, value: Uncertain) -> Uncertain:
-        return _positive(value)
-
-    @field_validator("labour_share")
-    @classmethod
-    def _share(cls, value: Uncertain) -> Uncertain:
-        return _check_range(value, 0.0, 1.0, low_open=True, high_open=False)
 
 
 class BottlenecksSection(BaseModel):
     """CES research input. Neutral: substitution_elasticity = 1 (Cobb-Douglas, the paper)."""
 
     model_config = _STRICT
-    substitution_elasticity: Uncertain = 1.0
-
-    @field_validator("substitution_elasticity")
-    @classmethod
-    def _elasticity(cls, value: Uncertain) -> Uncertain:
-        return _positive(value)
+    substitution_elasticity: PositiveUncertain = 1.0
 
 
 class ContinualLearningSection(BaseModel):
     """With ``retraining`` on: the share of improvements that need a new training run, and its length."""
 
     model_config = _STRICT
-    retraining_fraction: Uncertain = 1.0
-    training_months: Uncertain = 3.0
-
-    @field_validator("retraining_fraction")
-    @classmethod
-    def _fraction(cls, value: Uncertain) -> Uncertain:
-        return _unit(value)
-
-    @field_validator("training_months")
-    @classmethod
-    def _months(cls, value: Uncertain) -> Uncertain:
-        return _positive(value)
+    retraining_fraction: UnitUncertain = 1.0
+    training_months: PositiveUncertain = 3.0
 
 
 class DataSection(BaseModel):
     """Data as its own input. Neutral: share = 0 (data folded into software, the paper)."""
 
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # stock_years may be inf
-    share: Uncertain = 0.0
-    returns: Uncertain = 1.0
+    share: DataShare = 0.0
+    returns: PositiveUncertain = 1.0
     stock_years: float = Field(math.inf, gt=0)
-
-    @field_validator("share")
-    @classmethod
-    def _share(cls, value: Uncertain) -> Uncertain:
-        return _check_range(value, 0.0, 1.0, low_open=False, high_open=True)
-
-    @field_validator("returns")
-    @classmethod
-    def _returns(cls, value: Uncertain) -> Uncertain:
-        return _positive(value)
 
 
 class Correlation(BaseModel):
