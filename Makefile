@@ -20,6 +20,8 @@ demo: install
 	$(BIN)/asara sie run paper-baseline --samples 1000000 --seed 1 --out $(DEMO_OUT)
 	$(BIN)/asara sie summary $(DEMO_OUT) --markdown $(DEMO_OUT)/report.md
 	@echo "Report written to $(DEMO_OUT)/report.md"
+	$(BIN)/asara report paper-baseline --samples 1000000 --seed 1 --out $(DEMO_OUT)/report.html
+	@echo "HTML report (open it in a browser, no network needed): $(abspath $(DEMO_OUT))/report.html"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

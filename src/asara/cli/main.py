@@ -12,6 +12,8 @@ import typer
 
 from asara import __version__
 from asara.cli.persona import persona_app
+from asara.cli.plot import plot_app
+from asara.cli.report import report_command
 from asara.cli.sie import sie_app
 from asara.errors import InputError
 
@@ -24,6 +26,8 @@ app = typer.Typer(
 )
 app.add_typer(sie_app, name="sie")
 app.add_typer(persona_app, name="persona")
+app.add_typer(plot_app, name="plot")
+app.command("report")(report_command)
 
 
 @app.command("version")

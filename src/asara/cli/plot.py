@@ -1,0 +1,130 @@
+"""``asara plot ...``: write one figure as PNG or SVG (chosen by the --out suffix).
+
+Heavy imports (matplotlib, the models) happen inside the commands, so ``asara --help`` stays fast."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from asara.errors import InputError
+
+FORMATS = ("png", "svg")
+
+plot_app = typer.Typer(
+    help="Figures as PNG or SVG (the --out suffix picks the format).", no_args_is_help=True
+)
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="FILE.png or FILE.svg.")]
+SamplesOption = Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per scenario.")]
+SeedOption = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
+
+
+def _read_json(path: Path, field: str) -> Any:
+    if not path.is_file():
+        raise InputError(f"no such file: {path}", field=field)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path} is not valid JSON: {error}", field=field) from None
+
+
+def _check_suffix(out: Path) -> None:
+    if out.suffix.lower().lstrip(".") not in FORMATS:
+        raise InputError(f"the file name must end in .png or .svg (got {out.name!r})", field="out")
+
+
+@plot_app.command("cdf")
+def cdf_command(
+    scenarios: Annotated[list[str], typer.Argument(help="Preset names or TOML paths (one line each).")],
+    out: OutOption,
+    samples: SamplesOption = 200_000,
+    seed: SeedOption = 0,
+) -> None:
+    """CDF of years of progress compressed into 12 and 4 months, with the Monte Carlo error band."""
+    _check_suffix(out)
+    from asara import sie
+    from asara.report import plots
+
+    summaries = [sie.run(sie.load(s), samples, seed) for s in scenarios]
+    typer.echo(str(plots.save(plots.compression_cdf(summaries), out)))
+
+
+@plot_app.command("trajectories")
+def trajectories_command(
+    scenario: Annotated[str, typer.Argument(help="Preset name or TOML path.")],
+    out: OutOption,
+    count: Annotated[
+        int, typer.Option("--count", help="How many sample runs (the run's first samples).")
+    ] = 6,
+    seed: SeedOption = 0,
+) -> None:
+    """Software doublings and r against months for sample runs; ceiling and horizon marked."""
+    _check_suffix(out)
+    from asara import sie
+    from asara.report import plots
+
+    typer.echo(str(plots.save(plots.trajectories(sie.load(scenario), count, seed), out)))
+
+
+@plot_app.command("sensitivity")
+def sensitivity_command(
+    source: Annotated[Path, typer.Argument(help="JSON written by `asara sie sensitivity --json`.")],
+    out: OutOption,
+) -> None:
+    """Sobol indices (first order and total) with their intervals, from saved JSON."""
+    _check_suffix(out)
+    from asara.report import plots
+
+    typer.echo(str(plots.save(plots.sensitivity_bars(_read_json(source, "source")), out)))
+
+
+@plot_app.command("explain")
+def explain_command(
+    baseline: Annotated[
+        str, typer.Argument(help="Scenario A (preset or TOML path), or a JSON file of `sie explain`.")
+    ],
+    out: OutOption,
+    changed: Annotated[
+        str | None, typer.Option("--to", help="Scenario B (omit when A is a JSON file).")
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
+    seed: SeedOption = 0,
+) -> None:
+    """Waterfall of the Shapley attribution of B minus A, from a live run or saved JSON."""
+    _check_suffix(out)
+    from asara import sie
+    from asara.report import plots
+
+    if changed is None:
+        data = _read_json(Path(baseline), "baseline")
+    else:
+        from asara.analysis.sie_explain import explain_scenarios
+
+        sie.check_run_arguments(samples, seed, None, 1)
+        _, explanations, _, _ = explain_scenarios(baseline, changed, samples, seed)
+        data = {e.output: e.to_dict() for e in explanations}
+    typer.echo(str(plots.save(plots.explanation_waterfall(data), out)))
+
+
+@plot_app.command("persona")
+def persona_command(
+    source: Annotated[
+        str, typer.Argument(help="Persona preset or TOML path, or JSON of `asara persona run --json`.")
+    ],
+    out: OutOption,
+) -> None:
+    """Posterior shares against the number of documents (log axis), half-life marked."""
+    _check_suffix(out)
+    from asara.report import plots
+
+    if source.endswith(".json"):
+        record = _read_json(Path(source), "source")
+    else:
+        from asara.report.persona import run_record
+
+        record = run_record(source)
+    typer.echo(str(plots.save(plots.persona_curve(record), out)))

@@ -1,0 +1,47 @@
+"""``asara report SCENARIO [SCENARIO ...] --out FILE.html``: one self-contained HTML report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def report_command(
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(help="Preset names or TOML paths; the first is the reference for comparisons."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="Monte Carlo samples per scenario.")
+    ] = 200_000,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
+    ] = 0,
+    explain_samples: Annotated[
+        int,
+        typer.Option(
+            "--explain-samples", help="Samples per subset for the Shapley attribution (0: skip it)."
+        ),
+    ] = 20_000,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
+    ] = None,
+) -> None:
+    """Run the scenarios and write a self-contained HTML report (tables, figures, comparison, provenance)."""
+    from asara.report import html
+
+    built = html.build(
+        scenarios,
+        samples,
+        seed,
+        explain_samples=explain_samples,
+        workers=workers,
+        command=["asara", *sys.argv[1:]],
+        on_step=lambda step: typer.echo(f"asara report: {step}", err=True),
+    )
+    written = html.write(built, out)
+    typer.echo(str(written))

@@ -1,0 +1,438 @@
+"""Figures over the library's results (matplotlib figures rendered by Agg, never pyplot; nothing here
+computes a model).
+
+Every function returns a :class:`matplotlib.figure.Figure`; :func:`save` writes it as PNG or SVG and
+:func:`png_bytes` gives the PNG for inlining. Sensitivity, explanation and persona figures take plain data
+(the JSON shapes the CLI prints), so they work from a saved ``--json`` file as well as from a live run.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from asara.analysis.sie_summary import SieSummary
+from asara.errors import InputError
+from asara.models.base import FloatArray
+from asara.models.sie import Trajectory, trajectory
+from asara.montecarlo.sampling import sample_inputs
+from asara.scenarios.sie import SieScenario
+
+COLOURS = ("#1f5fa8", "#d9641e", "#2e8b57", "#8e44ad", "#b03a48", "#5d6d7e", "#c9a227", "#17a2b8")
+FORMATS = ("png", "svg")
+
+
+def _new_figure(width: float, height: float, columns: int = 1) -> tuple[Figure, list[Any]]:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    axes = figure.subplots(1, columns, squeeze=False)[0]
+    return figure, list(axes)
+
+
+def _style(axis: Any) -> None:
+    axis.grid(True, color="#dddddd", linewidth=0.6)
+    axis.set_axisbelow(True)
+    axis.spines["top"].set_visible(False)
+    axis.spines["right"].set_visible(False)
+
+
+# --------------------------------------------------------------------------------------------------
+# SIE: years of progress compressed into a window
+
+
+def compression_curve(
+    summary: SieSummary, months: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Years, P(at least that many years inside ``months``), and the 95% Wilson band, starting at (0, 1)."""
+    points = summary.compression[months]
+    years = np.array([0.0, *(p.years for p in points)])
+    probability = np.array([1.0, *(p.estimate.probability for p in points)])
+    bands = [p.estimate.wilson_interval() for p in points]
+    low = np.array([1.0, *(b[0] for b in bands)])
+    high = np.array([1.0, *(b[1] for b in bands)])
+    return years, probability, low, high
+
+
+def compression_cdf(summaries: Sequence[SieSummary], windows: Sequence[float] | None = None) -> Figure:
+    """P(at least X years of progress inside some window of T months) against X, one panel per window,
+    one line per scenario, with a shaded 95% Wilson band for the Monte Carlo error."""
+    if not summaries:
+        raise InputError("at least one run is needed", field="scenarios")
+    if windows is None:
+        windows = [w for w in (12.0, 4.0) if all(w in s.compression for s in summaries)]
+        windows = windows or sorted(summaries[0].compression, reverse=True)
+    for summary in summaries:
+        missing = [w for w in windows if w not in summary.compression]
+        if missing:
+            raise InputError(
+                f"{summary.scenario.name} has no {missing[0]:g}-month window (add it to windows_months)",
+                field="windows_months",
+            )
+    figure, axes = _new_figure(5.2 * len(windows), 4.0, len(windows))
+    for axis, months in zip(axes, windows, strict=True):
+        top = 0.0
+        for i, summary in enumerate(summaries):
+            years, probability, low, high = compression_curve(summary, months)
+            colour = COLOURS[i % len(COLOURS)]
+            axis.step(
+                years, probability, where="post", color=colour, linewidth=1.8, label=summary.scenario.name
+            )
+            axis.fill_between(years, low, high, step="post", color=colour, alpha=0.25, linewidth=0)
+            reached = years[probability > 0.001]
+            top = max(top, float(reached[-1]) if reached.size else 1.0)
+        axis.set_xlim(0, max(1.0, top * 1.05))
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("years of progress (at least)")
+        axis.set_ylabel("probability")
+        axis.set_title(f"Years of progress compressed into {months:g} months", fontsize=11)
+        _style(axis)
+        axis.legend(frameon=False, fontsize=9, title="band: 95% Monte Carlo interval", title_fontsize=8)
+    return figure
+
+
+# --------------------------------------------------------------------------------------------------
+# SIE: sample trajectories
+
+
+def sample_trajectories(
+    scenario: SieScenario, count: int = 8, seed: int = 0
+) -> list[tuple[dict[str, float], Trajectory]]:
+    """The first ``count`` samples of a run seeded ``seed`` (the same inputs that run draws), each with
+    its full path from :func:`asara.models.sie.trajectory`."""
+    if not 1 <= count <= 200:
+        raise InputError(f"must be between 1 and 200 (got {count})", field="count")
+    model = scenario.model()
+    drawn = sample_inputs(scenario.distributions(), model.input_names, seed, 0, count, scenario.copula())
+    options = scenario.options()
+    extra = model.input_names[4:]
+    paths = []
+    for i in range(count):
+        inputs = {name: float(drawn[name][i]) for name in model.input_names}
+        path = trajectory(
+            inputs["speedup"],
+            inputs["returns"],
+            inputs["limit_years"],
+            inputs["parallel_penalty"],
+            options,
+            per_sample={name: inputs[name] for name in extra},
+        )
+        paths.append((inputs, path))
+    return paths
+
+
+def trajectories(scenario: SieScenario, count: int = 8, seed: int = 0) -> Figure:
+    """Software doublings and r against months for sample runs, with each run's ceiling and the horizon."""
+    paths = sample_trajectories(scenario, count, seed)
+    options = scenario.options()
+    figure, (left, right) = _new_figure(11.0, 4.8, 2)
+    horizon = None
+    for i, (inputs, path) in enumerate(paths):
+        colour = COLOURS[i % len(COLOURS)]
+        doublings = np.arange(path.times.size)
+        label = f"f={inputs['speedup']:.3g}, r0={inputs['returns']:.2g}, N={path.ceiling_doublings:.0f}"
+        left.step(path.times, doublings, where="post", color=colour, linewidth=1.4, label=label)
+        left.axhline(path.ceiling_doublings, color=colour, linestyle=":", linewidth=0.9)
+        right.step(path.times, path.returns, where="post", color=colour, linewidth=1.4)
+        horizon = path.asara_months + options.horizon_months
+        if options.horizon_includes_ramp:
+            horizon = options.horizon_months
+    asara = paths[0][1].asara_months
+    for axis in (left, right):
+        if asara > 0:
+            axis.axvline(asara, color="#2e8b57", linestyle="--", linewidth=1.0)
+            axis.annotate(
+                "ASARA",
+                xy=(asara, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-4, -4),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                fontsize=8,
+                color="#2e8b57",
+            )
+        if horizon is not None:
+            axis.axvline(horizon, color="#444444", linestyle="--", linewidth=1.0)
+            axis.annotate(
+                "horizon",
+                xy=(horizon, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-4, -4),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                fontsize=8,
+                color="#444444",
+            )
+        axis.set_xlabel("months after ASARA" if asara == 0 else "months since the ramp began")
+        _style(axis)
+    right.axhline(1.0, color="#111111", linewidth=0.8, linestyle="-.")
+    right.annotate("r = 1", xy=(0, 1.0), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    if horizon is not None:
+        left.set_xlim(right=horizon * 1.06)
+        right.set_xlim(right=horizon * 1.06)
+    left.set_ylabel("software doublings" if asara == 0 else "software doublings since the ramp began")
+    left.set_title(f"{scenario.name}: sample runs (dotted: each run's ceiling N)", fontsize=11)
+    right.set_ylabel("returns to software R&D, r")
+    right.set_title("r after each doubling (r > 1: accelerating)", fontsize=11)
+    figure.legend(
+        *left.get_legend_handles_labels(), loc="outside lower center", ncols=4, frameon=False, fontsize=8
+    )
+    return figure
+
+
+# --------------------------------------------------------------------------------------------------
+# Sensitivity indices and explanations (plain data)
+
+
+def _check_list(value: Any, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InputError("expected a list", field=field)
+    return value
+
+
+def _number(record: Mapping[str, Any], key: str, field: str) -> float:
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"expected a finite number (got {value!r})", field=f"{field}.{key}")
+    return float(value)
+
+
+def _interval(record: Mapping[str, Any], key: str, field: str) -> tuple[float, float]:
+    value = record.get(key)
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        raise InputError(f"expected [low, high] (got {value!r})", field=f"{field}.{key}")
+    low, high = value
+    return _number({"v": low}, "v", f"{field}.{key}"), _number({"v": high}, "v", f"{field}.{key}")
+
+
+def sensitivity_bars(
+    data: Mapping[str, Sequence[Mapping[str, Any]]], labels: Mapping[str, str] | None = None
+) -> Figure:
+    """First-order and total Sobol indices with their intervals: one panel per output.
+
+    ``data`` maps each output to a list of ``{input, first, first_ci, total, total_ci}`` records (the JSON
+    of ``asara sie sensitivity --json``)."""
+    if not isinstance(data, Mapping) or not data:
+        raise InputError("expected an object with one list of indices per output", field="sensitivity")
+    outputs = list(data)
+    columns = min(len(outputs), 2)
+    rows = math.ceil(len(outputs) / columns)
+    figure = Figure(figsize=(5.6 * columns, 0.5 + 2.6 * rows), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, output in enumerate(outputs):
+        axis = grid[index // columns][index % columns]
+        records = _check_list(data[output], f"sensitivity.{output}")
+        names, firsts, totals, first_err, total_err = [], [], [], [], []
+        for j, record in enumerate(records):
+            field = f"sensitivity.{output}.{j}"
+            if not isinstance(record, Mapping) or not isinstance(record.get("input"), str):
+                raise InputError("expected an object with an 'input' name", field=field)
+            first, total = _number(record, "first", field), _number(record, "total", field)
+            first_low, first_high = _interval(record, "first_ci", field)
+            total_low, total_high = _interval(record, "total_ci", field)
+            names.append(record["input"])
+            firsts.append(first)
+            totals.append(total)
+            first_err.append((max(0.0, first - first_low), max(0.0, first_high - first)))
+            total_err.append((max(0.0, total - total_low), max(0.0, total_high - total)))
+        y = np.arange(len(names))
+        height = 0.38
+        axis.barh(
+            y - height / 2,
+            firsts,
+            height,
+            xerr=np.array(first_err).T.reshape(2, -1),
+            color=COLOURS[0],
+            label="first order",
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
+        axis.barh(
+            y + height / 2,
+            totals,
+            height,
+            xerr=np.array(total_err).T.reshape(2, -1),
+            color=COLOURS[1],
+            label="total",
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
+        axis.set_yticks(y, names, fontsize=8)
+        axis.invert_yaxis()
+        axis.axvline(0, color="#444444", linewidth=0.8)
+        axis.set_xlabel("share of output variance")
+        axis.set_title((labels or {}).get(output, output), fontsize=10)
+        _style(axis)
+        if index == 0:
+            axis.legend(frameon=False, fontsize=8)
+    for index in range(len(outputs), rows * columns):
+        grid[index // columns][index % columns].set_visible(False)
+    return figure
+
+
+def explanation_waterfall(
+    data: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Shapley attributions as a waterfall from the baseline to the changed value, one panel per output;
+    each step carries a ±1.96 standard-error bar.
+
+    ``data`` maps each output to ``{baseline, changed, total_change, attributions: [{change, value,
+    standard_error}]}`` (the JSON of ``asara sie explain --json``)."""
+    if not isinstance(data, Mapping) or not data:
+        raise InputError("expected an object with one explanation per output", field="explain")
+    outputs = list(data)
+    columns = min(len(outputs), 2)
+    rows = math.ceil(len(outputs) / columns)
+    figure = Figure(figsize=(5.8 * columns, 0.6 + 3.0 * rows), layout="constrained")
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, output in enumerate(outputs):
+        axis = grid[index // columns][index % columns]
+        record = data[output]
+        field = f"explain.{output}"
+        if not isinstance(record, Mapping):
+            raise InputError("expected an object", field=field)
+        baseline, changed = _number(record, "baseline", field), _number(record, "changed", field)
+        steps = _check_list(record.get("attributions"), f"{field}.attributions")
+        names, starts, values, errors = ["baseline"], [0.0], [baseline], [0.0]
+        level = baseline
+        for j, step in enumerate(steps):
+            where = f"{field}.attributions.{j}"
+            if not isinstance(step, Mapping) or not isinstance(step.get("change"), str):
+                raise InputError("expected an object with a 'change' name", field=where)
+            value, error = _number(step, "value", where), _number(step, "standard_error", where)
+            names.append(step["change"])
+            starts.append(level)
+            values.append(value)
+            errors.append(1.96 * error)
+            level += value
+        names.append("changed")
+        starts.append(0.0)
+        values.append(changed)
+        errors.append(0.0)
+        x = np.arange(len(names))
+        colours = [COLOURS[5]] + [COLOURS[2] if v >= 0 else COLOURS[4] for v in values[1:-1]] + [COLOURS[5]]
+        axis.bar(x, values, bottom=starts, color=colours, width=0.6)
+        middle = [s + v for s, v in zip(starts, values, strict=True)]
+        axis.errorbar(
+            x[1:-1], middle[1:-1], yerr=errors[1:-1], fmt="none", ecolor="#222222", capsize=3, linewidth=0.9
+        )
+        for k in range(len(names) - 1):
+            axis.plot(
+                [x[k] + 0.3, x[k + 1] - 0.3],
+                [middle[k], middle[k]] if k == 0 else [middle[k]] * 2,
+                color="#888888",
+                linewidth=0.6,
+            )
+        for k, v in enumerate(values):
+            text = f"{v:.3f}" if k in (0, len(values) - 1) else f"{v:+.3f}"
+            axis.annotate(
+                text,
+                (x[k], max(starts[k], starts[k] + v)),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+        axis.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+        axis.set_ylabel("probability")
+        axis.set_title((labels or {}).get(output, output), fontsize=10)
+        _style(axis)
+    for index in range(len(outputs), rows * columns):
+        grid[index // columns][index % columns].set_visible(False)
+    return figure
+
+
+# --------------------------------------------------------------------------------------------------
+# Persona model (plain data: the JSON of ``asara persona run --json``)
+
+
+def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure:
+    """Posterior misaligned share (and each family's share) against the number of documents, log axis,
+    with the half-life marked."""
+    curve = _check_list(record.get("curve"), "curve")
+    if not curve:
+        raise InputError("the run has no decay curve (no documents)", field="curve")
+    documents = np.array([_number(p, "documents", f"curve.{i}") for i, p in enumerate(curve)])
+    misaligned = np.array([_number(p, "misaligned_share", f"curve.{i}") for i, p in enumerate(curve)])
+    families = list(curve[0].get("shares", {}))
+    figure, (axis,) = _new_figure(7.0, 4.2)
+    prior = record.get("misaligned_share", {}).get("prior")
+    if isinstance(prior, int | float):
+        documents = np.concatenate(([0.5], documents))
+        misaligned = np.concatenate(([float(prior)], misaligned))
+    for i, family in enumerate(families):
+        shares = [float(p["shares"].get(family, math.nan)) for p in curve]
+        if isinstance(prior, int | float):
+            shares = [float(record["shares"]["prior"].get(family, math.nan)), *shares]
+        axis.plot(
+            documents,
+            shares,
+            color=COLOURS[(i + 2) % len(COLOURS)],
+            linewidth=1.0,
+            alpha=0.7,
+            linestyle="--",
+            marker=".",
+            label=family,
+        )
+    axis.plot(
+        documents,
+        misaligned,
+        color="#111111",
+        linewidth=2.2,
+        marker="o",
+        markersize=3,
+        label="misaligned (total)",
+    )
+    half_life = record.get("half_life")
+    if isinstance(half_life, int | float) and math.isfinite(half_life) and half_life > 0:
+        axis.axvline(half_life, color=COLOURS[4], linestyle=":", linewidth=1.2)
+        at = record.get("documents")
+        label = f"half-life {half_life:.3g} documents"
+        if isinstance(at, int | float):
+            label += f"\n(odds halve again after the corpus's {at:.3g})"
+        axis.annotate(
+            label,
+            xy=(half_life, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -2),
+            textcoords="offset points",
+            fontsize=8,
+            color=COLOURS[4],
+            va="top",
+        )
+    axis.set_xscale("log")
+    axis.set_ylim(-0.02, 1.02)
+    axis.set_xlabel("documents in the corpus (log scale; leftmost point: prior)")
+    axis.set_ylabel("posterior share")
+    axis.set_title(title or str(record.get("scenario", "persona")), fontsize=11)
+    axis.legend(frameon=False, fontsize=8)
+    _style(axis)
+    return figure
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+
+
+def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def save(figure: Figure, path: Path) -> Path:
+    """Write ``figure`` as PNG or SVG, chosen by the file's suffix."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise InputError(f"the file name must end in .png or .svg (got {path.name!r})", field="out")
+    if path.parent and not path.parent.exists():
+        raise InputError(f"no such directory: {path.parent}", field="out")
+    metadata: dict[str, Any] = {"Software": None} if suffix == "png" else {"Creator": None}
+    figure.savefig(path, format=suffix, dpi=130, metadata=metadata)
+    return path
