@@ -15,6 +15,7 @@ from asara.cli.persona import persona_app
 from asara.cli.plot import plot_app
 from asara.cli.report import report_command
 from asara.cli.sie import sie_app
+from asara.cli.web import web_command
 from asara.errors import InputError
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(sie_app, name="sie")
 app.add_typer(persona_app, name="persona")
 app.add_typer(plot_app, name="plot")
 app.command("report")(report_command)
+app.command("web")(web_command)
 
 
 @app.command("version")

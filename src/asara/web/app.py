@@ -1,0 +1,436 @@
+"""The web playground: a JSON API over the library and one static page. No model code lives here.
+
+Hardening: bodies are read with a byte limit (413), parsed as strict JSON (NaN and Infinity are rejected),
+validated against request schemas that forbid unknown fields and coerce no types (422), scenario strings
+name presets only (never files), samples are capped (configurable), each computation runs in a worker
+thread under a deadline (the Monte Carlo run checks it after every chunk; 503 when it passes), and at most
+``concurrency`` computations run at once. Every :class:`InputError` becomes a 400 with its message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import tomli_w
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.background import BackgroundTask
+
+from asara import __version__, sie
+from asara.errors import InputError
+from asara.scenarios.loader import list_presets, read_document, validate_document
+from asara.scenarios.sie import SieScenario
+
+STATIC = resources.files("asara.web").joinpath("static")
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    max_samples: int = 1_000_000
+    """Largest ``samples`` a run request may ask for."""
+    max_download_samples: int = 200_000
+    """Largest ``samples`` for a CSV or Parquet download (the file holds one row per sample)."""
+    max_explain_evaluations: int = 4_000_000
+    """Bound on samples x 2^changes for an explanation (every subset of the changes is evaluated)."""
+    max_body_bytes: int = 64 * 1024
+    timeout_seconds: float = 30.0
+    """Per-request bound on computing time."""
+    concurrency: int = 2
+    """Computations allowed at once; further requests wait (and count against their deadline)."""
+    workers: int | None = None
+    """Threads per Monte Carlo run (default: one per core)."""
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class SieRunRequest(BaseModel):
+    model_config = _STRICT
+    scenario: str | dict[str, Any] = "paper-baseline"
+    samples: int = Field(100_000, ge=1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class SieSamplesRequest(SieRunRequest):
+    format: Literal["csv", "parquet"] = "csv"
+    samples: int = Field(10_000, ge=1)
+
+
+class SieScenarioRequest(BaseModel):
+    model_config = _STRICT
+    scenario: str | dict[str, Any] = "paper-baseline"
+
+
+class SieExplainRequest(BaseModel):
+    model_config = _STRICT
+    baseline: str | dict[str, Any] = "paper-baseline"
+    scenario: str | dict[str, Any]
+    samples: int = Field(20_000, ge=1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class PersonaRunRequest(BaseModel):
+    model_config = _STRICT
+    scenario: str | dict[str, Any]
+
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ApiError(400, f"{name} is not allowed in JSON; numbers must be finite")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to infinity
+        raise ApiError(400, f"{text} is out of range; numbers must be finite")
+    return value
+
+
+async def read_json(request: Request, schema: type[RequestT], limit: int) -> RequestT:
+    """The request body, size-limited, parsed strictly and validated against ``schema``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError(413, f"request body larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, f"request body larger than {limit} bytes")
+    try:
+        data = json.loads(
+            bytes(body).decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(400, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "the body must be a JSON object")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ApiError(422, message, field) from None
+
+
+def _preset_names(model: str) -> list[str]:
+    return [preset.name for preset in list_presets(model)]
+
+
+def sie_scenario(value: str | dict[str, Any], field: str = "scenario") -> SieScenario:
+    """A preset name (never a path: the server reads no file a client names) or a scenario object."""
+    if isinstance(value, str):
+        if value not in _preset_names("sie"):
+            raise InputError(f"unknown preset {value!r} (presets: {', '.join(_preset_names('sie'))})", field)
+        return sie.load(value)
+    try:
+        return validate_document(SieScenario, value)
+    except InputError as error:
+        raise InputError(error.message, f"{field}.{error.field}" if error.field else field) from None
+    except RecursionError:
+        raise InputError("nested too deeply", field) from None
+
+
+def persona_scenario(value: str | dict[str, Any]) -> Any:
+    from asara.scenarios import persona as persona_scenarios
+    from asara.scenarios.persona import PersonaScenario
+
+    if isinstance(value, str):
+        if value not in _preset_names("persona"):
+            names = ", ".join(_preset_names("persona"))
+            raise InputError(f"unknown preset {value!r} (presets: {names})", "scenario")
+        return persona_scenarios.load(value)
+    try:
+        return validate_document(PersonaScenario, value)
+    except InputError as error:
+        raise InputError(error.message, f"scenario.{error.field}" if error.field else "scenario") from None
+
+
+def _finite_json(data: Any) -> Any:
+    """JSON has no NaN or infinity: such values become null (the CLI never prints them either)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite_json(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite_json(value) for value in data]
+    return data
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """The FastAPI application (``asara web`` serves it with uvicorn)."""
+    config = settings or WebSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the compiled kernels once, so the first visitor does not wait for them.
+        await asyncio.to_thread(sie.run, "paper-baseline", 2048, 0, workers=config.workers)
+        yield
+
+    app = FastAPI(
+        title="asara playground",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    gate = threading.BoundedSemaphore(config.concurrency)
+
+    async def compute(work: Callable[[Callable[[int, int], None]], Any]) -> Any:
+        """Run ``work(check)`` in a thread under the deadline; ``check`` raises once the deadline passes."""
+        deadline = time.monotonic() + config.timeout_seconds
+        cancelled = threading.Event()
+
+        def check(done: int = 0, total: int = 0) -> None:
+            if cancelled.is_set() or time.monotonic() > deadline:
+                raise DeadlineExceeded
+
+        def guarded() -> Any:
+            if not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise DeadlineExceeded
+            try:
+                check()
+                return work(check)
+            finally:
+                gate.release()
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(guarded), timeout=config.timeout_seconds + 1.0)
+        except (DeadlineExceeded, TimeoutError):
+            cancelled.set()
+            raise ApiError(
+                503, f"the computation took longer than {config.timeout_seconds:g} s; ask for fewer samples"
+            ) from None
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse({"error": error.message, "field": error.field}, status_code=error.status)
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, error: InputError) -> JSONResponse:
+        return JSONResponse({"error": error.message, "field": error.field}, status_code=400)
+
+    def check_samples(samples: int, limit: int, field: str = "samples") -> None:
+        if samples > limit:
+            raise ApiError(422, f"at most {limit:,} samples on this server (got {samples:,})", field)
+
+    # ------------------------------------------------------------------ page and assets
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Response:
+        return Response(STATIC.joinpath("index.html").read_bytes(), media_type="text/html; charset=utf-8")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        types = {"app.js": "text/javascript", "app.css": "text/css"}
+        if name == "plotly.min.js":
+            return FileResponse(plotly_js(), media_type="text/javascript")
+        if name not in types:
+            raise ApiError(404, "not found")
+        return Response(STATIC.joinpath(name).read_bytes(), media_type=f"{types[name]}; charset=utf-8")
+
+    # ------------------------------------------------------------------ SIE
+
+    @app.get("/api/sie/presets")
+    async def sie_presets() -> list[dict[str, str]]:
+        return [{"name": p.name, "description": p.description} for p in list_presets("sie")]
+
+    @app.get("/api/sie/presets/{name}")
+    async def sie_preset(name: str) -> Any:
+        """The preset's fully resolved scenario object (what the page's controls edit)."""
+        return _finite_json(sie_scenario(name).to_document()) | {"name": name}
+
+    @app.get("/api/limits")
+    async def limits() -> dict[str, Any]:
+        return {
+            "max_samples": config.max_samples,
+            "max_download_samples": config.max_download_samples,
+            "max_explain_evaluations": config.max_explain_evaluations,
+            "timeout_seconds": config.timeout_seconds,
+            "version": __version__,
+        }
+
+    @app.post("/api/sie/run")
+    async def sie_run(request: Request) -> Any:
+        """The JSON of ``asara sie run --json`` for ``{"scenario", "samples", "seed"}``."""
+        body = await read_json(request, SieRunRequest, config.max_body_bytes)
+        check_samples(body.samples, config.max_samples)
+        scenario = sie_scenario(body.scenario)
+
+        def work(check: Callable[[int, int], None]) -> Any:
+            started = time.perf_counter()
+            summary = sie.run(scenario, body.samples, body.seed, workers=config.workers, on_progress=check)
+            return summary.to_dict(), time.perf_counter() - started
+
+        record, elapsed = await compute(work)
+        return JSONResponse(_finite_json(record), headers={"X-Compute-Seconds": f"{elapsed:.4f}"})
+
+    @app.post("/api/sie/toml")
+    async def sie_toml(request: Request) -> Response:
+        """The scenario as a TOML file that ``asara sie run FILE.toml`` reads back."""
+        body = await read_json(request, SieScenarioRequest, config.max_body_bytes)
+        scenario = sie_scenario(body.scenario)
+        text = tomli_w.dumps(_without_none(scenario.to_document()))
+        filename = f"{_safe_name(scenario.name)}.toml"
+        return Response(
+            text,
+            media_type="application/toml; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @app.post("/api/sie/samples")
+    async def sie_samples(request: Request) -> Response:
+        """One row per sample (inputs, per-window doublings, end reason, cell indicators), CSV or Parquet."""
+        body = await read_json(request, SieSamplesRequest, config.max_body_bytes)
+        check_samples(body.samples, config.max_download_samples)
+        scenario = sie_scenario(body.scenario)
+        directory = Path(tempfile.mkdtemp(prefix="asara-web-"))
+
+        def work(check: Callable[[int, int], None]) -> Path:
+            sie.run(
+                scenario,
+                body.samples,
+                body.seed,
+                workers=config.workers,
+                out_dir=directory,
+                on_progress=check,
+            )
+            parquet = directory / "samples.parquet"
+            if body.format == "parquet":
+                return parquet
+            import pyarrow.csv as pacsv
+            import pyarrow.parquet as pq
+
+            csv = directory / "samples.csv"
+            pacsv.write_csv(pq.read_table(parquet), csv)
+            return csv
+
+        try:
+            path = await compute(work)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        media = "text/csv" if body.format == "csv" else "application/vnd.apache.parquet"
+        return FileResponse(
+            path,
+            media_type=media,
+            filename=f"{_safe_name(scenario.name)}-seed{body.seed}-n{body.samples}.{body.format}",
+            background=BackgroundTask(shutil.rmtree, directory, ignore_errors=True),
+        )
+
+    @app.post("/api/sie/explain")
+    async def sie_explain(request: Request) -> Any:
+        """The JSON of ``asara sie explain --json``: B = ``scenario`` against A = ``baseline``."""
+        from asara.analysis.shapley import differing_groups
+        from asara.analysis.sie_explain import SIE_GROUPS
+
+        body = await read_json(request, SieExplainRequest, config.max_body_bytes)
+        a = sie_scenario(body.baseline, "baseline").to_document()
+        b = sie_scenario(body.scenario).to_document()
+        b["name"], b["description"] = a["name"], a["description"]
+        changes = differing_groups(a, b, SIE_GROUPS)
+        model_cells = validate_document(SieScenario, a).model().cells
+        cost = body.samples * 2 ** len(changes)
+        if cost > config.max_explain_evaluations:
+            raise ApiError(
+                422,
+                f"{len(changes)} changed groups x {body.samples:,} samples needs {cost:,} evaluations; "
+                f"this server allows {config.max_explain_evaluations:,}",
+                "samples",
+            )
+
+        def work(check: Callable[[int, int], None]) -> Any:
+            from asara.analysis.shapley import Bound, explain
+
+            def bind(document: dict[str, Any]) -> Bound:
+                check(0, 0)
+                scenario = validate_document(SieScenario, document)
+                return Bound(scenario.model(), scenario.distributions(), scenario.copula())
+
+            _, explanations = explain(a, b, SIE_GROUPS, bind, body.samples, body.seed)
+            labels = {c.key: f"≥{c.years:g} years in ≤{c.months:g} months" for c in model_cells}
+            return {
+                "changes": changes,
+                "labels": labels,
+                "outputs": {e.output: e.to_dict() for e in explanations},
+            }
+
+        return _finite_json(await compute(work))
+
+    # ------------------------------------------------------------------ persona
+
+    @app.get("/api/persona/presets")
+    async def persona_presets() -> list[dict[str, str]]:
+        return [{"name": p.name, "description": p.description} for p in list_presets("persona")]
+
+    @app.get("/api/persona/presets/{name}")
+    async def persona_preset(name: str) -> Any:
+        if name not in _preset_names("persona"):
+            raise InputError(f"unknown preset {name!r}", "scenario")
+        return _finite_json(read_document("persona", name))
+
+    @app.post("/api/persona/run")
+    async def persona_run(request: Request) -> Any:
+        """The JSON of ``asara persona run --json``."""
+        from asara.report.persona import run as run_persona
+
+        body = await read_json(request, PersonaRunRequest, config.max_body_bytes)
+        scenario = persona_scenario(body.scenario)
+        return _finite_json(await compute(lambda check: run_persona(scenario)))
+
+    return app
+
+
+def _without_none(document: dict[str, Any]) -> dict[str, Any]:
+    """TOML has no null: an unset optional setting (None) is left out, which reads back as unset."""
+    return {
+        key: _without_none(value) if isinstance(value, dict) else value
+        for key, value in document.items()
+        if value is not None
+    }
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60]
+    return cleaned or "scenario"
+
+
+def plotly_js() -> Path:
+    """plotly.js as shipped inside the plotly Python package (served locally; the page needs no network)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():  # pragma: no cover - a broken plotly install
+        raise ApiError(500, "plotly.min.js is missing from the plotly package")
+    return path

@@ -1,0 +1,299 @@
+"""The JSON API answers what the CLI answers, and bad requests get a 4xx with a message, never a 5xx."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from asara import sie
+from asara.cli.main import app as cli
+from asara.scenarios.loader import list_presets
+from asara.web.app import WebSettings, create_app
+
+runner = CliRunner()
+LIMITS = WebSettings(max_samples=50_000, max_download_samples=5_000, max_body_bytes=8_192, timeout_seconds=20)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(LIMITS)) as test_client:
+        yield test_client
+
+
+def cli_json(*args: str) -> Any:
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_presets_are_the_shipped_ones(client: TestClient) -> None:
+    response = client.get("/api/sie/presets")
+    assert response.status_code == 200
+    assert response.json() == [{"name": p.name, "description": p.description} for p in list_presets("sie")]
+    persona = client.get("/api/persona/presets").json()
+    assert [p["name"] for p in persona] == [p.name for p in list_presets("persona")]
+
+
+def test_run_by_preset_is_the_cli_json(client: TestClient) -> None:
+    response = client.post("/api/sie/run", json={"scenario": "paper-constant-r", "samples": 3000, "seed": 9})
+    assert response.status_code == 200
+    assert float(response.headers["X-Compute-Seconds"]) > 0
+    assert response.json() == cli_json("sie", "run", "paper-constant-r", "--samples", "3000", "--seed", "9")
+
+
+def test_run_by_scenario_object_matches_cli_overrides(client: TestClient) -> None:
+    document = client.get("/api/sie/presets/paper-baseline").json()
+    document["inputs"]["returns"]["high"] = 5.0
+    document["horizon_months"] = 36
+    document["constant_r"] = True
+    response = client.post("/api/sie/run", json={"scenario": document, "samples": 2500, "seed": 4})
+    assert response.status_code == 200, response.text
+    expected = cli_json(
+        "sie", "run", "paper-baseline", "--samples", "2500", "--seed", "4",
+        "--set", "inputs.returns.high=5", "--set", "horizon_months=36", "--set", "constant_r=true",
+    )  # fmt: skip
+    assert response.json() == expected
+
+
+def test_defaults_and_an_empty_scenario_object(client: TestClient) -> None:
+    # An empty object is the paper's model with every default: the same numbers as the baseline preset.
+    empty = client.post("/api/sie/run", json={"scenario": {}, "samples": 1024, "seed": 2}).json()
+    preset = client.post(
+        "/api/sie/run", json={"scenario": "paper-baseline", "samples": 1024, "seed": 2}
+    ).json()
+    assert empty["cells"] == preset["cells"] and empty["scenario"] == "custom"
+
+
+def test_toml_download_round_trips(client: TestClient, tmp_path: Path) -> None:
+    document = client.get("/api/sie/presets/extension-data").json()
+    document["name"] = "my data run"
+    document["inputs"]["speedup"] = {"kind": "uniform", "low": 3, "high": 9}
+    response = client.post("/api/sie/toml", json={"scenario": document})
+    assert response.status_code == 200
+    assert 'filename="my-data-run.toml"' in response.headers["content-disposition"]
+    path = tmp_path / "s.toml"
+    path.write_bytes(response.content)
+    loaded = sie.load(str(path))
+    assert (
+        loaded.to_document()
+        == sie.load("extension-data")
+        .model_copy(update={"name": "my data run", "inputs": loaded.inputs})
+        .to_document()
+    )
+    from_file = cli_json("sie", "run", str(path), "--samples", "1500", "--seed", "3")
+    from_api = client.post("/api/sie/run", json={"scenario": document, "samples": 1500, "seed": 3}).json()
+    assert from_file == from_api
+
+
+def test_samples_as_csv_and_parquet(client: TestClient, tmp_path: Path) -> None:
+    body = {"scenario": "paper-baseline", "samples": 3000, "seed": 5}
+    parquet = client.post("/api/sie/samples", json={**body, "format": "parquet"})
+    assert parquet.status_code == 200
+    table = pq.read_table(io.BytesIO(parquet.content))
+    csv = client.post("/api/sie/samples", json={**body, "format": "csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    from_csv = pacsv.read_csv(io.BytesIO(csv.content))
+    reference = tmp_path / "run"
+    summary = sie.run("paper-baseline", 3000, 5, out_dir=reference)
+    expected = pq.read_table(reference / "samples.parquet")
+    assert table.column_names == expected.column_names == from_csv.column_names
+    assert table.equals(expected)
+    assert from_csv.num_rows == 3000
+    for cell in summary.cells:
+        assert from_csv.column(cell.cell.key).to_numpy().sum() == cell.estimate.successes
+    too_many = client.post("/api/sie/samples", json={**body, "samples": 5001})
+    assert too_many.status_code == 422 and "5,000" in too_many.json()["error"]
+
+
+def test_explain_is_the_cli_json(client: TestClient) -> None:
+    response = client.post(
+        "/api/sie/explain",
+        json={"baseline": "paper-baseline", "scenario": "paper-gradual-boost", "samples": 2000, "seed": 1},
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()
+    expected = cli_json(
+        "sie", "explain", "paper-baseline", "paper-gradual-boost", "--samples", "2000", "--seed", "1"
+    )
+    assert data["outputs"] == expected
+    assert data["labels"]["p_3y_12mo"] == "≥3 years in ≤12 months"
+    assert data["changes"] == [a["change"] for a in expected["p_3y_12mo"]["attributions"]]
+    same = client.post("/api/sie/explain", json={"scenario": "paper-baseline", "samples": 100}).json()
+    assert same["changes"] == []
+
+
+def test_explain_work_is_bounded(client: TestClient) -> None:
+    response = client.post(
+        "/api/sie/explain",
+        json={"baseline": "paper-baseline", "scenario": "paper-gradual-boost", "samples": 1_000_000},
+    )
+    assert response.status_code == 422
+    assert "evaluations" in response.json()["error"]
+
+
+def test_persona_run_is_the_cli_json(client: TestClient) -> None:
+    response = client.post("/api/persona/run", json={"scenario": "naive-decay"})
+    assert response.status_code == 200
+    assert response.json() == cli_json("persona", "run", "naive-decay")
+    document = client.get("/api/persona/presets/naive-decay").json()
+    by_object = client.post("/api/persona/run", json={"scenario": document})
+    assert by_object.status_code == 200 and by_object.json()["curve"] == response.json()["curve"]
+    bad = client.post("/api/persona/run", json={"scenario": {"families": "x"}})
+    assert bad.status_code == 400 and bad.json()["field"].startswith("scenario")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "message"),
+    [
+        ({"scenario": "paper-baseline", "samples": 50_001}, 422, "samples", "at most 50,000"),
+        ({"samples": 0}, 422, "samples", "greater than or equal to 1"),
+        ({"seed": -1}, 422, "seed", "greater than or equal to 0"),
+        ({"samples": "1000"}, 422, "samples", "valid integer"),
+        ({"samples": 1000.0}, 422, "samples", "valid integer"),
+        ({"samples": True}, 422, "samples", "valid integer"),
+        ({"samples": 1000, "workers": 4}, 422, "workers", "unknown field"),
+        ({"scenario": "../../etc/passwd"}, 400, "scenario", "unknown preset"),
+        ({"scenario": "src/asara/scenarios/presets/sie/paper-baseline.toml"}, 400, "scenario", "unknown"),
+        ({"scenario": {"inputs": {"returns": {"kind": "uniform", "low": -1, "high": 2}}}}, 400,
+         "scenario.inputs.returns", "must be > 0"),
+        ({"scenario": {"horizon_months": "forty"}}, 400, "scenario.horizon_months", "valid number"),
+        ({"scenario": {"horizon_months": [48]}}, 400, "scenario.horizon_months", "valid number"),
+        ({"scenario": {"constant_r": "sometimes"}}, 400, "scenario.constant_r", "valid boolean"),
+        ({"scenario": {"bogus": 1}}, 400, "scenario.bogus", "unknown key"),
+        ({"scenario": ["paper-baseline"]}, 422, "scenario", ""),
+    ],
+)  # fmt: skip
+def test_bad_requests_get_a_4xx_with_a_message(
+    client: TestClient, body: dict[str, Any], status: int, field: str, message: str
+) -> None:
+    response = client.post("/api/sie/run", json={"samples": 1000, **body})
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert error["field"] == field or error["field"].startswith(field)
+    assert message in error["error"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"samples": NaN}', "NaN is not allowed"),
+        (b'{"scenario": {"horizon_months": Infinity}}', "Infinity is not allowed"),
+        (b'{"samples": -Infinity}', "Infinity is not allowed"),
+        (b'{"scenario": {"horizon_months": 1e400}}', "finite"),
+        (b'{"samples": 1e999}', "finite"),
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"[" * 5000 + b"]" * 5000, ""),
+    ],
+)
+def test_malformed_json_is_rejected(client: TestClient, content: bytes, message: str) -> None:
+    response = client.post("/api/sie/run", content=content, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert message in response.json()["error"]
+
+
+def test_body_size_is_limited(client: TestClient) -> None:
+    big = {"scenario": {"description": "x" * 10_000}}
+    response = client.post("/api/sie/run", json=big)
+    assert response.status_code == 413 and "8192 bytes" in response.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit applies while reading
+        yield b'{"scenario": {"description": "'
+        for _ in range(20):
+            yield b"y" * 1000
+        yield b'"}}'
+
+    streamed = client.post("/api/sie/run", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+
+
+def test_time_is_bounded() -> None:
+    quick = WebSettings(max_samples=10**6, timeout_seconds=0.05, concurrency=1)
+    with TestClient(create_app(quick)) as slow_client:
+        response = slow_client.post("/api/sie/run", json={"samples": 1_000_000, "seed": 1})
+    assert response.status_code == 503
+    assert "longer than 0.05 s" in response.json()["error"]
+
+
+def test_page_and_assets_are_local(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    script = client.get("/static/app.js").text
+    style = client.get("/static/app.css").text
+    for text in (page.text, script, style):
+        assert not re.search(r"https?://", text)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/static/") for s in sources)
+    for source in sources:
+        assert client.get(source).status_code == 200
+    plotly = client.get("/static/plotly.min.js")
+    assert plotly.status_code == 200 and b"plotly.js" in plotly.content[:200]
+    assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/secret.txt").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- fuzz
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+scenario_keys = st.sampled_from(
+    ["name", "software_share", "horizon_months", "inputs", "cells", "windows_months", "ramp", "constant_r",
+     "retraining", "correlations", "compute", "data", "speedup", "kind", "low", "high", "years", "months"]
+)  # fmt: skip
+scenario_like = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 200) | st.floats(-1e3, 1e3)
+    | st.sampled_from(["log-uniform", "uniform", "none", "linear", "paper"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(scenario_keys, children, max_size=4),
+    max_leaves=10,
+)  # fmt: skip
+bodies = st.one_of(
+    json_values,
+    st.dictionaries(
+        st.sampled_from(["scenario", "samples", "seed", "format", "baseline", "extra"]),
+        json_values | scenario_like | st.integers(-3, 3000),
+        max_size=5,
+    ),
+)
+ENDPOINTS = ["/api/sie/run", "/api/sie/toml", "/api/sie/samples", "/api/sie/explain", "/api/persona/run"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies, endpoint=st.sampled_from(ENDPOINTS))
+def test_fuzzed_bodies_never_get_a_5xx(client: TestClient, body: Any, endpoint: str) -> None:
+    # Keep the valid ones cheap.
+    if isinstance(body, dict) and isinstance(body.get("samples"), int) and body["samples"] > 3000:
+        body["samples"] = 3000
+    response = client.post(endpoint, json=body)
+    assert response.status_code < 500, (body, response.text)
+    if response.status_code >= 400:
+        assert response.json()["error"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=200), endpoint=st.sampled_from(ENDPOINTS))
+def test_fuzzed_bytes_never_get_a_5xx(client: TestClient, content: bytes, endpoint: str) -> None:
+    response = client.post(endpoint, content=content, headers={"content-type": "application/json"})
+    assert response.status_code < 500, (content, response.text)
