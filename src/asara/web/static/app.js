@@ -250,7 +250,17 @@ function setStatus(element, text, kind) {
   element.className = `status ${kind || ""}`;
 }
 
+function showModified() {
+  const keys = Object.keys(state.overrides);
+  $("modified").textContent = keys.length ? `Changed from the preset: ${keys.join(", ")}` : "";
+}
+
 function changed() {
+  showModified();
+  if ($("explain-plot").data) {
+    Plotly.purge("explain-plot");
+    $("explain-note").textContent = "The scenario changed: press Explain to attribute the new difference.";
+  }
   writeUrl();
   clearTimeout(timer);
   timer = setTimeout(run, 120);
@@ -364,8 +374,9 @@ async function explainRun() {
 function renderWaterfall(data, baseline) {
   const outputs = Object.entries(data.outputs);
   const traces = [];
-  const layout = { grid: { rows: Math.ceil(outputs.length / 2), columns: 2, pattern: "independent" },
-    margin: { t: 30, r: 10, b: 110, l: 50 }, showlegend: false, height: 280 * Math.ceil(outputs.length / 2) + 60,
+  const rows = Math.ceil(outputs.length / 2);
+  const layout = { grid: { rows, columns: 2, pattern: "independent", ygap: 0.42, xgap: 0.12 },
+    margin: { t: 30, r: 40, b: 120, l: 50 }, showlegend: false, height: 380 * rows + 40,
     annotations: [] };
   outputs.forEach(([output, e], i) => {
     const axis = i === 0 ? "" : String(i + 1);
@@ -448,7 +459,7 @@ async function personaRun() {
     body.replaceChildren();
     for (const [family, prior] of Object.entries(record.shares.prior)) {
       const row = document.createElement("tr");
-      for (const [text, css] of [[family, "family"], [prior.toPrecision(4), "num"], [record.shares.posterior[family].toPrecision(4), "num"]]) {
+      for (const [text, css] of [[family, "family"], [prior.toFixed(4), "num"], [record.shares.posterior[family].toFixed(4), "num"]]) {
         const td = document.createElement("td");
         td.textContent = text;
         td.className = css;
