@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from asara.errors import InputError
 from asara.io.atomic import write_json
 from asara.io.parquet import SampleWriter, sample_writer
 from asara.models.sie.model import window_column
-from asara.montecarlo import runner
+from asara.montecarlo import precision, runner
 from asara.montecarlo.executors import Executor, local_executor
 from asara.montecarlo.runner import ChunkResult
 from asara.scenarios import sie as sie_scenarios
@@ -54,6 +55,11 @@ def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size
         raise InputError(f"must be at least 1 (got {chunk_size})", field="chunk-size")
 
 
+def check_target_se(target_se: float | None) -> None:
+    if target_se is not None and not (math.isfinite(target_se) and 0.0 < target_se < 0.5):
+        raise InputError(f"must be a number between 0 and 0.5 (got {target_se})", field="target-se")
+
+
 def run(
     scenario: SieScenario | str,
     samples: int = 100_000,
@@ -65,12 +71,17 @@ def run(
     out_dir: Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     command: Sequence[str] | None = None,
+    target_se: float | None = None,
 ) -> SieSummary:
     """Run a scenario (object, preset name or TOML path). With ``out_dir``, also write
-    ``samples.parquet`` (one row per sample) and ``run.json`` (the summary plus the full scenario)."""
+    ``samples.parquet`` (one row per sample) and ``run.json`` (the summary plus the full scenario).
+
+    With ``target_se``, draw samples until every cell's standard error is below it; ``samples`` is then
+    the most samples to draw. The same seed stops at the same sample count on any executor."""
     if isinstance(scenario, str):
         scenario = load(scenario)
     check_run_arguments(samples, seed, workers, chunk_size)
+    check_target_se(target_se)
     model = scenario.model()
     executor = executor or local_executor(workers)
     with _maybe_writer(scenario, seed, out_dir) as writer:
@@ -82,19 +93,35 @@ def run(
                 assert chunk.samples is not None
                 sink.write(chunk.samples)
 
-        result = runner.run(
-            model,
-            scenario.distributions(),
-            samples,
-            seed,
-            chunk_size=chunk_size,
-            executor=executor,
-            keep_samples=writer is not None,
-            copula=scenario.copula(),
-            on_chunk=on_chunk,
-            on_progress=on_progress,
-        )
-    summary = SieSummary.from_run(scenario, result)
+        stopping: precision.Stopping | None = None
+        if target_se is None:
+            result = runner.run(
+                model,
+                scenario.distributions(),
+                samples,
+                seed,
+                chunk_size=chunk_size,
+                executor=executor,
+                keep_samples=writer is not None,
+                copula=scenario.copula(),
+                on_chunk=on_chunk,
+                on_progress=on_progress,
+            )
+        else:
+            result, stopping = precision.run_to_precision(
+                model,
+                scenario.distributions(),
+                seed,
+                target_se,
+                max_samples=samples,
+                chunk_size=chunk_size,
+                executor=executor,
+                keep_samples=writer is not None,
+                copula=scenario.copula(),
+                on_chunk=on_chunk,
+                on_progress=on_progress,
+            )
+    summary = SieSummary.from_run(scenario, result, stopping)
     if out_dir is not None:
         write_json(out_dir / "run.json", run_record(summary, command))
     return summary

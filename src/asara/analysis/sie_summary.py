@@ -11,6 +11,7 @@ import numpy as np
 from asara import __version__
 from asara.models.sie import END_REASONS, Cell, required_doublings
 from asara.models.sie.model import window_column
+from asara.montecarlo.precision import Stopping
 from asara.montecarlo.runner import RunSummary
 from asara.montecarlo.stats import Proportion
 from asara.scenarios.sie import SieScenario
@@ -54,13 +55,15 @@ class SieSummary:
     compression: dict[float, tuple[CompressionPoint, ...]]
     """For each window (months): the survival curve of years compressed into it."""
     version: str = __version__
+    stopping: Stopping | None = None
+    """How the run stopped, when it ran to a target standard error."""
 
     @property
     def overflowed_samples(self) -> int:
         return self.end_reasons.get("overflow", 0)
 
     @classmethod
-    def from_run(cls, scenario: SieScenario, run: RunSummary) -> SieSummary:
+    def from_run(cls, scenario: SieScenario, run: RunSummary, stopping: Stopping | None = None) -> SieSummary:
         options = scenario.options()
         s = options.software_share
         cells = tuple(
@@ -80,11 +83,11 @@ class SieSummary:
                 CompressionPoint(m, m * s / 4.0, Proportion(int(survival[m]), run.samples))
                 for m in range(1, survival.size)
             )
-        return cls(scenario, run.seed, run.samples, cells, end_reasons, compression)
+        return cls(scenario, run.seed, run.samples, cells, end_reasons, compression, stopping=stopping)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON that ``asara sie run --json`` prints."""
-        return {
+        record: dict[str, Any] = {
             "model": "sie",
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -106,3 +109,6 @@ class SieSummary:
                 for months, points in self.compression.items()
             },
         }
+        if self.stopping is not None:
+            record["stopping"] = self.stopping.to_dict()
+        return record

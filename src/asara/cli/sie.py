@@ -17,6 +17,7 @@ from asara import sie
 from asara.analysis.sie_summary import SieSummary
 from asara.cli.common import print_presets
 from asara.cli.progress import LazyProgress
+from asara.cli.sie_analysis import convergence_command, explain_sample_command
 from asara.errors import InputError
 from asara.io.atomic import write_text
 from asara.models.sie import trajectory as run_trajectory
@@ -31,6 +32,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
 ]
+MAX_TARGET_SAMPLES = 100_000_000
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
@@ -47,10 +49,27 @@ def presets_command(json_output: JsonOption = False) -> None:
 @sie_app.command("run")
 def run_command(
     scenario: ScenarioArgument,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Number of Monte Carlo samples.")] = 100_000,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="Number of Monte Carlo samples [default: 100000]; with --target-se, the most to draw "
+            "[default: 100000000].",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
     ] = 0,
+    target_se: Annotated[
+        float | None,
+        typer.Option(
+            "--target-se",
+            help="Keep drawing samples until every cell's standard error is below this (e.g. 0.001). "
+            "The same seed stops at the same sample count.",
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
     ] = None,
@@ -68,13 +87,17 @@ def run_command(
 ) -> None:
     """Run a scenario and print each cell's probability with its standard error."""
     loaded = sie.load(scenario, overrides or [])
+    if samples is None:
+        samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
     sie.check_run_arguments(samples, seed, workers, chunk_size)
+    sie.check_target_se(target_se)
     started = time.perf_counter()
     with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
         summary = sie.run(
             loaded,
             samples,
             seed,
+            target_se=target_se,
             workers=workers,
             chunk_size=chunk_size,
             out_dir=out,
@@ -86,8 +109,26 @@ def run_command(
         typer.echo(json.dumps(summary.to_dict(), indent=2))
         return
     print_summary(summary, elapsed)
+    if summary.stopping is not None:
+        print_stopping(summary)
     if out is not None:
         console().print(f"Wrote {out / 'samples.parquet'} and {out / 'run.json'}")
+
+
+def print_stopping(summary: SieSummary) -> None:
+    stopping = summary.stopping
+    assert stopping is not None
+    steps = " -> ".join(f"{n:,}" for n in stopping.checkpoints)
+    if stopping.reached:
+        console().print(
+            f"every standard error is below {stopping.target_se:g} after {summary.samples:,} samples "
+            f"(checkpoints {steps})"
+        )
+    else:
+        console().print(
+            f"[bold]target not reached[/bold]: standard errors are still at or above {stopping.target_se:g} "
+            f"after the maximum of {stopping.max_samples:,} samples (raise --samples)"
+        )
 
 
 def _cell_table(summary: SieSummary) -> Table:
@@ -283,3 +324,7 @@ def explain_command(
             table.add_row(attribution.change, f"{attribution.value:+.4f} ± {attribution.standard_error:.4f}")
         out.print(table)
     out.print(f"samples {samples:,} per subset | seed {seed} | {2 ** len(changes)} subsets evaluated")
+
+
+sie_app.command("convergence")(convergence_command)
+sie_app.command("explain-sample")(explain_sample_command)

@@ -1,0 +1,173 @@
+"""``asara sie convergence`` and ``asara sie explain-sample``: how estimates settle, and why one run
+came out as it did."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asara import sie
+from asara.errors import InputError
+
+ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def convergence_command(
+    scenario: ScenarioArgument,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples in the run.")] = 1_000_000,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Each cell's probability and standard error after 1,024, 2,048, 4,096, ... samples of one run."""
+    from asara.analysis.convergence import convergence
+    from asara.montecarlo import runner
+    from asara.montecarlo.executors import local_executor
+
+    loaded = sie.load(scenario, overrides or [])
+    sie.check_run_arguments(samples, seed, None, 1)
+    model = loaded.model()
+    result = runner.run(
+        model, loaded.distributions(), samples, seed, executor=local_executor(), copula=loaded.copula()
+    )
+    curves = convergence(result)
+    labels = {cell.key: cell.label for cell in model.cells}
+    if json_output:
+        record = {
+            "scenario": loaded.name,
+            "seed": seed,
+            "samples": samples,
+            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
+        }
+        typer.echo(json.dumps(record, indent=2))
+        return
+    table = Table(title=f"{loaded.name}: estimate ± standard error after n samples (seed {seed})")
+    table.add_column("samples", justify="right", no_wrap=True)
+    for name in curves:
+        table.add_column(labels[name].replace(" in ", "\nin "), justify="right", no_wrap=True)
+    first = next(iter(curves.values()))
+    for i, point in enumerate(first):
+        row = [f"{point.samples:,}"]
+        for points in curves.values():
+            estimate = points[i].estimate
+            row.append(f"{estimate.probability:.4f}±{estimate.standard_error:.4f}")
+        table.add_row(*row)
+    Console(highlight=False).print(table)
+
+
+def _parse_values(items: list[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, separator, text = item.partition("=")
+        if not separator or not name.strip():
+            raise InputError(f"expected NAME=VALUE (got {item!r})", field="input")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            raise InputError(f"{text!r} is not a number", field=f"input.{name.strip()}") from None
+    return values
+
+
+def explain_sample_command(
+    scenario: ScenarioArgument,
+    sample: Annotated[
+        int | None, typer.Option("--sample", help="Index of the sample in a run with --seed.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the run the sample comes from.")] = 0,
+    values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            help="Set an input, e.g. --input returns=0.8 (with --sample: on top of the sample's values; "
+            "without: give every input).",
+        ),
+    ] = None,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Why one run did or did not reach each cell: its r path, when r fell below 1, what stopped it,
+    and what each input moved alone to its median would have given."""
+    from asara.analysis.sie_sample import explain_sample
+
+    loaded = sie.load(scenario, overrides or [])
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    explanation = explain_sample(
+        loaded, sample, seed if sample is not None else None, _parse_values(values or [])
+    )
+    record = explanation.to_dict()
+    if json_output:
+        typer.echo(json.dumps(record, indent=2))
+        return
+    _print_explanation(record)
+
+
+def _print_explanation(record: dict[str, Any]) -> None:
+    out = Console(highlight=False)
+    origin = (
+        f"sample {record['sample']} of seed {record['seed']}" if record["sample"] is not None else "given"
+    )
+    inputs = ", ".join(f"{name} {value:.4g}" for name, value in record["inputs"].items())
+    out.print(f"[bold]{record['scenario']}[/bold], {origin}: {inputs}")
+    path = record["returns_path"]
+    times = record["times_months"]
+    marks = sorted({0, *range(0, len(path), max(1, len(path) // 8)), len(path) - 1})
+    steps = ", ".join(f"#{i} {times[i]:.3g} mo r={path[i]:.3g}" for i in marks)
+    out.print(f"r along the run (doubling, time, r): {steps}")
+    below = record["r_below_one"]
+    if below is None:
+        out.print("r stayed at or above 1 for the whole run.")
+    elif below["after_doubling"] == 0:
+        out.print(f"r started below 1 (r0 = {path[0]:.3g}): the run never accelerated on its own.")
+    else:
+        out.print(
+            f"r fell below 1 after doubling {below['after_doubling']} ({below['months']:.3g} months): "
+            "from there each doubling takes longer than the last."
+        )
+    stops = {
+        "ceiling": "it reached the effective limit of software",
+        "horizon": "it ran out of time (the simulation horizon)",
+        "overflow": "its doubling times became too small to represent (counted as an explosion)",
+    }
+    out.print(
+        f"{record['doublings']} doublings of {record['ceiling_doublings']:.4g} to the limit; "
+        f"stopped because {stops.get(record['end_reason'], record['end_reason'])}."
+    )
+    table = Table(title="cells: reached? and which input, moved alone to its median, would flip it")
+    for column in ("cell", "doublings needed", "reached", "outcome", "flipped by"):
+        table.add_column(column)
+    for cell in record["cells"]:
+        table.add_row(
+            f">= {cell['years']:g} y in <= {cell['months']:g} mo",
+            str(cell["required_doublings"]),
+            str(cell["reached_doublings"]),
+            "yes" if cell["success"] else "no",
+            ", ".join(cell["pivotal_inputs"]) or "none alone",
+        )
+    out.print(table)
+    what_if = Table(title="years of progress compressed into each window, with one input at its median")
+    what_if.add_column("input")
+    what_if.add_column("sample -> median", justify="right")
+    windows = list(record["years_compressed"])
+    for months in windows:
+        what_if.add_column(f"in {months} mo", justify="right")
+    what_if.add_row("(the sample)", "", *(f"{record['years_compressed'][m]:g}" for m in windows))
+    for c in record["counterfactuals"]:
+        what_if.add_row(
+            c["input"],
+            f"{c['value']:.4g} -> {c['median']:.4g}",
+            *(f"{c['years_compressed'][m]:g}" for m in windows),
+        )
+    what_if.add_row(
+        "(all at medians)", "", *(f"{record['all_medians']['years_compressed'][m]:g}" for m in windows)
+    )
+    out.print(what_if)
