@@ -59,6 +59,7 @@ class SampleExplanation:
             "doublings": len(self.path.times) - 1,
             "ceiling_doublings": self.path.ceiling_doublings,
             "end_reason": self.path.end_reason,
+            "asara_months": self.path.asara_months,
             "r_below_one": None if below is None else {"after_doubling": below[0], "months": below[1]},
             "times_months": self.path.times.tolist(),
             "returns_path": self.path.returns.tolist(),

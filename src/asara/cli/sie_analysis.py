@@ -122,7 +122,12 @@ def _print_explanation(record: dict[str, Any]) -> None:
     times = record["times_months"]
     marks = sorted({0, *range(0, len(path), max(1, len(path) // 8)), len(path) - 1})
     steps = ", ".join(f"#{i} {times[i]:.3g} mo r={path[i]:.3g}" for i in marks)
-    out.print(f"r along the run (doubling, time, r): {steps}")
+    clock = (
+        f" (months since the ramp began; ASARA arrives at month {record['asara_months']:.3g})"
+        if record["asara_months"]
+        else " (months after ASARA)"
+    )
+    out.print(f"r along the run (doubling, month, r){clock}: {steps}")
     below = record["r_below_one"]
     if below is None:
         out.print("r stayed at or above 1 for the whole run.")
