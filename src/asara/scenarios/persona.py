@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from asara.distributions import Distribution, Fixed
 from asara.errors import InputError
 from asara.models.persona.calibration import CalibrationSetup
 from asara.models.persona.documents import Context, Document
@@ -216,6 +217,33 @@ class CalibrationSection(BaseModel):
         )
 
 
+class Uncertainty(BaseModel):
+    """Distributions of the persona model's uncertain inputs (absent: fixed at the scenario's value).
+
+    ``w_*`` default to the stage weights, ``credibility`` (a scale on every document's credibility, in
+    [0, 1]) to 1, ``prior_shift`` (added to the misaligned families' log prior odds) to 0."""
+
+    model_config = _STRICT
+    w_pretraining: Distribution | None = None
+    w_midtraining: Distribution | None = None
+    w_fine_tuning: Distribution | None = None
+    credibility: Distribution | None = None
+    prior_shift: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Uncertainty:
+        for name in ("w_pretraining", "w_midtraining", "w_fine_tuning", "credibility"):
+            distribution = getattr(self, name)
+            if distribution is None:
+                continue
+            low, high = distribution.support
+            if low < 0:
+                raise ValueError(f"{name} must not go below 0 (its distribution reaches {low:g})")
+            if name == "credibility" and high > 1:
+                raise ValueError(f"credibility must not exceed 1 (its distribution reaches {high:g})")
+        return self
+
+
 class PersonaScenario(BaseModel):
     model_config = _STRICT
     name: str = "scenario"
@@ -228,6 +256,7 @@ class PersonaScenario(BaseModel):
     curve_max_documents: NonNegative = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
     @model_validator(mode="after")
     def _evaluation_weights(self) -> PersonaScenario:
@@ -246,6 +275,20 @@ class PersonaScenario(BaseModel):
 
     def evaluation_weights(self) -> list[float]:
         return [entry.weight for entry in self.evaluation]
+
+    def distributions(self) -> dict[str, Distribution]:
+        """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations."""
+        fixed = {
+            "w_pretraining": self.stage_weights.pretraining,
+            "w_midtraining": self.stage_weights.midtraining,
+            "w_fine_tuning": self.stage_weights.fine_tuning,
+            "credibility": 1.0,
+            "prior_shift": 0.0,
+        }
+        return {
+            name: getattr(self.uncertainty, name) or Fixed(kind="fixed", value=value)
+            for name, value in fixed.items()
+        }
 
     def model(self) -> PersonaModel:
         """The scenario as a generic model (uncertain stage weights, credibility, prior shift)."""
