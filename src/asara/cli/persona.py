@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.common import print_presets
+from asara.cli.common import print_explanations, print_presets
 from asara.errors import InputError
 from asara.io.atomic import write_json
 from asara.models.persona import calibration, engine
@@ -319,3 +319,27 @@ def optimize_command(
         f"predicted misbehaviour rate {result.before:.4g} -> {result.after:.4g}; "
         f"misaligned share {result.misaligned_before:.4g} -> {result.misaligned_after:.4g}"
     )
+
+
+@persona_app.command("explain")
+def explain_command(
+    baseline: Annotated[str, typer.Argument(help="Scenario A (preset or TOML path).")],
+    changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="Samples of the [uncertainty] inputs per evaluated subset.")
+    ] = 2_000,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Attribute the change from A to B in predicted misbehaviour and misaligned share to each changed
+    assumption (exact Shapley values, common random numbers; standard errors are 0 without uncertainty)."""
+    from asara.analysis.persona_explain import explain_personas
+
+    if not 0 < samples <= 1_000_000:
+        raise InputError(f"must be between 1 and 1e6 (got {samples})", field="samples")
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    changes, explanations = explain_personas(baseline, changed, samples, seed, overrides or [])
+    labels = {"misbehaviour_rate": "predicted misbehaviour", "misaligned_share": "misaligned persona share"}
+    print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)

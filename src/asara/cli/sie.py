@@ -15,7 +15,7 @@ from rich.table import Table
 
 from asara import sie
 from asara.analysis.sie_summary import SieSummary
-from asara.cli.common import print_presets
+from asara.cli.common import print_explanations, print_presets
 from asara.cli.progress import LazyProgress
 from asara.cli.sie_analysis import convergence_command, explain_sample_command
 from asara.errors import InputError
@@ -307,23 +307,7 @@ def explain_command(
     sie.check_run_arguments(samples, seed, None, 1)
     changes, explanations, scenario_a, _ = explain_scenarios(baseline, changed, samples, seed)
     labels = {cell.key: cell.label for cell in scenario_a.model().cells}
-    if json_output:
-        typer.echo(json.dumps({e.output: e.to_dict() for e in explanations}, indent=2))
-        return
-    out = console()
-    if not changes:
-        out.print(f"{baseline} and {changed} make the same assumptions: nothing to explain.")
-    for explanation in explanations:
-        table = Table(
-            title=f"{labels[explanation.output]}: {explanation.baseline:.4f} -> {explanation.changed:.4f} "
-            f"(change {explanation.total_change:+.4f})"
-        )
-        table.add_column("changed assumption")
-        table.add_column("contribution ± SE", justify="right", no_wrap=True)
-        for attribution in sorted(explanation.attributions, key=lambda a: -abs(a.value)):
-            table.add_row(attribution.change, f"{attribution.value:+.4f} ± {attribution.standard_error:.4f}")
-        out.print(table)
-    out.print(f"samples {samples:,} per subset | seed {seed} | {2 ** len(changes)} subsets evaluated")
+    print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)
 
 
 sie_app.command("convergence")(convergence_command)
