@@ -276,3 +276,22 @@ def test_save_png_and_svg(tmp_path: Path) -> None:
         plots.save(plots.persona_curve(PERSONA), tmp_path / "a.jpg")
     with pytest.raises(InputError, match="no such directory"):
         plots.save(plots.persona_curve(PERSONA), tmp_path / "missing" / "a.png")
+
+
+def test_convergence_curves_plot_the_running_estimates_of_one_run() -> None:
+    from asara.analysis.convergence import convergence
+    from asara.montecarlo import runner
+
+    scenario = sie.load("paper-baseline")
+    result = runner.run(scenario.model(), scenario.distributions(), 5000, SEED)
+    curves = convergence(result)
+    record = {"scenario": "x", "outputs": {k: [p.to_dict() for p in v] for k, v in curves.items()}}
+    figure = plots.convergence_curves(record)
+    (axis,) = figure.axes
+    assert axis.get_xscale() == "log" and len(axis.lines) == len(curves)
+    for line, (name, points) in zip(axis.lines, curves.items(), strict=True):
+        assert list(line.get_xdata()) == [p.samples for p in points]
+        assert list(line.get_ydata()) == [p.estimate.probability for p in points]
+        assert line.get_ydata()[-1] == result.proportion(name).probability
+    with pytest.raises(InputError):
+        plots.convergence_curves({"outputs": {}})

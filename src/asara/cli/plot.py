@@ -53,6 +53,48 @@ def cdf_command(
     typer.echo(str(plots.save(plots.compression_cdf(summaries), out)))
 
 
+@plot_app.command("convergence")
+def convergence_command(
+    source: Annotated[
+        str, typer.Argument(help="Preset name or TOML path, or JSON of `asara sie convergence --json`.")
+    ],
+    out: OutOption,
+    samples: SamplesOption = 1_000_000,
+    seed: SeedOption = 0,
+) -> None:
+    """Each cell's estimate against the number of samples, with its ±1.96 SE band."""
+    _check_suffix(out)
+    from asara.report import plots
+
+    if source.endswith(".json"):
+        record = _read_json(Path(source), "source")
+        labels = None
+    else:
+        from asara import sie
+        from asara.analysis.convergence import convergence
+        from asara.montecarlo import runner
+        from asara.montecarlo.executors import local_executor
+
+        sie.check_run_arguments(samples, seed, None, 1)
+        scenario = sie.load(source)
+        model = scenario.model()
+        result = runner.run(
+            model,
+            scenario.distributions(),
+            samples,
+            seed,
+            executor=local_executor(),
+            copula=scenario.copula(),
+        )
+        curves = convergence(result)
+        record = {
+            "scenario": scenario.name,
+            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
+        }
+        labels = {cell.key: cell.label for cell in model.cells}
+    typer.echo(str(plots.save(plots.convergence_curves(record, labels), out)))
+
+
 @plot_app.command("trajectories")
 def trajectories_command(
     scenario: Annotated[str, typer.Argument(help="Preset name or TOML path.")],

@@ -416,6 +416,34 @@ def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure
     return figure
 
 
+def convergence_curves(record: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Figure:
+    """Each output's running estimate against samples (log axis) with a ±1.96 SE band: the JSON of
+    ``asara sie convergence --json`` (``{"outputs": {name: [{samples, probability, standard_error}]}}``)."""
+    outputs = record.get("outputs")
+    if not isinstance(outputs, Mapping) or not outputs:
+        raise InputError("expected an 'outputs' object with one list of points per output", field="outputs")
+    figure, (axis,) = _new_figure(7.0, 4.2)
+    for i, (name, points) in enumerate(outputs.items()):
+        points = _check_list(points, f"outputs.{name}")
+        n = np.array([_number(p, "samples", f"outputs.{name}.{j}") for j, p in enumerate(points)])
+        p = np.array([_number(q, "probability", f"outputs.{name}.{j}") for j, q in enumerate(points)])
+        se = np.array([_number(q, "standard_error", f"outputs.{name}.{j}") for j, q in enumerate(points)])
+        colour = COLOURS[i % len(COLOURS)]
+        axis.fill_between(n, p - 1.96 * se, p + 1.96 * se, color=colour, alpha=0.18, linewidth=0)
+        axis.plot(
+            n, p, color=colour, marker="o", markersize=3, linewidth=1.4, label=(labels or {}).get(name, name)
+        )
+    axis.set_xscale("log")
+    axis.set_xlabel("samples (log scale)")
+    axis.set_ylabel("estimated probability")
+    axis.set_title(
+        f"{record.get('scenario', '')}: estimates as samples accumulate (band: ±1.96 SE)", fontsize=10
+    )
+    axis.legend(frameon=False, fontsize=8)
+    _style(axis)
+    return figure
+
+
 # --------------------------------------------------------------------------------------------------
 # Output
 
