@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.analysis.shapley import OutputExplanation
 from asara.scenarios.loader import list_presets
+
+if TYPE_CHECKING:
+    from asara.analysis.shapley import OutputExplanation
 
 
 def print_presets(model: str, json_output: bool) -> None:

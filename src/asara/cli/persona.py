@@ -13,6 +13,17 @@ from rich.console import Console
 from rich.table import Table
 
 from asara.cli.common import print_explanations, print_presets
+from asara.cli.sensitivity import (
+    MethodOption,
+    OthersOption,
+    SensitivitySamplesOption,
+    echo_json,
+    print_sensitivity,
+    print_tornado,
+    run_sensitivity,
+    run_tornado,
+    sensitivity_json,
+)
 from asara.errors import InputError
 from asara.io.atomic import write_json
 from asara.models.persona import calibration, engine
@@ -341,5 +352,60 @@ def explain_command(
     if seed < 0:
         raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
     changes, explanations = explain_personas(baseline, changed, samples, seed, overrides or [])
-    labels = {"misbehaviour_rate": "predicted misbehaviour", "misaligned_share": "misaligned persona share"}
-    print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)
+    print_explanations(baseline, changed, changes, explanations, PERSONA_LABELS, samples, seed, json_output)
+
+
+PERSONA_LABELS = {
+    "misbehaviour_rate": "predicted misbehaviour",
+    "misaligned_share": "misaligned persona share",
+}
+
+
+@persona_app.command("sensitivity")
+def sensitivity_command(
+    scenario: Annotated[str, typer.Argument(help="Preset name or TOML path with an [uncertainty] section.")],
+    method: MethodOption = "sobol",
+    samples: SensitivitySamplesOption = None,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Which uncertain input ([uncertainty]: stage weights, credibility, prior shift) drives predicted
+    misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
+    loaded = scenarios.load(scenario, overrides or [])
+    result = run_sensitivity(
+        loaded.model(),
+        loaded.distributions(),
+        None,
+        method,
+        samples,
+        seed,
+        progress_label=f"{loaded.name} {method}",
+        show_progress=not json_output,
+        # Each persona evaluation weighs every persona: a smaller design keeps the default to seconds.
+        default_samples=(512, 50),
+    )
+    if json_output:
+        echo_json(sensitivity_json(result))
+        return
+    print_sensitivity(result, loaded.name, PERSONA_LABELS)
+
+
+@persona_app.command("tornado")
+def tornado_command(
+    scenario: Annotated[str, typer.Argument(help="Preset name or TOML path with an [uncertainty] section.")],
+    others: OthersOption = "median",
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="With --others sampled: samples per bar end.")
+    ] = 2_000,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
+    loaded = scenarios.load(scenario, overrides or [])
+    result = run_tornado(loaded.model(), loaded.distributions(), None, others, samples, seed)
+    if json_output:
+        echo_json({"scenario": loaded.name, **result.to_dict()})
+        return
+    print_tornado(result, loaded.name, PERSONA_LABELS)

@@ -17,7 +17,12 @@ from asara import sie
 from asara.analysis.sie_summary import SieSummary
 from asara.cli.common import print_explanations, print_presets
 from asara.cli.progress import LazyProgress
-from asara.cli.sie_analysis import convergence_command, explain_sample_command
+from asara.cli.sie_analysis import (
+    convergence_command,
+    explain_sample_command,
+    sensitivity_command,
+    tornado_command,
+)
 from asara.errors import InputError
 from asara.io.atomic import write_text
 from asara.models.sie import trajectory as run_trajectory
@@ -310,5 +315,7 @@ def explain_command(
     print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)
 
 
+sie_app.command("sensitivity")(sensitivity_command)
+sie_app.command("tornado")(tornado_command)
 sie_app.command("convergence")(convergence_command)
 sie_app.command("explain-sample")(explain_sample_command)

@@ -1,5 +1,5 @@
-"""``asara sie convergence`` and ``asara sie explain-sample``: how estimates settle, and why one run
-came out as it did."""
+"""``asara sie sensitivity``, ``tornado``, ``convergence`` and ``explain-sample``: which inputs drive the
+results, how estimates settle, and why one run came out as it did."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ from rich.console import Console
 from rich.table import Table
 
 from asara import sie
+from asara.cli.sensitivity import (
+    MethodOption,
+    OthersOption,
+    SensitivitySamplesOption,
+    echo_json,
+    print_sensitivity,
+    print_tornado,
+    run_sensitivity,
+    run_tornado,
+    sensitivity_json,
+)
 from asara.errors import InputError
 
 ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
@@ -176,3 +187,71 @@ def _print_explanation(record: dict[str, Any]) -> None:
         "(all at medians)", "", *(f"{record['all_medians']['years_compressed'][m]:g}" for m in windows)
     )
     out.print(what_if)
+
+
+def _sie_labels(model: Any) -> dict[str, str]:
+    from asara.models.sie.model import window_column
+
+    labels = {cell.key: f"P({cell.label})" for cell in model.cells}
+    for months in model.options.windows_months:
+        labels[window_column(months)] = f"most doublings inside {months:g} months"
+    labels["doublings"] = "doublings before the run stopped"
+    return labels
+
+
+def sensitivity_command(
+    scenario: ScenarioArgument,
+    method: MethodOption = "sobol",
+    samples: SensitivitySamplesOption = None,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Which uncertain input drives each cell: Sobol' first-order and total indices with bootstrap 95%
+    intervals, or Morris screening."""
+    loaded = sie.load(scenario, overrides or [])
+    model = loaded.model()
+    result = run_sensitivity(
+        model,
+        loaded.distributions(),
+        loaded.copula(),
+        method,
+        samples,
+        seed,
+        progress_label=f"{loaded.name} {method}",
+        show_progress=not json_output,
+    )
+    if json_output:
+        echo_json(sensitivity_json(result))
+        return
+    print_sensitivity(result, loaded.name, _sie_labels(model))
+
+
+def tornado_command(
+    scenario: ScenarioArgument,
+    others: OthersOption = "median",
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="With --others sampled: samples per bar end.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Each input at its 10th and 90th percentile, one at a time: the cells and the doublings inside
+    each window, bars sorted by swing."""
+    from asara.models.sie.model import window_column
+
+    loaded = sie.load(scenario, overrides or [])
+    model = loaded.model()
+    outputs = [
+        *model.output_names,
+        *(window_column(m) for m in model.options.windows_months),
+        "doublings",
+    ]
+    result = run_tornado(
+        model, loaded.distributions(), loaded.copula(), others, samples, seed, outputs=outputs
+    )
+    if json_output:
+        echo_json({"scenario": loaded.name, **result.to_dict()})
+        return
+    print_tornado(result, loaded.name, _sie_labels(model))
