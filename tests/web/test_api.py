@@ -143,6 +143,24 @@ def test_explain_work_is_bounded(client: TestClient) -> None:
     assert "evaluations" in response.json()["error"]
 
 
+def test_sensitivity_is_the_cli_json(client: TestClient) -> None:
+    body = {"scenario": "paper-baseline", "samples": 64, "seed": 2, "method": "sobol"}
+    response = client.post("/api/sie/sensitivity", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    expected = cli_json("sie", "sensitivity", "paper-baseline", "-n", "64", "--seed", "2")
+    assert data["outputs"] == expected
+    assert data["labels"]["p_3y_12mo"] == "≥3 years in ≤12 months" and data["evaluations"] == 64 * 6
+    morris = client.post("/api/sie/sensitivity", json={**body, "method": "morris", "samples": 5}).json()
+    assert set(morris["outputs"]["p_3y_12mo"][0]) == {"input", "mu_star", "mu_star_ci", "mu", "sigma"}
+    correlated = client.post("/api/sie/sensitivity", json={"scenario": "extension-correlated-inputs"})
+    assert correlated.status_code == 400 and correlated.json()["field"] == "correlations"
+    too_big = client.post("/api/sie/sensitivity", json={"samples": 10**6})
+    assert too_big.status_code == 422 and too_big.json()["field"] == "samples"
+    wrong = client.post("/api/sie/sensitivity", json={"method": "fast"})
+    assert wrong.status_code == 422
+
+
 def test_persona_run_is_the_cli_json(client: TestClient) -> None:
     response = client.post("/api/persona/run", json={"scenario": "naive-decay"})
     assert response.status_code == 200
@@ -277,7 +295,14 @@ bodies = st.one_of(
         max_size=5,
     ),
 )
-ENDPOINTS = ["/api/sie/run", "/api/sie/toml", "/api/sie/samples", "/api/sie/explain", "/api/persona/run"]
+ENDPOINTS = [
+    "/api/sie/run",
+    "/api/sie/toml",
+    "/api/sie/samples",
+    "/api/sie/explain",
+    "/api/sie/sensitivity",
+    "/api/persona/run",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -286,6 +311,8 @@ def test_fuzzed_bodies_never_get_a_5xx(client: TestClient, body: Any, endpoint: 
     # Keep the valid ones cheap.
     if isinstance(body, dict) and isinstance(body.get("samples"), int) and body["samples"] > 3000:
         body["samples"] = 3000
+    if endpoint.endswith("sensitivity") and isinstance(body, dict) and isinstance(body.get("samples"), int):
+        body["samples"] = min(body["samples"], 64)
     response = client.post(endpoint, json=body)
     assert response.status_code < 500, (body, response.text)
     if response.status_code >= 400:

@@ -167,6 +167,15 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
     bars = page.evaluate("() => document.getElementById('explain-plot').data.map(t => t.x)")
     assert len(bars) == 4 and bars[0][0] == "paper-baseline" and bars[0][-1] == "this scenario"
 
+    page.locator("#sensitivity-panel summary").click()
+    page.locator("#sensitivity-samples").select_option("256")
+    page.locator("#sensitivity-run").click()
+    page.wait_for_function(
+        "() => document.getElementById('sensitivity-note').textContent.startsWith('Share')", timeout=60_000
+    )
+    traces = page.evaluate("() => document.getElementById('sensitivity-plot').data.map(t => [t.name, t.y])")
+    assert len(traces) == 8 and traces[0][1] == ["speedup", "returns", "limit_years", "parallel_penalty"]
+
     page.locator("#tab-persona").click()
     page.locator("#persona-preset").select_option("naive-decay")
     page.wait_for_function(

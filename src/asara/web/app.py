@@ -46,6 +46,8 @@ class WebSettings:
     """Largest ``samples`` for a CSV or Parquet download (the file holds one row per sample)."""
     max_explain_evaluations: int = 4_000_000
     """Bound on samples x 2^changes for an explanation (every subset of the changes is evaluated)."""
+    max_sensitivity_samples: int = 8192
+    """Largest Sobol' design (base points; the model runs N x (inputs + 2) times) or Morris trajectories."""
     max_body_bytes: int = 64 * 1024
     timeout_seconds: float = 30.0
     """Per-request bound on computing time."""
@@ -92,6 +94,14 @@ class SieExplainRequest(BaseModel):
     baseline: str | dict[str, Any] = "paper-baseline"
     scenario: str | dict[str, Any]
     samples: int = Field(20_000, ge=1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class SieSensitivityRequest(BaseModel):
+    model_config = _STRICT
+    scenario: str | dict[str, Any] = "paper-baseline"
+    method: Literal["sobol", "morris"] = "sobol"
+    samples: int = Field(1024, ge=2)
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
@@ -277,6 +287,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             "max_samples": config.max_samples,
             "max_download_samples": config.max_download_samples,
             "max_explain_evaluations": config.max_explain_evaluations,
+            "max_sensitivity_samples": config.max_sensitivity_samples,
             "timeout_seconds": config.timeout_seconds,
             "version": __version__,
         }
@@ -384,6 +395,40 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 "changes": changes,
                 "labels": labels,
                 "outputs": {e.output: e.to_dict() for e in explanations},
+            }
+
+        return _finite_json(await compute(work))
+
+    @app.post("/api/sie/sensitivity")
+    async def sie_sensitivity(request: Request) -> Any:
+        """``{"method", "labels", "outputs", ...}``: ``outputs`` is what ``sie sensitivity --json`` prints."""
+        body = await read_json(request, SieSensitivityRequest, config.max_body_bytes)
+        check_samples(body.samples, config.max_sensitivity_samples)
+        scenario = sie_scenario(body.scenario)
+
+        def work(check: Callable[[int, int], None]) -> Any:
+            from asara.analysis.sensitivity import morris, sobol
+
+            analyse = sobol if body.method == "sobol" else morris
+            result = analyse(
+                scenario.model(),
+                scenario.distributions(),
+                body.samples,
+                body.seed,
+                copula=scenario.copula(),
+                on_progress=check,
+            )
+            cells = scenario.model().cells
+            return {
+                "method": result.method,
+                "samples": result.base_samples,
+                "evaluations": result.evaluations,
+                "fixed_inputs": list(result.fixed_inputs),
+                "labels": {c.key: f"≥{c.years:g} years in ≤{c.months:g} months" for c in cells},
+                "outputs": {
+                    name: None if records is None else [r.to_dict() for r in records]
+                    for name, records in result.outputs.items()
+                },
             }
 
         return _finite_json(await compute(work))

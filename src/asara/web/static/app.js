@@ -261,6 +261,10 @@ function changed() {
     Plotly.purge("explain-plot");
     $("explain-note").textContent = "The scenario changed: press Explain to attribute the new difference.";
   }
+  if ($("sensitivity-plot").data) {
+    Plotly.purge("sensitivity-plot");
+    $("sensitivity-note").textContent = "The scenario changed: press Compute for the new indices.";
+  }
   writeUrl();
   clearTimeout(timer);
   timer = setTimeout(run, 120);
@@ -406,6 +410,54 @@ function renderWaterfall(data, baseline) {
     });
   });
   Plotly.react("explain-plot", traces, layout, { displaylogo: false, responsive: true });
+}
+
+// ---------------------------------------------------------------- sensitivity
+
+async function sensitivityRun() {
+  const samples = Number($("sensitivity-samples").value);
+  $("sensitivity-note").textContent = "Computing…";
+  try {
+    const response = await api("/api/sie/sensitivity", { scenario: scenarioObject(), samples, seed: state.seed, method: "sobol" });
+    const data = await response.json();
+    renderSensitivity(data);
+    const fixed = data.fixed_inputs.length ? ` Fixed, so left out: ${data.fixed_inputs.join(", ")}.` : "";
+    $("sensitivity-note").textContent =
+      `Share of each result's variance explained by each input: alone (first order) and with its interactions ` +
+      `(total). ${fmtInt(data.evaluations)} model runs; whiskers are bootstrap 95% intervals.${fixed}`;
+  } catch (error) {
+    $("sensitivity-note").textContent = `Error: ${error.message}`;
+  }
+}
+
+function renderSensitivity(data) {
+  const outputs = Object.entries(data.outputs).filter(([, rows]) => rows);
+  const traces = [];
+  const rows = Math.ceil(outputs.length / 2);
+  const layout = { grid: { rows, columns: 2, pattern: "independent", ygap: 0.35, xgap: 0.2 },
+    margin: { t: 30, r: 20, b: 40, l: 110 }, height: 260 * rows + 60, barmode: "group",
+    legend: { orientation: "h", y: -0.08 }, annotations: [] };
+  outputs.forEach(([output, records], i) => {
+    const axis = i === 0 ? "" : String(i + 1);
+    const names = records.map((r) => r.input);
+    const series = [["first", "first order", "#1f5fa8"], ["total", "total", "#d9641e"]];
+    for (const [key, label, colour] of series) {
+      traces.push({
+        type: "bar", orientation: "h", y: names, x: records.map((r) => r[key]), name: label,
+        marker: { color: colour }, xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: i === 0,
+        error_x: { type: "data", symmetric: false, visible: true, color: "#222",
+          array: records.map((r) => Math.max(0, r[`${key}_ci`][1] - r[key])),
+          arrayminus: records.map((r) => Math.max(0, r[key] - r[`${key}_ci`][0])) },
+        hovertemplate: `%{y}: ${label} %{x:.3f}<extra></extra>`,
+      });
+    }
+    layout[`yaxis${axis}`] = { autorange: "reversed" };
+    layout.annotations.push({
+      text: (data.labels && data.labels[output]) || output, showarrow: false,
+      xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.5, y: 1.14, font: { size: 12 },
+    });
+  });
+  Plotly.react("sensitivity-plot", traces, layout, { displaylogo: false, responsive: true });
 }
 
 // ---------------------------------------------------------------- downloads
@@ -562,6 +614,7 @@ async function main() {
   $("download-csv").addEventListener("click", () => downloadSamples("csv"));
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
+  $("sensitivity-run").addEventListener("click", sensitivityRun);
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => showTab(button.dataset.tab));
 
   personaPresets = await (await api("/api/persona/presets")).json();
