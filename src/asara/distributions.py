@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special, stats
+from scipy import special
 
 from asara.models.base import FloatArray
 
@@ -138,6 +138,8 @@ class TruncatedNormal(BaseModel):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        from scipy import stats  # scipy.stats takes most of a second to import: only when needed
+
         values: FloatArray = stats.truncnorm.ppf(np.asarray(u, dtype=np.float64), a, b, self.mean, self.sd)
         return values
 
