@@ -17,6 +17,7 @@ from asara import sie
 from asara.analysis.sie_summary import SieSummary
 from asara.cli.common import print_presets
 from asara.cli.progress import LazyProgress
+from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
 from asara.io.atomic import write_text
 from asara.models.sie import trajectory as run_trajectory
@@ -32,6 +33,7 @@ SetOption = Annotated[
     typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+sie_app.command("sweep")(sweep_command)
 
 
 def console() -> Console:
