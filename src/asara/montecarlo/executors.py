@@ -240,6 +240,8 @@ def local_dask_cluster(
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
+            # Its HTTP server (health checks) on a free port: 8787 may belong to another cluster.
+            scheduler_kwargs={"dashboard_address": ":0"},
         )
     try:
         yield cluster
