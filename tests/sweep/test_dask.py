@@ -96,3 +96,14 @@ def test_unreachable_scheduler_is_an_input_error_within_the_timeout() -> None:
     ):
         pass
     assert time.monotonic() - started < 10
+
+
+def test_a_scheduler_without_workers_is_an_input_error_not_a_hang() -> None:
+    started = time.monotonic()
+    with (
+        local_dask_cluster(0, processes=False) as empty,
+        pytest.raises(InputError, match="no workers joined"),
+        DaskExecutor(empty.scheduler_address, connect_timeout=1),
+    ):
+        pass
+    assert time.monotonic() - started < 15

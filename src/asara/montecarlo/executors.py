@@ -115,6 +115,34 @@ def _checked_address(address: str) -> str:
     return address.strip()
 
 
+def _asara_version() -> str:
+    from asara import __version__
+
+    return __version__
+
+
+def _check_workers(client: Any, address: str, timeout: float) -> None:
+    """Fail now, in one line, rather than wait forever for workers that never come or run tasks that
+    cannot give the same numbers: at least one worker, and every worker on this asara version."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        raise InputError(
+            f"no workers joined the Dask scheduler at {address} within {timeout:g} s", field="dask"
+        ) from None
+    versions = client.run(_asara_version, on_error="return")
+    for worker, version in versions.items():
+        if isinstance(version, BaseException):
+            problem = " ".join(f"{type(version).__name__}: {version}".split())
+            raise InputError(f"worker {worker} cannot run asara ({problem})", field="dask")
+        if version != _asara_version():
+            raise InputError(
+                f"worker {worker} has asara {version}, this machine {_asara_version()}: "
+                "install the same version everywhere",
+                field="dask",
+            )
+
+
 class DaskExecutor:
     """Chunks on a Dask cluster, given a scheduler address (``tcp://host:8786``) or a connected client.
 
@@ -164,7 +192,7 @@ class DaskExecutor:
 
         assert self.address is not None
         try:
-            client = Client(  # type: ignore[no-untyped-call]
+            client: Any = Client(  # type: ignore[no-untyped-call]
                 self.address, timeout=self.connect_timeout, set_as_default=False
             )
         except (OSError, TimeoutError) as error:
@@ -173,6 +201,11 @@ class DaskExecutor:
                 f"({' '.join(str(error).split())})",
                 field="dask",
             ) from None
+        try:
+            _check_workers(client, self.address, self.connect_timeout)
+        except BaseException:
+            client.close()
+            raise
         self._client, self._owns_client = client, True
         return client
 
