@@ -7,9 +7,10 @@ baseline) on:
 - a 2-worker ``distributed.LocalCluster`` (started and warmed up beforehand, as a long-lived cluster is)
   whose nannies do not set ``MALLOC_TRIM_THRESHOLD_`` (asara's setting),
 - the same cluster with Dask's default (``MALLOC_TRIM_THRESHOLD_=65536`` in every worker process),
-and, on the two clusters, a plain NumPy task that allocates 512 kB temporaries: the pattern that setting
-slows most. Rounds alternate between the setups so that load from other processes spreads over all of
-them; the medians are reported. Every setup's sweep results are checked to be bit-identical.
+and, on the two clusters, the CPU time (of the worker thread, so hardly moved by other load on the
+machine) of the sweep's chunks and of a plain NumPy task that allocates 512 kB temporaries, the pattern
+that setting slows most. Rounds alternate between the setups so that load from other processes spreads
+over all of them; the medians are reported. Every setup's sweep results are checked to be bit-identical.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from asara.montecarlo.executors import (  # noqa: E402
     ProcessExecutor,
     local_dask_cluster,
 )
+from asara.montecarlo.runner import ChunkTask, chunk_tasks, run_chunk  # noqa: E402
+from asara.scenarios.sie import load  # noqa: E402
 
 SCENARIO = "paper-baseline"
 GRID = ["inputs.returns.high=3,4,5,6", "retraining=none,paper"]
@@ -43,12 +46,21 @@ POINTS = 8
 
 
 def numpy_temporaries(repeats: int) -> float:
-    """Seconds for ``repeats`` rounds of arithmetic on 64k-element arrays (a new 512 kB array each step)."""
+    """CPU seconds for ``repeats`` rounds of arithmetic on 64k-element arrays (a new 512 kB array each
+    step). CPU time of the worker's thread (page faults included) does not count waiting for a core,
+    so load from other processes hardly moves it."""
     values = np.random.default_rng(1).random(65_536)
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(repeats):
         (np.sqrt(values) * 2.0 + values).sum()
-    return time.perf_counter() - started
+    return time.thread_time() - started
+
+
+def chunk_cpu_seconds(task: ChunkTask) -> float:
+    """CPU seconds of the worker's thread for one sweep chunk (see numpy_temporaries)."""
+    started = time.thread_time()
+    run_chunk(task)
+    return time.thread_time() - started
 
 
 def sweep_seconds(executor: Executor, samples: int) -> tuple[float, dict[str, Any]]:
@@ -68,8 +80,15 @@ def pool_start_seconds(workers: int) -> float:
 
 
 def numpy_task_seconds(executor: DaskExecutor, tasks: int) -> float:
-    """Median worker-side seconds of ``tasks`` NumPy tasks (no scheduling overhead in the figure)."""
+    """Median worker-side CPU seconds of ``tasks`` NumPy tasks."""
     return statistics.median(executor.map(numpy_temporaries, [2000] * tasks))
+
+
+def sweep_chunk_seconds(executor: DaskExecutor) -> float:
+    """Median worker-side CPU seconds of the sweep's 65,536-sample chunks (one point's worth)."""
+    scenario = load(SCENARIO)
+    tasks = chunk_tasks(scenario.model(), scenario.distributions(), 8 * 65_536, 1, copula=scenario.copula())
+    return statistics.median(executor.map(chunk_cpu_seconds, tasks))
 
 
 def main() -> None:
@@ -106,6 +125,10 @@ def main() -> None:
                 reference = reference or record
                 assert record == reference, f"{name} gave different results"
             timings.setdefault("local_pool_start_2", []).append(pool_start_seconds(2))
+            timings.setdefault("sweep_chunk_malloc_trim_unset", []).append(sweep_chunk_seconds(plain))
+            timings.setdefault("sweep_chunk_dask_default_malloc_trim", []).append(
+                sweep_chunk_seconds(trimming)
+            )
             timings.setdefault("numpy_task_malloc_trim_unset", []).append(numpy_task_seconds(plain, 4))
             timings.setdefault("numpy_task_dask_default_malloc_trim", []).append(
                 numpy_task_seconds(trimming, 4)
@@ -116,8 +139,10 @@ def main() -> None:
         results[f"{name}_samples_per_s"] = POINTS * samples / median[name]
         results[f"{name}_points_per_s"] = POINTS / median[name]
     results["local_pool_start_s_2_workers"] = median["local_pool_start_2"]
-    results["numpy_task_s_malloc_trim_unset"] = median["numpy_task_malloc_trim_unset"]
-    results["numpy_task_s_dask_default_malloc_trim"] = median["numpy_task_dask_default_malloc_trim"]
+    results["sweep_chunk_cpu_s_malloc_trim_unset"] = median["sweep_chunk_malloc_trim_unset"]
+    results["sweep_chunk_cpu_s_dask_default_malloc_trim"] = median["sweep_chunk_dask_default_malloc_trim"]
+    results["numpy_task_cpu_s_malloc_trim_unset"] = median["numpy_task_malloc_trim_unset"]
+    results["numpy_task_cpu_s_dask_default_malloc_trim"] = median["numpy_task_dask_default_malloc_trim"]
     results["ratio_local_2_vs_1_workers"] = median["local_processes_1"] / median["local_processes_2"]
     results["ratio_localcluster_vs_local_2_workers"] = (
         median["local_processes_2"] / median["localcluster_2_malloc_trim_unset"]
@@ -125,7 +150,10 @@ def main() -> None:
     results["slowdown_sweep_with_dask_default_malloc_trim"] = (
         median["localcluster_2_dask_default_malloc_trim"] / median["localcluster_2_malloc_trim_unset"]
     )
-    results["slowdown_numpy_task_with_dask_default_malloc_trim"] = (
+    results["slowdown_sweep_chunk_cpu_with_dask_default_malloc_trim"] = (
+        median["sweep_chunk_dask_default_malloc_trim"] / median["sweep_chunk_malloc_trim_unset"]
+    )
+    results["slowdown_numpy_task_cpu_with_dask_default_malloc_trim"] = (
         median["numpy_task_dask_default_malloc_trim"] / median["numpy_task_malloc_trim_unset"]
     )
     print(f"grid {' x '.join(GRID)}: {POINTS} points x {samples:,} samples, median of {args.rounds} rounds")
