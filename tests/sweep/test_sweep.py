@@ -129,9 +129,9 @@ def test_cli_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert pq.read_table(target).num_rows == 2
 
 
-def test_cli_table_shows_each_point() -> None:
+def test_cli_table_shows_each_point_run_on_local_processes() -> None:
     result = runner.invoke(
-        app, ["sie", "sweep", "paper-baseline", "--grid", GRID[1], "-n", "2048", "-w", "1"]
+        app, ["sie", "sweep", "paper-baseline", "--grid", GRID[1], "-n", "2048", "-w", "2"]
     )
     assert result.exit_code == 0, result.output
     assert "retraining" in result.output and "paper" in result.output and "±" in result.output
