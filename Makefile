@@ -38,6 +38,7 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python benchmarks/bench_sie.py
 	$(BIN)/python benchmarks/bench_persona.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 # Re-resolve the pinned versions (needs network); commit the result.
 lock:

@@ -23,6 +23,7 @@ from asara.cli.sie_analysis import (
     sensitivity_command,
     tornado_command,
 )
+from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
 from asara.io.atomic import write_text
 from asara.models.sie import trajectory as run_trajectory
@@ -319,3 +320,4 @@ sie_app.command("sensitivity")(sensitivity_command)
 sie_app.command("tornado")(tornado_command)
 sie_app.command("convergence")(convergence_command)
 sie_app.command("explain-sample")(explain_sample_command)
+sie_app.command("sweep")(sweep_command)

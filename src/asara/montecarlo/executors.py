@@ -3,13 +3,23 @@ the results (and the memory a run needs) do not depend on which executor ran the
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from asara.errors import InputError
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+
+# distributed's Client and LocalCluster methods carry no annotations; mypy --strict would reject every
+# call, so the client is held as Any past construction.
 
 TaskT = TypeVar("TaskT")
 ResultT = TypeVar("ResultT")
@@ -73,3 +83,200 @@ def local_executor(workers: int | None = None) -> Executor:
     """Threads for ``workers`` > 1 (default: one per core), else serial."""
     count = default_workers() if workers is None else workers
     return ThreadExecutor(count) if count > 1 else SerialExecutor()
+
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a Dask scheduler: long enough for a busy network, short enough to fail fast."""
+
+# Dask's nanny exports these to every worker process it spawns (``distributed.nanny.pre-spawn-environ``).
+# Any explicit glibc malloc setting switches off glibc's adaptive mmap threshold, so every large NumPy
+# array is then mmap'ed and unmapped afresh: page faults on every chunk, several times slower here
+# (see docs/sweeps.md and benchmarks/bench_sweep.py). A None value tells the nanny not to set it.
+MALLOC_TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+PRE_SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ"
+
+
+def _checked_address(address: str) -> str:
+    """``address`` if Dask can parse it; else an InputError (a bad address given to ``Client`` leaves a
+    half-built client whose finaliser stalls the interpreter's exit)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    field = "dask"
+    if not address.strip():
+        raise InputError("expected a scheduler address such as tcp://host:8786", field=field)
+    try:
+        scheme, location = parse_address(address.strip())
+        get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as error:
+        raise InputError(f"not a Dask scheduler address {address!r}: {error}", field=field) from None
+    return address.strip()
+
+
+def _asara_version() -> str:
+    from asara import __version__
+
+    return __version__
+
+
+def _check_workers(client: Any, address: str, timeout: float) -> None:
+    """Fail now, in one line, rather than wait forever for workers that never come or run tasks that
+    cannot give the same numbers: at least one worker, and every worker on this asara version."""
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        raise InputError(
+            f"no workers joined the Dask scheduler at {address} within {timeout:g} s", field="dask"
+        ) from None
+    versions = client.run(_asara_version, on_error="return")
+    for worker, version in versions.items():
+        if isinstance(version, BaseException):
+            problem = " ".join(f"{type(version).__name__}: {version}".split())
+            raise InputError(f"worker {worker} cannot run asara ({problem})", field="dask")
+        if version != _asara_version():
+            raise InputError(
+                f"worker {worker} has asara {version}, this machine {_asara_version()}: "
+                "install the same version everywhere",
+                field="dask",
+            )
+
+
+class DaskExecutor:
+    """Chunks on a Dask cluster, given a scheduler address (``tcp://host:8786``) or a connected client.
+
+    Used as a context manager it keeps one connection for several ``map`` calls; otherwise each ``map``
+    connects and disconnects. Results come back in task order with at most ``in_flight`` futures
+    outstanding (default: twice the cluster's worker threads), so memory stays bounded on both sides.
+    Workers need the same asara version installed as the client: the same tasks then give bit-identical
+    results to a local run. Each task carries its model (about 1.5 kB pickled, less than its result),
+    so there is nothing worth scattering ahead.
+    """
+
+    def __init__(
+        self,
+        target: str | Client,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        in_flight: int | None = None,
+    ) -> None:
+        if in_flight is not None and in_flight < 1:
+            raise InputError(f"must be at least 1 (got {in_flight})", field="in_flight")
+        self.address = _checked_address(target) if isinstance(target, str) else None
+        self.connect_timeout = connect_timeout
+        self.in_flight = in_flight
+        self._client: Any = None if isinstance(target, str) else target
+        self._owns_client = False
+
+    def __enter__(self) -> DaskExecutor:
+        self._client = self._connected()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Disconnect, if this executor opened the connection."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+            self._owns_client = False
+
+    def _connected(self) -> Any:
+        if self._client is not None:
+            return self._client
+        from distributed import Client
+
+        assert self.address is not None
+        try:
+            client: Any = Client(  # type: ignore[no-untyped-call]
+                self.address, timeout=self.connect_timeout, set_as_default=False
+            )
+        except (OSError, TimeoutError) as error:
+            raise InputError(
+                f"cannot reach a Dask scheduler at {self.address} within {self.connect_timeout:g} s "
+                f"({' '.join(str(error).split())})",
+                field="dask",
+            ) from None
+        try:
+            _check_workers(client, self.address, self.connect_timeout)
+        except BaseException:
+            client.close()
+            raise
+        self._client, self._owns_client = client, True
+        return client
+
+    def worker_threads(self) -> int:
+        """Threads across the cluster's workers right now."""
+        threads: int = sum(self._connected().nthreads().values())
+        return threads
+
+    def map(self, fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT]) -> Iterator[ResultT]:
+        opened_here = self._client is None
+        client = self._connected()
+        in_flight = self.in_flight or max(2, 2 * self.worker_threads())
+        pending: deque[Any] = deque()
+        try:
+            for task in tasks:
+                # pure=False: never deduplicate by hashing the task; every chunk is its own work.
+                pending.append(client.submit(fn, task, pure=False))
+                if len(pending) >= in_flight:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            if pending:  # the caller stopped early or a task failed: release the rest
+                client.cancel(list(pending))
+            if opened_here:
+                self.close()
+
+
+@contextlib.contextmanager
+def _restored_environment(names: Iterable[str]) -> Iterator[None]:
+    """Undo changes to ``names`` in ``os.environ``: a nanny in this process exports its pre-spawn
+    variables into our own environment, where later child processes would inherit them."""
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def local_dask_cluster(
+    workers: int, *, processes: bool = True, trim_malloc: bool = False
+) -> Iterator[LocalCluster]:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded workers, without a dashboard.
+
+    ``trim_malloc=False`` (the default) stops the nannies from setting ``MALLOC_TRIM_THRESHOLD_`` in
+    the worker processes (Dask's default sets it, which slows the NumPy-heavy chunks; see
+    docs/sweeps.md); True keeps Dask's default, for comparison."""
+    import dask
+    from distributed import LocalCluster
+
+    variables = set(dask.config.get(PRE_SPAWN_ENVIRON)) | {MALLOC_TRIM_VARIABLE}
+    settings: dict[str, Any] = {} if trim_malloc else {f"{PRE_SPAWN_ENVIRON}.{MALLOC_TRIM_VARIABLE}": None}
+    with _restored_environment(variables), dask.config.set(settings):
+        if not trim_malloc:
+            # A value already in our environment (from the shell, or an earlier nanny) would be
+            # inherited by the worker processes whatever the config says.
+            os.environ.pop(MALLOC_TRIM_VARIABLE, None)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            # Its HTTP server (health checks) on a free port: 8787 may belong to another cluster.
+            scheduler_kwargs={"dashboard_address": ":0"},
+        )
+    try:
+        yield cluster
+    finally:
+        cluster.close()

@@ -1,0 +1,136 @@
+"""``asara sie sweep``: one Monte Carlo per point of a grid of scenario settings, as one table."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asara.analysis.sweep import SweepResult, run_sweep
+from asara.cli.progress import LazyProgress
+from asara.errors import InputError
+from asara.montecarlo.executors import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    default_workers,
+)
+from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
+from asara.sie import check_run_arguments
+
+
+@contextlib.contextmanager
+def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Executor]:
+    """The Dask cluster at ``dask_address`` (connected before anything runs, so a wrong address fails
+    at once), else local worker processes; one worker runs in this process."""
+    if dask_address is not None:
+        if workers is not None:
+            raise InputError(
+                "applies to local runs only; the Dask cluster's workers run --dask", field="workers"
+            )
+        with DaskExecutor(dask_address) as executor:
+            yield executor
+        return
+    count = default_workers() if workers is None else workers
+    yield ProcessExecutor(count) if count > 1 else SerialExecutor()
+
+
+def sweep_command(
+    scenario: Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid",
+            help="A dotted scenario key and its values, e.g. inputs.returns.high=3,4,5 (repeat for more "
+            "keys; the sweep runs every combination).",
+        ),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one scenario value for every point, e.g. horizon_months=60."),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per point.")] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Seed for every point (common random numbers).")
+    ] = 0,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Local worker processes (default: one per core).")
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", metavar="ADDRESS", help="Run on the Dask cluster at this scheduler address."),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Run grids of more than 10,000 points without stopping.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the table (one row per point) to this Parquet file.")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Samples per chunk; results do not depend on it.")
+    ] = DEFAULT_CHUNK_SIZE,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Run the scenario at every point of a grid (same seed everywhere) and tabulate each cell."""
+    check_run_arguments(samples, seed, workers, chunk_size)
+    if out is not None and out.is_dir():
+        raise InputError(f"{out} is a directory; give a file name such as sweep.parquet", field="out")
+    started = time.perf_counter()
+    with (
+        sweep_executor(workers, dask) as executor,
+        LazyProgress(f"sweep {scenario}", enabled=not json_output) as progress,
+    ):
+        result = run_sweep(
+            scenario,
+            grid or [],
+            overrides=overrides or [],
+            samples=samples,
+            seed=seed,
+            chunk_size=chunk_size,
+            executor=executor,
+            allow_large=yes,
+            on_progress=progress.update,
+        )
+    elapsed = time.perf_counter() - started
+    if out is not None:
+        result.write_parquet(out)
+    if json_output:
+        record = result.to_dict()
+        if out is not None:
+            record["out"] = str(out)
+        typer.echo(json.dumps(record, indent=2))
+        return
+    print_sweep(result, elapsed)
+    if out is not None:
+        Console(highlight=False).print(f"Wrote {out}")
+
+
+def print_sweep(result: SweepResult, elapsed: float | None = None) -> None:
+    table = Table(title=f"{result.base.name}: P(at least X years of progress in at most T months) per point")
+    for i, axis in enumerate(result.axes):
+        width = max(len(axis.key), *(len(point.texts[i]) for point in result.points))
+        table.add_column(axis.key, justify="right", no_wrap=True, min_width=width)
+    for cell in result.base.model().cells:
+        table.add_column(f"{cell.label}\nprobability ± SE", justify="right", no_wrap=True)
+    table.add_column("overflowed", justify="right", no_wrap=True)
+    for point, summary in zip(result.points, result.summaries, strict=True):
+        estimates = [f"{c.estimate.probability:.4f} ± {c.estimate.standard_error:.4f}" for c in summary.cells]
+        table.add_row(*point.texts, *estimates, f"{summary.overflowed_samples:,}")
+    timing = f" in {elapsed:.2f} s" if elapsed is not None else ""
+    out = Console(highlight=False)
+    if not out.is_terminal:  # a file or pipe has no width to respect: never squeeze the columns
+        needed = out.measure(table, options=out.options.update_width(100_000)).maximum
+        out = Console(highlight=False, width=max(out.width, needed))
+    out.print(table)
+    out.print(
+        f"{len(result.points):,} points x {result.samples:,} samples{timing} | seed {result.seed} "
+        f"(the same samples at every point) | asara {result.version}"
+    )
