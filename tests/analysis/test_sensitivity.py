@@ -219,6 +219,10 @@ def test_cli_morris_tornado_and_persona() -> None:
     assert set(persona_record) == {"misbehaviour_rate", "misaligned_share"}
     text = cli.invoke(app, ["sie", "sensitivity", "paper-baseline", "-n", "64"])
     assert text.exit_code == 0 and "first order" in text.output and "returns" in text.output
+    # With the others at their medians a cell is one run that reaches it or not: yes / no, not 0 / 1.
+    classic = cli.invoke(app, ["sie", "tornado", "paper-baseline"])
+    assert classic.exit_code == 0 and "all inputs at their medians: yes" in classic.output
+    assert "flips" in classic.output
 
 
 @pytest.mark.parametrize(
@@ -230,6 +234,8 @@ def test_cli_morris_tornado_and_persona() -> None:
         ["sie", "sensitivity", "no-such-preset"],
         ["sie", "sensitivity", "extension-correlated-inputs", "-n", "8"],
         ["sie", "tornado", "paper-baseline", "--others", "mean"],
+        ["sie", "tornado", "paper-baseline", "-n", "500"],
+        ["sie", "tornado", "paper-baseline", "--others", "sampled", "-n", "1"],
         ["persona", "sensitivity", "naive-decay"],
     ],
 )

@@ -396,15 +396,23 @@ def tornado_command(
     scenario: Annotated[str, typer.Argument(help="Preset name or TOML path with an [uncertainty] section.")],
     others: OthersOption = "median",
     samples: Annotated[
-        int, typer.Option("--samples", "-n", help="With --others sampled: samples per bar end.")
-    ] = 2_000,
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="With --others sampled: samples per bar end [default: 2,000].",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
     loaded = scenarios.load(scenario, overrides or [])
-    result = run_tornado(loaded.model(), loaded.distributions(), None, others, samples, seed)
+    result = run_tornado(
+        loaded.model(), loaded.distributions(), None, others, samples, seed, default_samples=2_000
+    )
     if json_output:
         echo_json({"scenario": loaded.name, **result.to_dict()})
         return

@@ -4,7 +4,7 @@ model's CLI only says how to load its scenario and how to label its outputs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -142,14 +142,22 @@ def run_tornado(
     distributions: Mapping[str, Distribution],
     copula: FloatArray | None,
     others: str,
-    samples: int,
+    samples: int | None,
     seed: int,
     outputs: Sequence[str] | None = None,
+    default_samples: int = 20_000,
 ) -> Tornado:
+    """``samples`` is None unless the user gave it: it only means something when the others are drawn."""
     if seed < 0:
         raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
     if others not in ("median", "sampled"):
         raise InputError(f"must be 'median' or 'sampled' (got {others!r})", field="others")
+    if others == "median" and samples is not None:
+        raise InputError(
+            "applies only with --others sampled (with the others at their medians each bar is one run)",
+            field="samples",
+        )
+    samples = default_samples if samples is None else samples
     if not 2 <= samples <= MAX_TORNADO_SAMPLES:
         raise InputError(f"must be between 2 and {MAX_TORNADO_SAMPLES:,} (got {samples})", field="samples")
     from asara.analysis.tornado import tornado
@@ -165,13 +173,26 @@ def run_tornado(
     )
 
 
-def print_tornado(result: Tornado, title: str, labels: Mapping[str, str]) -> None:
+def _yes_no(value: float) -> str:
+    return "yes" if value >= 0.5 else "no"
+
+
+def print_tornado(
+    result: Tornado, title: str, labels: Mapping[str, str], indicators: Collection[str] = ()
+) -> None:
+    """``indicators``: 0/1 outputs (the SIE cells); with the others at their medians each bar end is
+    one run that either reaches the cell or not, so they print as yes / no rather than as 0 / 1."""
     out = Console(highlight=False)
     sampled = result.others == "sampled"
     for name, bars in result.bars.items():
         label = labels.get(name, name)
         base = result.base[name]
-        table = Table(title=f"{title}: {label} (base {base:.4g})", min_width=72)
+        yes_no = not sampled and name in indicators
+        if yes_no:
+            caption = f"all inputs at their medians: {_yes_no(base)}"
+        else:
+            caption = f"base {base:.4g}"
+        table = Table(title=f"{title}: {label} ({caption})", min_width=72)
         for column in ("input", "p10 -> p90"):
             table.add_column(column, no_wrap=True)
         table.add_column("at p10", justify="right", no_wrap=True)
@@ -181,6 +202,9 @@ def print_tornado(result: Tornado, title: str, labels: Mapping[str, str]) -> Non
             if sampled:
                 low, high = f"{bar.output_at_low:.4f}", f"{bar.output_at_high:.4f}"
                 swing = f"{bar.swing:+.4f} ± {bar.swing_standard_error:.4f}"
+            elif yes_no:
+                low, high = _yes_no(bar.output_at_low), _yes_no(bar.output_at_high)
+                swing = "flips" if low != high else "-"
             else:
                 low, high, swing = (
                     f"{bar.output_at_low:.4g}",

@@ -231,8 +231,14 @@ def tornado_command(
     scenario: ScenarioArgument,
     others: OthersOption = "median",
     samples: Annotated[
-        int, typer.Option("--samples", "-n", help="With --others sampled: samples per bar end.")
-    ] = 20_000,
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            help="With --others sampled: samples per bar end [default: 20,000].",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
@@ -254,4 +260,4 @@ def tornado_command(
     if json_output:
         echo_json({"scenario": loaded.name, **result.to_dict()})
         return
-    print_tornado(result, loaded.name, _sie_labels(model))
+    print_tornado(result, loaded.name, _sie_labels(model), indicators=model.output_names)
