@@ -90,7 +90,7 @@ def print_sensitivity(result: SensitivityResult, title: str, labels: Mapping[str
     for name, records in result.outputs.items():
         label = labels.get(name, name)
         mean = result.output_means.get(name)
-        heading = f"{title}: {label}" + (f" (mean over the design {mean:.4g})" if mean is not None else "")
+        heading = f"{title}: {label}" + (f" (design mean {mean:.4g})" if mean is not None else "")
         if records is None:
             out.print(f"{heading}: does not vary, so no input explains any of it")
             continue
