@@ -159,7 +159,8 @@ def _print_explanation(record: dict[str, Any]) -> None:
         f"stopped because {stops.get(record['end_reason'], record['end_reason'])}."
     )
     table = Table(title="cells: reached? and which input, moved alone to its median, would flip it")
-    for column in ("cell", "doublings needed", "reached", "outcome", "flipped by"):
+    table.add_column("cell", no_wrap=True)
+    for column in ("doublings needed", "most in window", "outcome", "flipped by"):
         table.add_column(column)
     for cell in record["cells"]:
         table.add_row(
