@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_sie.py
 	$(BIN)/python benchmarks/bench_persona.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_web.py
 
 # Re-resolve the pinned versions (needs network); commit the result.
 lock:
