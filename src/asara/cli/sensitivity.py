@@ -188,10 +188,7 @@ def print_tornado(
         label = labels.get(name, name)
         base = result.base[name]
         yes_no = not sampled and name in indicators
-        if yes_no:
-            caption = f"all inputs at their medians: {_yes_no(base)}"
-        else:
-            caption = f"base {base:.4g}"
+        caption = f"all inputs at their medians: {_yes_no(base)}" if yes_no else f"base {base:.4g}"
         table = Table(title=f"{title}: {label} ({caption})", min_width=72)
         for column in ("input", "p10 -> p90"):
             table.add_column(column, no_wrap=True)
