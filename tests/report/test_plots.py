@@ -124,6 +124,18 @@ def test_trajectory_figure_marks_ceilings_and_horizon(baseline_run: tuple[sie.Si
         plots.trajectories(summary.scenario, 0, SEED)
 
 
+def test_trajectory_axes_stop_at_the_horizon() -> None:
+    # Seed 0's fifth run ends with a doubling of about two million months (r barely above 0 just below
+    # its ceiling); the axes must still show the 48 months that matter.
+    scenario = sie.load("paper-baseline")
+    paths = plots.sample_trajectories(scenario, 8, 0)
+    assert max(float(path.times[-1]) for _, path in paths) > 1e6
+    figure = plots.trajectories(scenario, 8, 0)
+    for axis in figure.axes:
+        low, high = axis.get_xlim()
+        assert -2.0 < low <= 0.0 and 48.0 < high < 52.0
+
+
 def test_ramp_trajectories_mark_asara() -> None:
     scenario = sie.load("paper-gradual-boost")
     figure = plots.trajectories(scenario, 2, 3)

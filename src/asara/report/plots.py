@@ -174,8 +174,10 @@ def trajectories(scenario: SieScenario, count: int = 8, seed: int = 0) -> Figure
     right.axhline(1.0, color="#111111", linewidth=0.8, linestyle="-.")
     right.annotate("r = 1", xy=(0, 1.0), xytext=(3, 3), textcoords="offset points", fontsize=8)
     if horizon is not None:
-        left.set_xlim(right=horizon * 1.06)
-        right.set_xlim(right=horizon * 1.06)
+        # Both ends explicit: a run whose last doubling ends far past the horizon (r almost 0 just
+        # below its ceiling) would otherwise stretch the autoscaled axis over millions of months.
+        for axis in (left, right):
+            axis.set_xlim(-0.02 * horizon, horizon * 1.06)
     left.set_ylabel("software doublings" if asara == 0 else "software doublings since the ramp began")
     left.set_title(f"{scenario.name}: sample runs (dotted: each run's ceiling N)", fontsize=11)
     right.set_ylabel("returns to software R&D, r")
