@@ -166,6 +166,10 @@ def test_plot_from_saved_json(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plot", "sensitivity", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\x89PNG")
+    live = tmp_path / "live.svg"
+    result = runner.invoke(app, ["plot", "sensitivity", "paper-baseline", "-n", "32", "--out", str(live)])
+    assert result.exit_code == 0, result.output
+    assert "≥3 years in ≤12 months" in live.read_text(encoding="utf-8")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     done = subprocess.run(

@@ -189,11 +189,24 @@ def test_sensitivity_bars_show_the_indices_and_intervals() -> None:
     assert [t.get_text() for t in first_axis.get_yticklabels()] == ["speedup", "returns"]
 
 
+def test_saved_json_panels_get_readable_titles_and_constant_outputs_a_note() -> None:
+    # Saved JSON carries only column keys; a cell key becomes its title, other names stay.
+    rows = SENSITIVITY["p_3y_12mo"]
+    data = {"p_3y_12mo": rows, "p_3_33y_4mo": None, "max_doublings_12mo": rows}
+    figure = plots.sensitivity_bars(data, title="run")
+    titles = [axis.get_title() for axis in figure.axes if axis.get_visible()]
+    assert titles == ["≥3 years in ≤12 months", "≥3.33 years in ≤4 months", "max_doublings_12mo"]
+    constant = figure.axes[1]
+    assert not constant.axison and "constant" in constant.texts[0].get_text()
+    assert figure.get_suptitle() == "run"
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [
         ({}, "sensitivity"),
         ({"p": "x"}, "sensitivity.p"),
+        ({"p": 3}, "sensitivity.p"),
         ({"p": [{"first": 0.1}]}, "sensitivity.p.0"),
         ({"p": [{**SENSITIVITY["p_3y_12mo"][0], "first": math.nan}]}, "sensitivity.p.0.first"),
         ({"p": [{**SENSITIVITY["p_3y_12mo"][0], "total_ci": [0.1]}]}, "sensitivity.p.0.total_ci"),

@@ -91,7 +91,7 @@ def convergence_command(
             "scenario": scenario.name,
             "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
         }
-        labels = {cell.key: cell.label for cell in model.cells}
+        labels = {cell.key: cell.title for cell in model.cells}
     typer.echo(str(plots.save(plots.convergence_curves(record, labels), out)))
 
 
@@ -114,14 +114,35 @@ def trajectories_command(
 
 @plot_app.command("sensitivity")
 def sensitivity_command(
-    source: Annotated[Path, typer.Argument(help="JSON written by `asara sie sensitivity --json`.")],
+    source: Annotated[
+        str, typer.Argument(help="Preset name or TOML path, or JSON of `asara sie sensitivity --json`.")
+    ],
     out: OutOption,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", help="Sobol base points (N x (inputs + 2) model runs).")
+    ] = 4096,
+    seed: SeedOption = 0,
 ) -> None:
-    """Sobol indices (first order and total) with their intervals, from saved JSON."""
+    """Sobol indices (first order and total) with their intervals, from a live run or saved JSON."""
     _check_suffix(out)
     from asara.report import plots
 
-    typer.echo(str(plots.save(plots.sensitivity_bars(_read_json(source, "source")), out)))
+    if source.endswith(".json"):
+        data = _read_json(Path(source), "source")
+        title = None
+    else:
+        from asara import sie
+        from asara.cli.sensitivity import run_sensitivity, sensitivity_json
+
+        scenario = sie.load(source)
+        result = run_sensitivity(
+            scenario.model(), scenario.distributions(), scenario.copula(), "sobol", samples, seed
+        )
+        data = sensitivity_json(result)
+        title = (
+            f"{scenario.name}: Sobol' indices, N = {samples:,}, seed {seed} (bars: bootstrap 95% intervals)"
+        )
+    typer.echo(str(plots.save(plots.sensitivity_bars(data, title=title), out)))
 
 
 @plot_app.command("explain")

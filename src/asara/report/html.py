@@ -193,10 +193,6 @@ def _scenario_rows(summaries: Sequence[SieSummary]) -> list[tuple[str, list[str]
     return rows
 
 
-def cell_label(years: float, months: float) -> str:
-    return f"≥{years:g} years in ≤{months:g} months"
-
-
 def _signed(value: float, error: float) -> str:
     css = "up" if value > 2 * error else "down" if value < -2 * error else ""
     return f'<span class="{css}">{value:+.4f}</span> ± {error:.4f}'
@@ -208,7 +204,7 @@ def render(report: Report) -> str:
     first = summaries[0]
     names = [s.scenario.name for s in summaries]
     title = " vs ".join(names) if len(names) > 1 else names[0]
-    labels = {cell.cell.key: cell_label(cell.cell.years, cell.cell.months) for cell in first.cells}
+    labels = {cell.cell.key: cell.cell.title for cell in first.cells}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -21,6 +21,7 @@ from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.models.base import FloatArray
 from asara.models.sie import Trajectory, trajectory
+from asara.models.sie.metrics import Cell
 from asara.montecarlo.sampling import sample_inputs
 from asara.scenarios.sie import SieScenario
 
@@ -32,6 +33,14 @@ def _new_figure(width: float, height: float, columns: int = 1) -> tuple[Figure, 
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.subplots(1, columns, squeeze=False)[0]
     return figure, list(axes)
+
+
+def _label(output: str, labels: Mapping[str, str] | None) -> str:
+    """The caller's label, else a cell's title for a cell key (saved JSON has only keys), else the name."""
+    if labels and output in labels:
+        return labels[output]
+    cell = Cell.from_key(output)
+    return cell.title if cell is not None else output
 
 
 def _style(axis: Any) -> None:
@@ -214,21 +223,30 @@ def _interval(record: Mapping[str, Any], key: str, field: str) -> tuple[float, f
 
 
 def sensitivity_bars(
-    data: Mapping[str, Sequence[Mapping[str, Any]]], labels: Mapping[str, str] | None = None
+    data: Mapping[str, Sequence[Mapping[str, Any]] | None],
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """First-order and total Sobol indices with their intervals: one panel per output.
 
     ``data`` maps each output to a list of ``{input, first, first_ci, total, total_ci}`` records (the JSON
-    of ``asara sie sensitivity --json``)."""
+    of ``asara sie sensitivity --json``), or to None when the output was constant over the design."""
     if not isinstance(data, Mapping) or not data:
         raise InputError("expected an object with one list of indices per output", field="sensitivity")
     outputs = list(data)
     columns = min(len(outputs), 2)
     rows = math.ceil(len(outputs) / columns)
     figure = Figure(figsize=(5.6 * columns, 0.5 + 2.6 * rows), layout="constrained")
+    if title:
+        figure.suptitle(title, fontsize=10)
     grid = figure.subplots(rows, columns, squeeze=False)
     for index, output in enumerate(outputs):
         axis = grid[index // columns][index % columns]
+        if data[output] is None:
+            axis.set_title(_label(output, labels), fontsize=10)
+            axis.text(0.5, 0.5, "constant over the design:\nno variance to share", ha="center", va="center")
+            axis.set_axis_off()
+            continue
         records = _check_list(data[output], f"sensitivity.{output}")
         names, firsts, totals, first_err, total_err = [], [], [], [], []
         for j, record in enumerate(records):
@@ -269,7 +287,7 @@ def sensitivity_bars(
         axis.invert_yaxis()
         axis.axvline(0, color="#444444", linewidth=0.8)
         axis.set_xlabel("share of output variance")
-        axis.set_title((labels or {}).get(output, output), fontsize=10)
+        axis.set_title(_label(output, labels), fontsize=10)
         _style(axis)
         if index == 0:
             axis.legend(frameon=False, fontsize=8)
@@ -332,18 +350,34 @@ def explanation_waterfall(
                 linewidth=0.6,
             )
         for k, v in enumerate(values):
-            text = f"{v:.3f}" if k in (0, len(values) - 1) else f"{v:+.3f}"
-            axis.annotate(
-                text,
-                (x[k], max(starts[k], starts[k] + v)),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                fontsize=7,
-            )
+            if k in (0, len(values) - 1):
+                # Totals above their bars.
+                axis.annotate(
+                    f"{v:.3f}",
+                    (x[k], starts[k] + v),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
+            else:
+                # Steps beside their bars, clear of the error bar drawn at the bar's centre.
+                axis.annotate(
+                    f"{v:+.3f}",
+                    (x[k] + 0.31, starts[k] + v / 2),
+                    xytext=(2, 0),
+                    textcoords="offset points",
+                    ha="left",
+                    va="center",
+                    fontsize=7,
+                )
+        # Headroom so the labels above the tallest bar stay clear of the panel title.
+        low, high = axis.get_ylim()
+        axis.set_ylim(low, high + 0.1 * (high - low))
         axis.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
         axis.set_ylabel("probability")
-        axis.set_title((labels or {}).get(output, output), fontsize=10)
+        axis.set_title(_label(output, labels), fontsize=10)
         _style(axis)
     for index in range(len(outputs), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
@@ -432,16 +466,17 @@ def convergence_curves(record: Mapping[str, Any], labels: Mapping[str, str] | No
         se = np.array([_number(q, "standard_error", f"outputs.{name}.{j}") for j, q in enumerate(points)])
         colour = COLOURS[i % len(COLOURS)]
         axis.fill_between(n, p - 1.96 * se, p + 1.96 * se, color=colour, alpha=0.18, linewidth=0)
-        axis.plot(
-            n, p, color=colour, marker="o", markersize=3, linewidth=1.4, label=(labels or {}).get(name, name)
-        )
+        axis.plot(n, p, color=colour, marker="o", markersize=3, linewidth=1.4, label=_label(name, labels))
     axis.set_xscale("log")
     axis.set_xlabel("samples (log scale)")
     axis.set_ylabel("estimated probability")
     axis.set_title(
         f"{record.get('scenario', '')}: estimates as samples accumulate (band: ±1.96 SE)", fontsize=10
     )
-    axis.legend(frameon=False, fontsize=8)
+    # Below the axes: inside, it sits on the bands and the first points.
+    figure.legend(
+        *axis.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False, fontsize=8
+    )
     _style(axis)
     return figure
 

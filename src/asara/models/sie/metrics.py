@@ -9,6 +9,7 @@ the one per-sample number ``max_doublings[T]`` answers every X at once.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +32,26 @@ class Cell:
         return f">={self.years:g}y in <={self.months:g}mo"
 
     @property
+    def title(self) -> str:
+        """The label for readers, e.g. ``≥3 years in ≤12 months``."""
+        return f"≥{self.years:g} years in ≤{self.months:g} months"
+
+    @property
     def key(self) -> str:
         """A column-safe name, e.g. ``p_3y_12mo``."""
         return f"p_{self.years:g}y_{self.months:g}mo".replace(".", "_")
+
+    @classmethod
+    def from_key(cls, key: str) -> Cell | None:
+        """The cell a :attr:`key` names (``p_3_33y_4mo`` -> 3.33 years in 4 months), or None."""
+        match = _KEY.fullmatch(key)
+        if match is None:
+            return None
+        years, months = (float(group.replace("_", ".")) for group in match.groups())
+        return cls(years, months)
+
+
+_KEY = re.compile(r"p_(\d+(?:_\d+)?)y_(\d+(?:_\d+)?)mo")
 
 
 PUBLISHED_CELLS: tuple[Cell, ...] = (
