@@ -152,7 +152,8 @@ def _print_explanation(record: dict[str, Any]) -> None:
     stops = {
         "ceiling": "it reached the effective limit of software",
         "horizon": "it ran out of time (the simulation horizon)",
-        "overflow": "its doubling times became too small to represent (counted as an explosion)",
+        "overflow": "its next doubling would take longer than any representable time (r almost 0 just "
+        "below the limit), so progress stopped for good",
     }
     out.print(
         f"{record['doublings']} doublings of {record['ceiling_doublings']:.4g} to the limit; "

@@ -254,7 +254,9 @@ def render(report: Report) -> str:
         for s in summaries
     )
     parts.append(
-        f'<p class="note">Runs ended by {reasons}. Overflowed samples count as reaching the limit.</p>'
+        f'<p class="note">Runs ended by {reasons}. Overflow: the next doubling time grew beyond the float '
+        "range (r almost 0 just below the limit), so the run stopped there; such samples count with the "
+        "doublings they reached and are never dropped.</p>"
     )
     # Figures
     parts.append("<h2>Years of progress compressed into a window</h2>")
