@@ -673,7 +673,7 @@ async function renderWaterfall(data, baseline) {
     };
     layout.annotations.push({
       text: (data.labels && data.labels[output]) || output, showarrow: false,
-      xref: "paper", yref: "paper", x: (panel.x[0] + panel.x[1]) / 2, y: panel.y[1], yshift: 6, yanchor: "bottom",
+      xref: "paper", yref: "paper", x: (panel.x[0] + panel.x[1]) / 2, y: panel.y[1], yshift: 6, xanchor: "center", yanchor: "bottom",
       font: { size: 12 },
     });
   });
@@ -783,7 +783,7 @@ async function renderSensitivity(data) {
     layout.annotations.push({
       text: `${warn ? "\u26a0 " : ""}${(data.labels && data.labels[output]) || output}${warn ? ": noise" : ""}`,
       showarrow: false, xref: "paper", yref: "paper", x: (panel.x[0] + panel.x[1]) / 2, y: panel.y[1], yshift: 6,
-      yanchor: "bottom", font: { size: 12, color: warn ? "#8a5300" : "#1d2330" },
+      xanchor: "center", yanchor: "bottom", font: { size: 12, color: warn ? "#8a5300" : "#1d2330" },
     });
   });
   Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
