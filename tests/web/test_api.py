@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from asara import sie
 from asara.cli.main import app as cli
+from asara.models.sie import END_REASONS
 from asara.scenarios.loader import list_presets
-from asara.web.app import WebSettings, create_app
+from asara.web.app import WebSettings, create_app, plotly_js
 
 runner = CliRunner()
 LIMITS = WebSettings(max_samples=50_000, max_download_samples=5_000, max_body_bytes=8_192, timeout_seconds=20)
@@ -113,6 +114,17 @@ def test_samples_as_csv_and_parquet(client: TestClient, tmp_path: Path) -> None:
     assert from_csv.num_rows == 3000
     for cell in summary.cells:
         assert from_csv.column(cell.cell.key).to_numpy().sum() == cell.estimate.successes
+    # The CSV spells the end reason out; Parquet keeps the codes (0 horizon, 1 ceiling, 2 overflow).
+    words = from_csv.column("end_reason").to_pylist()
+    codes = table.column("end_reason").to_pylist()
+    assert set(words) <= {"horizon", "ceiling", "overflow"}
+    assert words == [END_REASONS[code] for code in codes]
+    assert {word: words.count(word) for word in set(words)} == {
+        k: v for k, v in summary.end_reasons.items() if v
+    }
+    for name in table.column_names:
+        if name != "end_reason":
+            assert from_csv.column(name).to_pylist() == pytest.approx(table.column(name).to_pylist())
     too_many = client.post("/api/sie/samples", json={**body, "samples": 5001})
     assert too_many.status_code == 422 and "5,000" in too_many.json()["error"]
 
@@ -151,6 +163,15 @@ def test_sensitivity_is_the_cli_json(client: TestClient) -> None:
     expected = cli_json("sie", "sensitivity", "paper-baseline", "-n", "64", "--seed", "2")
     assert data["outputs"] == expected
     assert data["labels"]["p_3y_12mo"] == "≥3 years in ≤12 months" and data["evaluations"] == 64 * 6
+    # Plain input names and each output's mean over the design (the page warns when it is near 0 or 1).
+    assert data["input_labels"]["speedup"] == "initial speed-up f"
+    assert set(data["input_labels"]) == {r["input"] for r in data["outputs"]["p_3y_12mo"]}
+    assert set(data["output_means"]) == set(data["outputs"])
+    assert all(0 <= mean <= 1 for mean in data["output_means"].values())
+    bottlenecks = client.post(
+        "/api/sie/sensitivity", json={"scenario": "extension-bottlenecks", "samples": 16}
+    ).json()
+    assert bottlenecks["input_labels"]["substitution_elasticity"] == "substitution elasticity"
     morris = client.post("/api/sie/sensitivity", json={**body, "method": "morris", "samples": 5}).json()
     assert set(morris["outputs"]["p_3y_12mo"][0]) == {"input", "mu_star", "mu_star_ci", "mu", "sigma"}
     correlated = client.post("/api/sie/sensitivity", json={"scenario": "extension-correlated-inputs"})
@@ -255,13 +276,40 @@ def test_page_and_assets_are_local(client: TestClient) -> None:
     for text in (page.text, script, style):
         assert not re.search(r"https?://", text)
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    # The favicon is an inline data: URI, so the browser asks for no /favicon.ico.
+    assert re.search(r'<link rel="icon" href="data:', page.text)
+    sources = [s for s in sources if not s.startswith("data:")]
     assert sources and all(s.startswith("/static/") for s in sources)
     for source in sources:
         assert client.get(source).status_code == 200
     plotly = client.get("/static/plotly.min.js")
     assert plotly.status_code == 200 and b"plotly.js" in plotly.content[:200]
+    # Neither script blocks the first paint.
+    for tag in re.findall(r"<script[^>]*>", page.text):
+        assert " defer" in tag or " async" in tag, tag
     assert client.get("/static/../app.py").status_code == 404
     assert client.get("/static/secret.txt").status_code == 404
+
+
+def test_assets_are_compressed_and_cached(client: TestClient) -> None:
+    with client.stream("GET", "/static/plotly.min.js", headers={"Accept-Encoding": "gzip"}) as plotly:
+        assert plotly.headers["content-encoding"] == "gzip"
+        assert "max-age=" in plotly.headers["cache-control"]
+        sent = len(b"".join(plotly.iter_raw()))
+    assert sent < 0.5 * plotly_js().stat().st_size  # 4.8 MB goes over the wire as about a third of that
+    for name in ("app.js", "app.css"):
+        response = client.get(f"/static/{name}", headers={"Accept-Encoding": "gzip"})
+        assert response.headers["content-encoding"] == "gzip"
+        assert "max-age=" in response.headers["cache-control"]
+    plain = client.get("/static/app.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    # API answers keep their headers through the compression.
+    run = client.post(
+        "/api/sie/run",
+        json={"samples": 1000},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert run.status_code == 200 and float(run.headers["X-Compute-Seconds"]) > 0
 
 
 # ---------------------------------------------------------------------------------------------- fuzz

@@ -70,9 +70,9 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def offline_page(browser: Any, origin: str, blocked: list[str]) -> Any:
+def offline_page(browser: Any, origin: str, blocked: list[str], width: int = 1300) -> Any:
     """A fresh page that may only talk to our server; anything else is aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    context = browser.new_context(viewport={"width": width, "height": 1000})
 
     def route(request_route: Any) -> None:
         url = request_route.request.url
@@ -174,7 +174,13 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
         "() => document.getElementById('sensitivity-note').textContent.startsWith('Share')", timeout=60_000
     )
     traces = page.evaluate("() => document.getElementById('sensitivity-plot').data.map(t => [t.name, t.y])")
-    assert len(traces) == 8 and traces[0][1] == ["speedup", "returns", "limit_years", "parallel_penalty"]
+    # Inputs by their plain names (long ones broken over two lines).
+    assert len(traces) == 8 and [name.replace("<br>", " ") for name in traces[0][1]] == [
+        "initial speed-up f",
+        "returns to software R&D r\u2080",
+        "distance to the limit (years)",
+        "parallel penalty p",
+    ]
 
     page.locator("#tab-persona").click()
     page.locator("#persona-preset").select_option("naive-decay")
@@ -184,5 +190,100 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
     )
     rows = page.locator("#persona-shares tbody tr").count()
     assert rows == 2
+    # The leftmost point is the prior, as in `asara plot persona`; the total is drawn first (underneath).
+    first = page.evaluate("() => document.getElementById('persona-plot').data[0]")
+    assert (
+        first["name"] == "misaligned (total)" and first["x"][0] == 0.5 and first["y"][0] == pytest.approx(0.5)
+    )
+    note = page.locator("#persona-note").inner_text()
     assert "persona=naive-decay" in str(page.url) and "tab=persona" in str(page.url)
+    assert (
+        "halve again after a further 1,000,001 documents" in note
+        and "1 context type" in page.locator("#persona-status").inner_text()
+    )
+    page.locator("#persona-preset").select_option("patient-waluigi")
+    page.wait_for_function(
+        "() => document.getElementById('persona-status').textContent.startsWith('patient-waluigi')",
+        timeout=60_000,
+    )
+    note = page.locator("#persona-note").inner_text()
+    assert "floor of 0.0455" in note and "does not decay" in note
+    assert blocked == [] and errors == []
+
+
+def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser: Any) -> None:
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = offline_page(browser, server, blocked, width=420)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server + "/?preset=extension-bottlenecks&samples=10000&seed=3")
+    wait_for_results(page)
+    # Nothing is wider than the screen; the table scrolls inside its own box.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 420
+    # The scenario's own uncertain input has sliders, with a plain name.
+    assert page.locator('[id="bottlenecks.substitution_elasticity.low"]').count() == 1
+    assert "substitution elasticity" in page.locator("#option-sliders").inner_text()
+
+    # A bad seed is flagged next to the box; the results are marked as not current; the URL keeps its seed.
+    seed = page.locator("#seed")
+    for bad, message in [("-1", "whole number"), ("1.5", "whole number"), ("", "Enter a seed"),
+                         ("99999999999999999999", "at most")]:  # fmt: skip
+        seed.fill(bad)
+        assert message in page.locator("#seed-error").inner_text()
+        assert page.locator("#stale-note").is_visible()
+        assert "seed=3" in str(page.url)
+    big = "9223372036854775807"
+    seed.fill(big)
+    page.wait_for_function(
+        "seed => document.getElementById('status').textContent.includes('seed ' + seed)",
+        arg=big,
+        timeout=60_000,
+    )
+    wait_for_results(page)
+    assert f"seed={big}" in str(page.url) and not page.locator("#seed-error").is_visible()
+    assert not page.locator("#stale-note").is_visible()
+    expected = sie.run(sie.load("extension-bottlenecks"), 10_000, int(big)).cells[0].estimate
+    assert f"{expected.probability:.4f} ± {expected.standard_error:.4f}" in table_text(page)
+
+    # A failed run leaves the old results greyed out under a note.
+    page.evaluate("() => { state.overrides['inputs.speedup'] = 5; buildControls(); changed(); }")
+    page.wait_for_function(
+        "() => document.getElementById('status').classList.contains('error')", timeout=60_000
+    )
+    assert (
+        page.locator("#stale-note").is_visible()
+        and "previous run" in page.locator("#stale-note").inner_text()
+    )
+    assert "not a distribution" in page.locator("#input-sliders").inner_text()
+    assert "undefined" not in page.locator("#input-sliders").inner_text()
+
+    # Sobol' indices of a rare outcome at a small design come with a warning.
+    page.goto(server + "/?preset=extension-bottlenecks&samples=10000")
+    wait_for_results(page)
+    page.locator("#sensitivity-panel summary").click()
+    page.locator("#sensitivity-samples").select_option("256")
+    page.locator("#sensitivity-run").click()
+    page.wait_for_function(
+        "() => document.getElementById('sensitivity-note').textContent.startsWith('Share')", timeout=60_000
+    )
+    warning = page.locator("#sensitivity-warning")
+    assert warning.is_visible() and "≥10 years in ≤12 months" in warning.inner_text()
+    # One column of panels on a narrow screen: every panel spans the same x range.
+    domains = page.evaluate(
+        "() => { const l = document.getElementById('sensitivity-plot').layout;"
+        " return Object.keys(l).filter(k => k.startsWith('xaxis')).map(k => l[k].domain); }"
+    )
+    assert len(domains) == 4 and all(d == domains[0] for d in domains)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 420
+
+    # Settings the controls do not cover are listed; unknown presets are announced, not silently replaced.
+    page.goto(server + "/?preset=extension-correlated-inputs&samples=10000&persona=nope")
+    wait_for_results(page)
+    assert "returns to software R&D" in page.locator("#scenario-options-list").inner_text()
+    page.goto(server + "/?preset=nope&samples=10000&tab=persona&persona=nope")
+    page.wait_for_function("() => !document.getElementById('persona-notice').hidden", timeout=60_000)
+    assert (
+        "nope" in page.locator("#notice").inner_text()
+        and "nope" in page.locator("#persona-notice").inner_text()
+    )
     assert blocked == [] and errors == []

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 
 import tomli_w
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.background import BackgroundTask
@@ -36,6 +37,31 @@ from asara.scenarios.sie import SieScenario
 
 STATIC = resources.files("asara.web").joinpath("static")
 MAX_SEED = 2**63 - 1
+STATIC_CACHE = "public, max-age=3600"
+"""Cache-Control for the page's own script and style (short: they change with the package)."""
+PLOTLY_CACHE = "public, max-age=86400"
+"""Cache-Control for plotly.min.js (4.8 MB; it changes only when the plotly package does)."""
+
+INPUT_LABELS: dict[str, str] = {
+    "speedup": "initial speed-up f",
+    "returns": "returns to software R&D r\u2080",
+    "limit_years": "distance to the limit (years)",
+    "parallel_penalty": "parallel penalty p",
+    "ramp_months": "ramp length (months)",
+    "ramp_lead_months": "ramp start before ASARA (months)",
+    "ramp_start_speedup": "ramp starting speed-up",
+    "compute_growth_per_year": "compute growth per year",
+    "compute_growth_halving_years": "compute growth halving time (years)",
+    "labour_share": "labour share of research",
+    "compute_labour_exponent": "compute-labour exponent",
+    "substitution_elasticity": "substitution elasticity",
+    "retraining_fraction": "retraining fraction",
+    "training_months": "training run length (months)",
+    "data_share": "data share of progress",
+    "data_returns": "returns to data",
+    "data_stock_years": "data stock (years)",
+}
+"""Plain names for the model's uncertain inputs (the sensitivity answer's ``input_labels``)."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +241,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         openapi_url=None,
         lifespan=lifespan,
     )
+    # The page's plotly.min.js is 4.8 MB; compressed it is about a third of that.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     gate = threading.BoundedSemaphore(config.concurrency)
 
     async def compute(work: Callable[[Callable[[int, int], None]], Any]) -> Any:
@@ -265,10 +293,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def static(name: str) -> Response:
         types = {"app.js": "text/javascript", "app.css": "text/css"}
         if name == "plotly.min.js":
-            return FileResponse(plotly_js(), media_type="text/javascript")
+            return FileResponse(
+                plotly_js(), media_type="text/javascript", headers={"Cache-Control": PLOTLY_CACHE}
+            )
         if name not in types:
             raise ApiError(404, "not found")
-        return Response(STATIC.joinpath(name).read_bytes(), media_type=f"{types[name]}; charset=utf-8")
+        return Response(
+            STATIC.joinpath(name).read_bytes(),
+            media_type=f"{types[name]}; charset=utf-8",
+            headers={"Cache-Control": STATIC_CACHE},
+        )
 
     # ------------------------------------------------------------------ SIE
 
@@ -344,7 +378,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             import pyarrow.parquet as pq
 
             csv = directory / "samples.csv"
-            pacsv.write_csv(pq.read_table(parquet), csv)
+            pacsv.write_csv(_readable_end_reasons(pq.read_table(parquet)), csv)
             return csv
 
         try:
@@ -425,6 +459,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 "evaluations": result.evaluations,
                 "fixed_inputs": list(result.fixed_inputs),
                 "labels": {c.key: f"≥{c.years:g} years in ≤{c.months:g} months" for c in cells},
+                "input_labels": {name: INPUT_LABELS.get(name, name) for name in scenario.input_names()},
+                "output_means": result.output_means,
+                "notes": list(result.notes),
                 "outputs": {
                     name: None if records is None else [r.to_dict() for r in records]
                     for name, records in result.outputs.items()
@@ -455,6 +492,20 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return _finite_json(await compute(lambda check: run_persona(scenario)))
 
     return app
+
+
+def _readable_end_reasons(table: Any) -> Any:
+    """The table with ``end_reason`` as words (horizon, ceiling, overflow) rather than the Parquet codes."""
+    import pyarrow as pa
+
+    from asara.models.sie import END_REASONS
+
+    if "end_reason" not in table.column_names:  # pragma: no cover - every run writes it
+        return table
+    index = table.column_names.index("end_reason")
+    codes = table.column(index).to_pylist()
+    words = pa.array([END_REASONS.get(code, str(code)) for code in codes], type=pa.string())
+    return table.set_column(index, "end_reason", words)
 
 
 def _without_none(document: dict[str, Any]) -> dict[str, Any]:

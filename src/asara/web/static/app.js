@@ -13,15 +13,60 @@ const SETTING_SLIDERS = [
   { key: "software_share", label: "software share of progress s", min: 0.1, max: 1, log: false },
   { key: "recent_doubling_months", label: "software doubling time before ASARA (months)", min: 0.5, max: 12, log: true },
 ];
+// Extension parameters that a scenario may give as a distribution: each then is an uncertain input of its own
+// and gets low/high sliders (the range widens to take in the scenario's own values).
+const OPTION_SLIDERS = [
+  { key: "ramp.months", input: "ramp_months", label: "ramp length (months)", min: 6, max: 240 },
+  { key: "ramp.lead_months", input: "ramp_lead_months", label: "ramp start before ASARA (months)", min: 1, max: 240 },
+  { key: "ramp.start_speedup", input: "ramp_start_speedup", label: "ramp starting speed-up", min: 0.01, max: 10 },
+  { key: "compute.growth_per_year", input: "compute_growth_per_year", label: "compute growth per year (\u00d7)", min: 1, max: 20 },
+  { key: "compute.labour_share", input: "labour_share", label: "labour share of research", min: 0.01, max: 1 },
+  { key: "bottlenecks.substitution_elasticity", input: "substitution_elasticity", label: "substitution elasticity (labour vs compute)", min: 0.05, max: 10 },
+  { key: "continual_learning.retraining_fraction", input: "retraining_fraction", label: "retraining fraction \u03c6", min: 0.01, max: 1 },
+  { key: "continual_learning.training_months", input: "training_months", label: "training run length (months)", min: 0.25, max: 24 },
+  { key: "data.share", input: "data_share", label: "data share of progress", min: 0.01, max: 0.95 },
+  { key: "data.returns", input: "data_returns", label: "returns to data", min: 0.1, max: 10 },
+];
+// Plain names for scenario keys (what "Changed from the preset" and the read-only list show).
+const LABELS = {
+  name: "name", description: "description", windows_months: "windows (months)", cells: "table cells",
+  correlations: "rank correlations between inputs", constant_r: "constant r", retraining: "retraining cost",
+  initial_doubling: "first doubling", "ramp.shape": "pre-ASARA ramp", "ramp.horizon_includes_ramp": "horizon includes the ramp",
+  "compute.halving_years": "compute growth halving time (years)", "compute.labour_exponent": "compute-labour exponent",
+  "data.stock_years": "data stock (years of progress)",
+};
 const VARIANTS = ["constant_r", "retraining", "initial_doubling", "ramp.shape"];
 const STEPS = 1000;
 const COLOURS = { 12: "#1f5fa8", 4: "#d9641e" };
+const MAX_SEED = 2n ** 63n - 1n;
+const END_REASONS = {
+  horizon: "the horizon ran out first",
+  ceiling: "the run reached the effective limit (all doublings done, or r fell to 0)",
+  overflow: "the next doubling time grew too long to represent as a number (r nearly 0 close to the ceiling), " +
+    "so progress stopped for good; such runs are counted, never dropped",
+};
 
-const state = { preset: "paper-baseline", base: null, overrides: {}, samples: 100000, seed: 0, tab: "sie", persona: null };
+// The seed is kept as a string of digits: seeds go up to 2^63 - 1, beyond what a JS number holds exactly.
+const state = { preset: "paper-baseline", base: null, overrides: {}, samples: 100000, seed: "0", tab: "sie", persona: null };
 let limits = null;
 let runController = null;
 let timer = null;
 let lastRun = null;
+let lastExplain = null;
+let lastSensitivity = null;
+let lastPersona = null;
+let baselineDocument = null;
+let seedError = "";
+
+for (const spec of [...INPUT_SLIDERS, ...OPTION_SLIDERS, ...SETTING_SLIDERS]) LABELS[spec.key] = spec.label;
+
+// plotly.min.js is a deferred script after this one: plots wait for it, the controls and the table do not.
+const plotlyReady = new Promise((resolve, reject) => {
+  if (window.Plotly) { resolve(window.Plotly); return; }
+  const tag = document.getElementById("plotly-js");
+  tag.addEventListener("load", () => resolve(window.Plotly));
+  tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+});
 
 const $ = (id) => document.getElementById(id);
 
@@ -69,8 +114,8 @@ function readUrl() {
   if (params.get("preset")) state.preset = params.get("preset");
   const samples = Number(params.get("samples"));
   if (Number.isInteger(samples) && samples > 0) state.samples = samples;
-  const seed = Number(params.get("seed"));
-  if (Number.isInteger(seed) && seed >= 0) state.seed = seed;
+  const seed = params.get("seed");
+  if (seed !== null && !checkSeed(seed)) state.seed = BigInt(seed.trim()).toString();
   if (params.get("tab") === "persona") state.tab = "persona";
   if (params.get("persona")) state.persona = params.get("persona");
   const overrides = {};
@@ -94,6 +139,52 @@ function sig(x, digits = 3) {
 }
 const fmt4 = (x) => (x == null ? "–" : x.toFixed(4));
 const fmtInt = (n) => Number(n).toLocaleString("en-US");
+const plural = (n, word, many) => `${fmtInt(n)} ${Number(n) === 1 ? word : many || `${word}s`}`;
+
+// One style for shares and rates: plain decimals with `digits` significant digits from 0.001 up,
+// scientific notation (1.0e-6) below that, so 0.000001 and 1e-12 never sit side by side.
+function fmtNum(x, digits = 3) {
+  if (x == null || !Number.isFinite(x)) return "–";
+  if (x === 0) return "0";
+  const size = Math.abs(x);
+  if (size >= 1e-3 && size < 1e6) return String(Number(x.toPrecision(digits)));
+  return x.toExponential(digits - 1).replace("e+", "e");
+}
+
+// A count of documents: whole numbers with separators up to a billion, then scientific notation.
+function fmtCount(x) {
+  if (x == null || !Number.isFinite(x)) return "–";
+  return Math.abs(x) < 1e9 ? Math.round(x).toLocaleString("en-US") : x.toExponential(2).replace("e+", "e");
+}
+
+// null when `text` is a seed the API accepts (an integer 0 .. 2^63 - 1), else what is wrong with it.
+function checkSeed(text) {
+  const value = String(text).trim();
+  const range = `a whole number from 0 to ${MAX_SEED.toLocaleString("en-US")}`;
+  if (value === "") return `Enter a seed: ${range}.`;
+  if (!/^[0-9]+$/.test(value)) return `The seed must be ${range} (no sign, decimals or exponent).`;
+  if (BigInt(value) > MAX_SEED) return `The seed must be at most ${MAX_SEED.toLocaleString("en-US")}.`;
+  return null;
+}
+
+// A request body as JSON, with the seed written out exactly (it may be larger than 2^53).
+function withSeed(body) {
+  const text = JSON.stringify(body);
+  return `${text.slice(0, -1)}${Object.keys(body).length ? "," : ""}"seed":${state.seed}}`;
+}
+
+// An uncertain input by its model name (as correlations and the sensitivity answer name it).
+function inputLabel(name) {
+  const spec = [...INPUT_SLIDERS, ...OPTION_SLIDERS].find((s) => s.key === `inputs.${name}` || s.input === name);
+  return spec ? spec.label : name;
+}
+
+function labelFor(key) {
+  if (LABELS[key]) return LABELS[key];
+  const at = key.lastIndexOf(".");
+  if (at > 0 && LABELS[key.slice(0, at)]) return `${LABELS[key.slice(0, at)]} (${key.slice(at + 1)})`;
+  return key;
+}
 
 // ---------------------------------------------------------------- controls
 
@@ -122,18 +213,42 @@ function rangeInput(id, spec, value, onInput) {
   return input;
 }
 
+function isDistribution(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.kind === "string";
+}
+
+// The extension parameters this scenario gives as distributions, each with a slider range that holds them.
+function uncertainOptionSpecs(scenario) {
+  const specs = [];
+  for (const spec of OPTION_SLIDERS) {
+    const dist = getPath(scenario, spec.key);
+    if (!isDistribution(dist) || dist.kind === "fixed") continue;
+    const log = dist.kind === "log-uniform";
+    let { min, max } = spec;
+    if (Number.isFinite(dist.low)) min = Math.min(min, dist.low);
+    if (Number.isFinite(dist.high)) max = Math.max(max, dist.high);
+    if (log && min <= 0) min = 1e-3;
+    specs.push({ ...spec, min, max, log });
+  }
+  return specs;
+}
+
 function buildInputSliders() {
-  const box = $("input-sliders");
-  box.replaceChildren();
   const scenario = scenarioObject();
-  for (const spec of INPUT_SLIDERS) {
+  fillSliders($("input-sliders"), INPUT_SLIDERS, scenario);
+  fillSliders($("option-sliders"), uncertainOptionSpecs(scenario), scenario);
+}
+
+function fillSliders(box, specs, scenario) {
+  box.replaceChildren();
+  for (const spec of specs) {
     const dist = getPath(scenario, spec.key);
     const wrap = document.createElement("div");
     wrap.className = "slider";
     const name = document.createElement("div");
     name.className = "name";
     const title = document.createElement("span");
-    title.textContent = dist && dist.kind ? `${spec.label} (${dist.kind})` : spec.label;
+    title.textContent = isDistribution(dist) ? `${spec.label} (${dist.kind})` : spec.label;
     const shown = document.createElement("span");
     shown.className = "value";
     shown.id = `${spec.key}.shown`;
@@ -164,7 +279,10 @@ function buildInputSliders() {
     } else {
       const fixed = document.createElement("div");
       fixed.className = "fixed";
-      fixed.textContent = dist ? describe(dist) + " (edit it in the TOML file)" : "–";
+      fixed.textContent = dist === undefined ? "–" : isDistribution(dist) ? `${describe(dist)} (edit it in the TOML file)` :
+        `${JSON.stringify(dist)}: not a distribution, which the model rejects (an uncertain input needs a kind, ` +
+        `e.g. {"kind": "uniform", "low": …, "high": …}); use Reset to preset or edit it in the TOML file`;
+      if (!isDistribution(dist) && dist !== undefined) fixed.classList.add("warning");
       wrap.append(fixed);
     }
     box.append(wrap);
@@ -172,8 +290,56 @@ function buildInputSliders() {
 }
 
 function describe(dist) {
-  const rest = Object.entries(dist).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${sig(v)}`);
-  return `${dist.kind} ${rest.join(", ")}`;
+  if (!isDistribution(dist)) return JSON.stringify(dist);
+  if (dist.kind === "fixed") return `fixed ${sig(dist.value)}`;
+  if ((dist.kind === "uniform" || dist.kind === "log-uniform") && Object.keys(dist).length === 3) {
+    return `${dist.kind} ${sig(dist.low)} – ${sig(dist.high)}`;
+  }
+  const rest = Object.entries(dist).filter(([k]) => k !== "kind").map(([k, v]) => `${k} ${typeof v === "number" ? sig(v) : v}`);
+  return `${dist.kind} (${rest.join(", ")})`;
+}
+
+// Every value of the scenario outside the controls, as dotted keys (a distribution or a list is one value).
+function flatten(node, prefix, out) {
+  for (const [key, value] of Object.entries(node)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && !isDistribution(value)) flatten(value, path, out);
+    else out[path] = value;
+  }
+  return out;
+}
+
+function describeValue(key, value) {
+  if (isDistribution(value)) return describe(value);
+  if (key === "correlations" && Array.isArray(value)) {
+    return value.length ? value.map((c) => `${c.inputs.map(inputLabel).join(" and ")}: ${c.rank}`).join("; ") : "none";
+  }
+  if (key === "cells" && Array.isArray(value)) return value.map((c) => `≥${c.years} years in ≤${c.months} months`).join("; ");
+  if (Array.isArray(value)) return value.join(", ");
+  if (value === null) return "unset";
+  return typeof value === "number" ? String(sig(value)) : String(value);
+}
+
+// The scenario's settings that no control shows and that differ from paper-baseline, read-only.
+function buildScenarioOptions() {
+  const list = $("scenario-options-list");
+  list.replaceChildren();
+  if (!baselineDocument) return;
+  const scenario = scenarioObject();
+  const controlled = new Set([
+    "name", "description", ...VARIANTS, ...SETTING_SLIDERS.map((s) => s.key),
+    ...INPUT_SLIDERS.map((s) => s.key), ...uncertainOptionSpecs(scenario).map((s) => s.key),
+  ]);
+  const mine = flatten(scenario, "", {});
+  const theirs = flatten(baselineDocument, "", {});
+  for (const [key, value] of Object.entries(mine)) {
+    if (controlled.has(key) || JSON.stringify(value) === JSON.stringify(theirs[key])) continue;
+    const item = document.createElement("li");
+    item.textContent = `${labelFor(key)}: ${describeValue(key, value)} (paper-baseline: ${describeValue(key, theirs[key])})`;
+    item.dataset.key = key;
+    list.append(item);
+  }
+  $("scenario-options").hidden = !list.children.length;
 }
 
 function buildSettingSliders() {
@@ -212,12 +378,13 @@ function syncVariants() {
     $("samples").add(option);
     $("samples").value = String(state.samples);
   }
-  $("seed").value = String(state.seed);
+  if (!seedError) $("seed").value = state.seed;
 }
 
 function buildControls() {
   buildInputSliders();
   buildSettingSliders();
+  buildScenarioOptions();
   syncVariants();
   const preset = presets.find((p) => p.name === state.preset);
   $("preset-description").textContent = preset ? preset.description : "";
@@ -229,7 +396,7 @@ async function api(path, body, signal) {
   const response = await fetch(path, {
     method: body === undefined ? "GET" : "POST",
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || typeof body === "string" ? body : JSON.stringify(body),
     signal,
   });
   if (!response.ok) {
@@ -252,20 +419,45 @@ function setStatus(element, text, kind) {
 
 function showModified() {
   const keys = Object.keys(state.overrides);
-  $("modified").textContent = keys.length ? `Changed from the preset: ${keys.join(", ")}` : "";
+  $("modified").textContent = keys.length ? `Changed from the preset: ${keys.map(labelFor).join(", ")}` : "";
+}
+
+function showNotice(element, text) {
+  element.textContent = text;
+  element.hidden = !text;
+}
+
+// Results on screen that no longer answer the controls: greyed out, with a note saying why.
+function markStale(reason) {
+  if (!lastRun) return;
+  $("run-results").classList.add("stale");
+  $("stale-note").textContent = `Not current: ${reason} The greyed results below are from the previous run.`;
+  $("stale-note").hidden = false;
+}
+
+function clearStale() {
+  $("run-results").classList.remove("stale");
+  $("stale-note").hidden = true;
 }
 
 function changed() {
   showModified();
+  buildScenarioOptions();
   if ($("explain-plot").data) {
     Plotly.purge("explain-plot");
+    lastExplain = null;
     $("explain-note").textContent = "The scenario changed: press Explain to attribute the new difference.";
   }
   if ($("sensitivity-plot").data) {
     Plotly.purge("sensitivity-plot");
+    lastSensitivity = null;
     $("sensitivity-note").textContent = "The scenario changed: press Compute for the new indices.";
   }
   writeUrl();
+  if (seedError) {
+    markStale("the seed box does not hold a valid seed.");
+    return;
+  }
   clearTimeout(timer);
   timer = setTimeout(run, 120);
 }
@@ -273,28 +465,50 @@ function changed() {
 async function run() {
   if (runController) runController.abort();
   runController = new AbortController();
-  const body = { scenario: scenarioObject(), samples: state.samples, seed: state.seed };
-  setStatus($("status"), `Computing ${fmtInt(state.samples)} samples…`, "busy");
+  const controller = runController;
+  const seed = state.seed;
+  const body = withSeed({ scenario: scenarioObject(), samples: state.samples });
+  setStatus($("status"), `Computing ${plural(state.samples, "sample")}…`, "busy");
   const started = performance.now();
   try {
-    const response = await api("/api/sie/run", body, runController.signal);
+    const response = await api("/api/sie/run", body, controller.signal);
     const record = await response.json();
     const server = Number(response.headers.get("X-Compute-Seconds"));
     lastRun = record;
     renderTable(record);
-    renderCdf(record);
+    renderRunNote(record);
+    clearStale();
+    await renderCdf(record);
+    if (controller.signal.aborted) return;
     const total = (performance.now() - started) / 1000;
     setStatus(
       $("status"),
-      `${fmtInt(record.samples)} samples, seed ${record.seed}: computed in ${server.toFixed(2)} s (page round trip ${total.toFixed(2)} s)`,
+      `${plural(record.samples, "sample")}, seed ${seed}: computed in ${server.toFixed(2)} s (page round trip ${total.toFixed(2)} s)`,
       "",
     );
-    const reasons = Object.entries(record.end_reasons).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ");
-    $("run-note").textContent = `Runs ended by: ${reasons}. Every probability is a Monte Carlo estimate; ± is one standard error.`;
   } catch (error) {
     if (error.name === "AbortError") return;
     setStatus($("status"), `Error: ${error.message}`, "error");
+    markStale("this run failed.");
   }
+}
+
+function renderRunNote(record) {
+  const note = $("run-note");
+  note.replaceChildren("Runs ended by: ");
+  Object.entries(record.end_reasons).forEach(([reason, count], i) => {
+    if (i) note.append(", ");
+    const term = document.createElement("abbr");
+    term.title = END_REASONS[reason] || reason;
+    term.textContent = reason;
+    note.append(term, ` ${fmtInt(count)}`);
+  });
+  note.append(". ");
+  if (record.end_reasons.overflow) {
+    note.append("Overflow: the next doubling time grew too long to represent, so progress stopped for good " +
+      "(nearly zero returns close to the ceiling); these runs are counted, not dropped. ");
+  }
+  note.append("Every probability is a Monte Carlo estimate; ± is one standard error.");
 }
 
 function renderTable(record) {
@@ -318,7 +532,13 @@ function renderTable(record) {
   }
 }
 
-function renderCdf(record) {
+function narrow(element) {
+  return (element.clientWidth || document.documentElement.clientWidth) < 600;
+}
+
+async function renderCdf(record) {
+  const Plotly = await plotlyReady;
+  const small = narrow($("cdf"));
   const traces = [];
   for (const [months, points] of Object.entries(record.years_compressed)) {
     const x = [0, ...points.map((p) => p.years)];
@@ -338,10 +558,14 @@ function renderCdf(record) {
     });
   }
   const layout = {
-    title: { text: "Years of progress compressed into a window (band: ±1.96 SE)", font: { size: 14 } },
+    title: {
+      text: small ? "Years of progress compressed<br>into a window (band: ±1.96 SE)"
+        : "Years of progress compressed into a window (band: ±1.96 SE)",
+      font: { size: small ? 13 : 14 },
+    },
     xaxis: { title: { text: "years of progress (at least)" }, rangemode: "tozero" },
     yaxis: { title: { text: "probability" }, range: [0, 1.02] },
-    margin: { t: 40, r: 10, b: 50, l: 60 },
+    margin: { t: small ? 56 : 40, r: 10, b: 50, l: small ? 50 : 60 },
     legend: { x: 0.98, xanchor: "right", y: 0.98 },
   };
   Plotly.react("cdf", traces, layout, { displaylogo: false, responsive: true });
@@ -352,21 +576,48 @@ function hexAlpha(hex, alpha) {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
+// ---------------------------------------------------------------- subplot grids
+
+// Subplot domains for `count` panels in `columns` columns, with gaps in pixels (room for each panel's title
+// and, under the bottom row only, the shared axis labels). Two columns only where they fit.
+function gridLayout(count, columns, { rowHeight, gap, top, bottom, colGap = 0.1 }) {
+  const rows = Math.ceil(count / columns);
+  const height = top + rows * rowHeight + (rows - 1) * gap + bottom;
+  const panels = [];
+  for (let i = 0; i < count; i += 1) {
+    const row = Math.floor(i / columns);
+    const col = i % columns;
+    const width = (1 - colGap * (columns - 1)) / columns;
+    const y1 = 1 - (top + row * (rowHeight + gap)) / height;
+    const y0 = 1 - (top + row * (rowHeight + gap) + rowHeight) / height;
+    panels.push({ row, col, rows, x: [col * (width + colGap), col * (width + colGap) + width], y: [y0, y1] });
+  }
+  return { height, panels };
+}
+
+function columnsFor(element) {
+  return (element.clientWidth || $("cdf").clientWidth) < 640 ? 1 : 2;
+}
+
 // ---------------------------------------------------------------- explanation
 
 async function explainRun() {
   const baseline = $("explain-baseline").value;
   const samples = Number($("explain-samples").value);
+  if (seedError) { $("explain-note").textContent = "Fix the seed first."; return; }
   $("explain-note").textContent = "Computing…";
   try {
-    const response = await api("/api/sie/explain", { baseline, scenario: scenarioObject(), samples, seed: state.seed });
+    const response = await api("/api/sie/explain", withSeed({ baseline, scenario: scenarioObject(), samples }));
     const data = await response.json();
+    const Plotly = await plotlyReady;
     if (!data.changes.length) {
       $("explain-note").textContent = `This scenario makes the same assumptions as ${baseline}: nothing to explain.`;
       Plotly.purge("explain-plot");
+      lastExplain = null;
       return;
     }
-    renderWaterfall(data, baseline);
+    lastExplain = { data, baseline };
+    await renderWaterfall(data, baseline);
     $("explain-note").textContent =
       `Exact Shapley attribution of the change from ${baseline} to this scenario, ${fmtInt(samples)} samples per subset ` +
       `(common random numbers). The steps add up to the total change; whiskers are ±1.96 SE.`;
@@ -375,16 +626,23 @@ async function explainRun() {
   }
 }
 
-function renderWaterfall(data, baseline) {
+async function renderWaterfall(data, baseline) {
+  const Plotly = await plotlyReady;
+  const element = $("explain-plot");
   const outputs = Object.entries(data.outputs);
+  const columns = columnsFor(element);
+  const names = [baseline, ...data.changes, "this scenario"];
+  const longest = Math.max(...names.map((n) => n.length));
+  // Every panel has the same bars in the same order, so only the bottom row labels them.
+  const bottom = Math.min(160, 30 + 6 * longest * (columns === 1 ? 0.75 : 0.6));
+  const grid = gridLayout(outputs.length, columns, { rowHeight: 210, gap: 44, top: 24, bottom: 0, colGap: 0.14 });
   const traces = [];
-  const rows = Math.ceil(outputs.length / 2);
-  const layout = { grid: { rows, columns: 2, pattern: "independent", ygap: 0.42, xgap: 0.12 },
-    margin: { t: 30, r: 40, b: 120, l: 50 }, showlegend: false, height: 380 * rows + 40,
+  const layout = { margin: { t: 6, r: 16, b: bottom, l: 64 }, showlegend: false, height: grid.height + 6 + bottom,
     annotations: [] };
   outputs.forEach(([output, e], i) => {
+    const panel = grid.panels[i];
     const axis = i === 0 ? "" : String(i + 1);
-    const names = [baseline, ...e.attributions.map((a) => a.change), "this scenario"];
+    const bars = [baseline, ...e.attributions.map((a) => a.change), "this scenario"];
     const bases = [0];
     const values = [e.baseline];
     const errors = [0];
@@ -400,64 +658,135 @@ function renderWaterfall(data, baseline) {
     errors.push(0);
     const colours = values.map((v, k) => (k === 0 || k === values.length - 1 ? "#5d6d7e" : v >= 0 ? "#2e8b57" : "#b03a48"));
     traces.push({
-      type: "bar", x: names, y: values, base: bases, marker: { color: colours }, xaxis: `x${axis}`, yaxis: `y${axis}`,
+      type: "bar", x: bars, y: values, base: bases, marker: { color: colours }, xaxis: `x${axis}`, yaxis: `y${axis}`,
       error_y: { type: "data", array: errors, visible: true, color: "#222" },
       hovertemplate: "%{x}: %{y:+.4f}<extra></extra>",
     });
+    const lastRow = panel.row === panel.rows - 1 || i + columns >= outputs.length;
+    layout[`xaxis${axis}`] = {
+      domain: panel.x, anchor: `y${axis}`, showticklabels: lastRow, tickangle: -30, automargin: false,
+      categoryorder: "array", categoryarray: names,
+    };
+    layout[`yaxis${axis}`] = {
+      domain: panel.y, anchor: `x${axis}`, rangemode: "tozero", tickformat: ".2~f",
+      title: panel.col === 0 ? { text: "probability", standoff: 4, font: { size: 12 } } : undefined,
+    };
     layout.annotations.push({
       text: (data.labels && data.labels[output]) || output, showarrow: false,
-      xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.5, y: 1.12, font: { size: 12 },
+      xref: "paper", yref: "paper", x: (panel.x[0] + panel.x[1]) / 2, y: panel.y[1], yshift: 6, xanchor: "center", yanchor: "bottom",
+      font: { size: 12 },
     });
   });
-  Plotly.react("explain-plot", traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
 }
 
 // ---------------------------------------------------------------- sensitivity
 
+// Sobol' indices of an output that is (almost) always 0 or always 1, or whose intervals are this wide, are
+// mostly noise at the design size that produced them.
+const NOISY_CI_WIDTH = 0.5;
+const NOISY_PROBABILITY = 0.01;
+
+function noisyOutputs(data) {
+  const noisy = {};
+  for (const [output, records] of Object.entries(data.outputs)) {
+    if (!records) continue;
+    const mean = data.output_means ? data.output_means[output] : undefined;
+    const widest = Math.max(...records.flatMap((r) => [r.first_ci[1] - r.first_ci[0], r.total_ci[1] - r.total_ci[0]]));
+    const rare = mean !== undefined && mean !== null && (mean < NOISY_PROBABILITY || mean > 1 - NOISY_PROBABILITY);
+    if (rare || widest > NOISY_CI_WIDTH) noisy[output] = { mean, widest, rare };
+  }
+  return noisy;
+}
+
 async function sensitivityRun() {
   const samples = Number($("sensitivity-samples").value);
+  if (seedError) { $("sensitivity-note").textContent = "Fix the seed first."; return; }
   $("sensitivity-note").textContent = "Computing…";
+  $("sensitivity-warning").hidden = true;
   try {
-    const response = await api("/api/sie/sensitivity", { scenario: scenarioObject(), samples, seed: state.seed, method: "sobol" });
+    const response = await api("/api/sie/sensitivity", withSeed({ scenario: scenarioObject(), samples, method: "sobol" }));
     const data = await response.json();
-    renderSensitivity(data);
-    const fixed = data.fixed_inputs.length ? ` Fixed, so left out: ${data.fixed_inputs.join(", ")}.` : "";
+    lastSensitivity = data;
+    await renderSensitivity(data);
+    const names = data.input_labels || {};
+    const fixed = data.fixed_inputs.length ? ` Fixed, so left out: ${data.fixed_inputs.map((n) => names[n] || n).join(", ")}.` : "";
     $("sensitivity-note").textContent =
       `Share of each result's variance explained by each input: alone (first order) and with its interactions ` +
       `(total). ${fmtInt(data.evaluations)} model runs; whiskers are bootstrap 95% intervals.${fixed}`;
+    const noisy = noisyOutputs(data);
+    const lines = Object.entries(noisy).map(([output, n]) => {
+      const label = (data.labels && data.labels[output]) || output;
+      const why = [];
+      if (n.rare) why.push(`probability ${fmtNum(n.mean, 2)} over the design`);
+      if (n.widest > NOISY_CI_WIDTH) why.push(`intervals up to ${fmtNum(n.widest, 2)} wide`);
+      return `${label} (${why.join(", ")})`;
+    });
+    if (lines.length) {
+      const next = samples < limits.max_sensitivity_samples ? " Raise the design size (4,096) for firmer numbers." : "";
+      $("sensitivity-warning").textContent =
+        `\u26a0 Mostly noise at a design of ${fmtInt(data.samples)}: ${lines.join("; ")}. ` +
+        `Indices of so rare (or so common) an outcome, or with intervals this wide, cannot be read as shares.${next}`;
+      $("sensitivity-warning").hidden = false;
+    }
   } catch (error) {
     $("sensitivity-note").textContent = `Error: ${error.message}`;
   }
 }
 
-function renderSensitivity(data) {
+// Break a long label over lines of at most `width` characters (plotly does not wrap tick labels).
+function wrapLabel(text, width) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) { lines.push(line); line = word; } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join("<br>");
+}
+
+async function renderSensitivity(data) {
+  const Plotly = await plotlyReady;
+  const element = $("sensitivity-plot");
   const outputs = Object.entries(data.outputs).filter(([, rows]) => rows);
+  const columns = columnsFor(element);
+  const noisy = noisyOutputs(data);
+  const names = data.input_labels || {};
+  const wrap = columns === 1 ? 18 : 28;
+  const label = (input) => wrapLabel(names[input] || input, wrap);
+  const longest = Math.max(...outputs.flatMap(([, records]) => records.map((r) => Math.min(wrap, (names[r.input] || r.input).length))));
+  const left = 12 + 6.6 * longest;
+  const inputs = outputs.length ? outputs[0][1].length : 0;
+  const grid = gridLayout(outputs.length, columns, { rowHeight: 44 * inputs + 20, gap: 62, top: 24, bottom: 52, colGap: 0.08 });
   const traces = [];
-  const rows = Math.ceil(outputs.length / 2);
-  const layout = { grid: { rows, columns: 2, pattern: "independent", ygap: 0.35, xgap: 0.2 },
-    margin: { t: 30, r: 20, b: 40, l: 110 }, height: 260 * rows + 60, barmode: "group",
-    legend: { orientation: "h", y: -0.08 }, annotations: [] };
+  const layout = { margin: { t: 6, r: 16, b: 6, l: left }, height: grid.height + 12, barmode: "group",
+    legend: { orientation: "h", x: 0, y: 0, yanchor: "bottom" }, annotations: [] };
   outputs.forEach(([output, records], i) => {
+    const panel = grid.panels[i];
     const axis = i === 0 ? "" : String(i + 1);
-    const names = records.map((r) => r.input);
     const series = [["first", "first order", "#1f5fa8"], ["total", "total", "#d9641e"]];
-    for (const [key, label, colour] of series) {
+    for (const [key, name, colour] of series) {
       traces.push({
-        type: "bar", orientation: "h", y: names, x: records.map((r) => r[key]), name: label,
+        type: "bar", orientation: "h", y: records.map((r) => label(r.input)), x: records.map((r) => r[key]), name,
         marker: { color: colour }, xaxis: `x${axis}`, yaxis: `y${axis}`, showlegend: i === 0,
         error_x: { type: "data", symmetric: false, visible: true, color: "#222",
           array: records.map((r) => Math.max(0, r[`${key}_ci`][1] - r[key])),
           arrayminus: records.map((r) => Math.max(0, r[key] - r[`${key}_ci`][0])) },
-        hovertemplate: `%{y}: ${label} %{x:.3f}<extra></extra>`,
+        customdata: records.map((r) => [names[r.input] || r.input, r[`${key}_ci`][0], r[`${key}_ci`][1]]),
+        hovertemplate: `%{customdata[0]}: ${name} %{x:.3f} [%{customdata[1]:.3f}, %{customdata[2]:.3f}]<extra></extra>`,
       });
     }
-    layout[`yaxis${axis}`] = { autorange: "reversed" };
+    layout[`xaxis${axis}`] = { domain: panel.x, anchor: `y${axis}`, zeroline: true };
+    // Every panel lists the same inputs in the same order: only the left column names them.
+    layout[`yaxis${axis}`] = { domain: panel.y, anchor: `x${axis}`, autorange: "reversed", showticklabels: panel.col === 0 };
+    const warn = noisy[output];
     layout.annotations.push({
-      text: (data.labels && data.labels[output]) || output, showarrow: false,
-      xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.5, y: 1.14, font: { size: 12 },
+      text: `${warn ? "\u26a0 " : ""}${(data.labels && data.labels[output]) || output}${warn ? ": noise" : ""}`,
+      showarrow: false, xref: "paper", yref: "paper", x: (panel.x[0] + panel.x[1]) / 2, y: panel.y[1], yshift: 6,
+      xanchor: "center", yanchor: "bottom", font: { size: 12, color: warn ? "#8a5300" : "#1d2330" },
     });
   });
-  Plotly.react("sensitivity-plot", traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
 }
 
 // ---------------------------------------------------------------- downloads
@@ -483,14 +812,15 @@ async function download(path, body, fallbackName) {
 }
 
 function downloadSamples(format) {
+  if (seedError) { $("download-note").textContent = "Fix the seed first."; return; }
   const cap = limits ? limits.max_download_samples : 200000;
   const samples = Math.min(state.samples, cap);
-  download("/api/sie/samples", { scenario: scenarioObject(), samples, seed: state.seed, format }, `samples.${format}`);
-  if (samples < state.samples) {
-    setTimeout(() => {
-      $("download-note").textContent += ` (the first ${fmtInt(samples)} samples: downloads are capped on this server)`;
-    }, 0);
-  }
+  // Its own line, so the "Downloaded …" message does not replace it.
+  $("download-cap").textContent = samples < state.samples
+    ? `The file holds the first ${plural(samples, "sample")} of this run, not all ${fmtInt(state.samples)}: ` +
+      "downloads are capped on this server."
+    : "";
+  download("/api/sie/samples", withSeed({ scenario: scenarioObject(), samples, format }), `samples.${format}`);
 }
 
 // ---------------------------------------------------------------- persona tab
@@ -507,11 +837,12 @@ async function personaRun() {
   try {
     const response = await api("/api/persona/run", { scenario: name });
     const record = await response.json();
+    lastPersona = record;
     const body = $("persona-shares").querySelector("tbody");
     body.replaceChildren();
     for (const [family, prior] of Object.entries(record.shares.prior)) {
       const row = document.createElement("tr");
-      for (const [text, css] of [[family, "family"], [prior.toFixed(4), "num"], [record.shares.posterior[family].toFixed(4), "num"]]) {
+      for (const [text, css] of [[family, "family"], [fmtNum(prior, 4), "num"], [fmtNum(record.shares.posterior[family], 4), "num"]]) {
         const td = document.createElement("td");
         td.textContent = text;
         td.className = css;
@@ -519,36 +850,80 @@ async function personaRun() {
       }
       body.append(row);
     }
-    const half = record.half_life == null ? "never (the misaligned share does not decay)" : `${sig(record.half_life)} documents`;
-    $("persona-note").textContent =
-      `${fmtInt(record.documents)} documents. Misaligned share ${sig(record.misaligned_share.prior)} → ${sig(record.misaligned_share.posterior)}; ` +
-      `predicted misbehaviour ${sig(record.misbehaviour_rate.prior)} → ${sig(record.misbehaviour_rate.posterior)}; half-life ${half}. Exact (no sampling).`;
-    renderPersona(record);
-    setStatus($("persona-status"), `${record.scenario}: ${record.personas} personas, ${record.context_types} context types`, "");
+    $("persona-note").textContent = personaSummary(record);
+    await renderPersona(record);
+    setStatus($("persona-status"),
+      `${record.scenario}: ${plural(record.personas, "persona")}, ${plural(record.context_types, "context type")}`, "");
   } catch (error) {
     setStatus($("persona-status"), `Error: ${error.message}`, "error");
   }
 }
 
-function renderPersona(record) {
-  const x = record.curve.map((p) => p.documents);
-  const traces = [{ x, y: record.curve.map((p) => p.misaligned_share), name: "misaligned (total)", mode: "lines+markers", line: { color: "#111", width: 3 } }];
-  const families = Object.keys(record.curve.length ? record.curve[0].shares : {});
+// What happens to the misaligned share, in the words the numbers support: the half-life is the number of
+// further documents, after the corpus's N, that halve the misaligned : aligned odds again (null: never);
+// the limit share is where the share ends up as the corpus mix repeats without end.
+function personaSummary(record) {
+  const share = record.misaligned_share;
+  const limit = record.residual ? record.residual.limit_share : null;
+  const n = record.documents;
+  let fate;
+  if (record.half_life == null) {
+    fate = limit != null && limit > 0
+      ? `It does not decay to zero: as the corpus grows it levels off at a floor of ${fmtNum(limit)} ` +
+        `(misaligned personas the documents cannot tell apart from aligned ones), so its odds never halve again.`
+      : "Its odds cannot halve any further (the half-life is \u201cnever\u201d).";
+  } else {
+    fate = `After the corpus's ${fmtCount(n)} documents, the misaligned : aligned odds halve again after a further ` +
+      `${fmtCount(record.half_life)} documents (the half-life; at about ${fmtCount(n + record.half_life)} documents in all)` +
+      (limit != null && limit > 0 ? `; the share levels off at ${fmtNum(limit)}.` : "; the share keeps falling towards 0.");
+  }
+  return `${fmtCount(n)} ${n === 1 ? "document" : "documents"}. Misaligned share ${fmtNum(share.prior)} (prior) \u2192 ${fmtNum(share.posterior)} ` +
+    `(posterior); predicted misbehaviour ${fmtNum(record.misbehaviour_rate.prior)} \u2192 ` +
+    `${fmtNum(record.misbehaviour_rate.posterior)}. ${fate} Exact (no sampling).`;
+}
+
+async function renderPersona(record) {
+  const Plotly = await plotlyReady;
+  // As `asara plot persona` draws it: the leftmost point (at half a document) is the prior.
+  const PRIOR_AT = 0.5;
+  const x = [PRIOR_AT, ...record.curve.map((p) => p.documents)];
+  const hover = ["prior", ...record.curve.map((p) => `${fmtCount(p.documents)} documents`)];
+  const total = [record.misaligned_share.prior, ...record.curve.map((p) => p.misaligned_share)];
+  // The total goes first (underneath) and the families dashed on top, so a family equal to it stays visible.
+  const traces = [{
+    x, y: total, name: "misaligned (total)", mode: "lines+markers", line: { color: "#111", width: 5 },
+    opacity: 0.45, marker: { size: 7 }, customdata: hover, hovertemplate: "%{customdata}: %{y:.4g}<extra>misaligned</extra>",
+  }];
+  const families = Object.keys(record.shares.prior);
   const palette = ["#2e8b57", "#8e44ad", "#b03a48", "#1f5fa8", "#d9641e", "#5d6d7e", "#c9a227"];
   families.forEach((family, i) => {
-    traces.push({ x, y: record.curve.map((p) => p.shares[family]), name: family, mode: "lines+markers", line: { dash: "dash", color: palette[i % palette.length] } });
+    const y = [record.shares.prior[family], ...record.curve.map((p) => p.shares[family])];
+    traces.push({
+      x, y, name: family, mode: "lines+markers", line: { dash: "dash", width: 2, color: palette[i % palette.length] },
+      marker: { size: 5 }, customdata: hover, hovertemplate: `%{customdata}: %{y:.4g}<extra>${family}</extra>`,
+    });
   });
   const shapes = [];
   const annotations = [];
-  if (record.half_life != null && record.half_life > 0) {
-    shapes.push({ type: "line", x0: record.half_life, x1: record.half_life, yref: "paper", y0: 0, y1: 1, line: { color: "#b03a48", dash: "dot" } });
-    annotations.push({ x: Math.log10(record.half_life), yref: "paper", y: 1, text: `half-life ${sig(record.half_life)}`, showarrow: false, xanchor: "left", font: { color: "#b03a48", size: 11 } });
+  const limit = record.residual ? record.residual.limit_share : null;
+  if (limit != null && limit > 0) {
+    shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line: { color: "#b03a48", dash: "dot", width: 1 } });
+    annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: "bottom", showarrow: false,
+      text: `floor: limit share ${fmtNum(limit)}`, font: { color: "#b03a48", size: 11 } });
   }
+  if (record.documents > 0) {
+    shapes.push({ type: "line", x0: record.documents, x1: record.documents, yref: "paper", y0: 0, y1: 1, line: { color: "#5d6675", dash: "dot", width: 1 } });
+    annotations.push({ x: Math.log10(record.documents), y: 0.5, yanchor: "middle", xanchor: "right", showarrow: false,
+      text: `this corpus<br>${fmtCount(record.documents)} documents`, font: { color: "#5d6675", size: 11 }, bgcolor: "rgba(255,255,255,0.8)" });
+  }
+  const small = narrow($("persona-plot"));
   Plotly.react("persona-plot", traces, {
     title: { text: "Posterior share against corpus size", font: { size: 14 } },
-    xaxis: { type: "log", title: { text: "documents (log scale)" } },
+    xaxis: { type: "log", title: { text: small ? "documents (log; leftmost: prior)" : "documents in the corpus (log scale; leftmost point: prior)" },
+      exponentformat: "power" },
     yaxis: { title: { text: "posterior share" }, range: [-0.02, 1.02] },
     margin: { t: 40, r: 10, b: 50, l: 60 }, shapes, annotations,
+    legend: small ? { orientation: "h", y: -0.25 } : {},
   }, { displaylogo: false, responsive: true });
 }
 
@@ -572,7 +947,7 @@ function showTab(tab) {
   $("panel-sie").hidden = tab !== "sie";
   $("panel-persona").hidden = tab !== "persona";
   writeUrl();
-  if (tab === "sie") Plotly.Plots.resize("cdf");
+  if (tab === "sie" && window.Plotly && $("cdf").data) Plotly.Plots.resize("cdf");
   if (tab === "persona" && !$("persona-plot").data) personaRun();
 }
 
@@ -584,7 +959,11 @@ async function main() {
     $("preset").add(new Option(p.name, p.name));
     $("explain-baseline").add(new Option(p.name, p.name));
   }
-  if (!presets.some((p) => p.name === state.preset)) state.preset = "paper-baseline";
+  if (!presets.some((p) => p.name === state.preset)) {
+    showNotice($("notice"), `There is no SIE preset “${state.preset}” on this server: showing paper-baseline instead.`);
+    state.preset = "paper-baseline";
+  }
+  baselineDocument = await (await api("/api/sie/presets/paper-baseline")).json();
   $("explain-baseline").value = "paper-baseline";
   $("footer").textContent =
     `asara ${limits.version} · at most ${fmtInt(limits.max_samples)} samples per run · ` +
@@ -596,9 +975,14 @@ async function main() {
     $(key).addEventListener("change", () => { setOverride(key, $(key).value); changed(); });
   }
   $("samples").addEventListener("change", () => { state.samples = Number($("samples").value); changed(); });
-  $("seed").addEventListener("change", () => {
-    const seed = Number($("seed").value);
-    if (Number.isInteger(seed) && seed >= 0) { state.seed = seed; changed(); }
+  $("seed").addEventListener("input", () => {
+    const text = $("seed").value;
+    seedError = checkSeed(text) || "";
+    $("seed").setAttribute("aria-invalid", seedError ? "true" : "false");
+    $("seed-error").textContent = seedError;
+    $("seed-error").hidden = !seedError;
+    if (!seedError) state.seed = BigInt(text.trim()).toString();
+    changed();
   });
   $("reset").addEventListener("click", () => loadPreset(state.preset, {}));
   $("copy-link").addEventListener("click", async () => {
@@ -620,10 +1004,31 @@ async function main() {
   personaPresets = await (await api("/api/persona/presets")).json();
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
   if (state.persona && personaPresets.some((p) => p.name === state.persona)) $("persona-preset").value = state.persona;
+  else if (state.persona) {
+    showNotice($("persona-notice"),
+      `There is no persona preset “${state.persona}” on this server: showing ${$("persona-preset").value} instead.`);
+    state.persona = $("persona-preset").value;
+  }
   $("persona-preset").addEventListener("change", personaRun);
 
   await loadPreset(state.preset, overrides);
   if (state.tab === "persona") showTab("persona");
 }
 
+// Plots that lay out their panels by the page's width are drawn again when that width crosses a threshold.
+let layoutWidth = 0;
+window.addEventListener("resize", () => {
+  clearTimeout(window.relayoutTimer);
+  window.relayoutTimer = setTimeout(() => {
+    const width = document.documentElement.clientWidth;
+    if (Math.abs(width - layoutWidth) < 40) return;
+    layoutWidth = width;
+    if (lastRun) renderCdf(lastRun);
+    if (lastExplain) renderWaterfall(lastExplain.data, lastExplain.baseline);
+    if (lastSensitivity) renderSensitivity(lastSensitivity);
+    if (lastPersona && !$("panel-persona").hidden) renderPersona(lastPersona);
+  }, 200);
+});
+
+layoutWidth = document.documentElement.clientWidth;
 main().catch((error) => setStatus($("status"), `Error: ${error.message}`, "error"));
