@@ -275,10 +275,21 @@ def test_persona_curve_on_a_log_axis_with_the_half_life() -> None:
     assert axis.get_xscale() == "log"
     total = next(line for line in axis.get_lines() if line.get_label() == "misaligned (total)")
     np.testing.assert_array_equal(total.get_ydata(), [0.5, 0.33, 0.08, 0.001])
+    # The corpus, then where its odds have halved again: the half-life counts further documents.
     vertical = [line for line in axis.get_lines() if line.get_linestyle() == ":"]
-    assert [float(v.get_xdata()[0]) for v in vertical] == [1001.0]
+    assert [float(v.get_xdata()[0]) for v in vertical] == [1000.0, 2001.0]
     no_half_life = plots.persona_curve({**PERSONA, "half_life": None})
-    assert not [line for line in no_half_life.axes[0].get_lines() if line.get_linestyle() == ":"]
+    assert len([line for line in no_half_life.axes[0].get_lines() if line.get_linestyle() == ":"]) == 1
+    assert not [
+        line for line in axis.get_lines() if line.get_linestyle() == "--" and line.get_label().startswith("_")
+    ]
+    floored = plots.persona_curve({**PERSONA, "residual": {"limit_share": 0.0455}})
+    floors = [
+        line
+        for line in floored.axes[0].get_lines()
+        if line.get_linestyle() == "--" and line.get_label().startswith("_")  # unlabelled: not a family
+    ]
+    assert [float(line.get_ydata()[0]) for line in floors] == [0.0455]
     with pytest.raises(InputError):
         plots.persona_curve({**PERSONA, "curve": []})
 

@@ -388,9 +388,23 @@ def explanation_waterfall(
 # Persona model (plain data: the JSON of ``asara persona run --json``)
 
 
+def _mark_documents(axis: Any, documents: float, label: str, colour: str, height: float) -> None:
+    axis.axvline(documents, color=colour, linestyle=":", linewidth=1.2)
+    axis.annotate(
+        label,
+        xy=(documents, height),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -2),
+        textcoords="offset points",
+        fontsize=8,
+        color=colour,
+        va="top",
+    )
+
+
 def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure:
     """Posterior misaligned share (and each family's share) against the number of documents, log axis,
-    with the half-life marked."""
+    with the corpus and the point where its misaligned odds would have halved again marked."""
     curve = _check_list(record.get("curve"), "curve")
     if not curve:
         raise InputError("the run has no decay curve (no documents)", field="curve")
@@ -415,39 +429,52 @@ def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure
             linestyle="--",
             marker=".",
             label=family,
+            zorder=3,
         )
     axis.plot(
         documents,
         misaligned,
         color="#111111",
-        linewidth=2.2,
+        linewidth=3.0,
+        alpha=0.35,
         marker="o",
         markersize=3,
         label="misaligned (total)",
+        zorder=1,  # under the families, which it often equals
     )
+    at = record.get("documents")
+    corpus = float(at) if isinstance(at, int | float) and at > 0 else None
+    if corpus is not None:
+        _mark_documents(axis, corpus, f"this corpus\n{corpus:,.0f} documents", "#444444", 0.60)
     half_life = record.get("half_life")
     if isinstance(half_life, int | float) and math.isfinite(half_life) and half_life > 0:
-        axis.axvline(half_life, color=COLOURS[4], linestyle=":", linewidth=1.2)
-        at = record.get("documents")
-        label = f"half-life {half_life:.3g} documents"
-        if isinstance(at, int | float):
-            label += f"\n(odds halve again after the corpus's {at:.3g})"
+        # The half-life counts further documents after the corpus: the odds halve again at corpus + it.
+        where = (corpus or 0.0) + float(half_life)
+        label = f"odds halve again: {half_life:.3g}\nfurther documents"
+        _mark_documents(axis, where, label, COLOURS[4], 0.98)
+    residual = record.get("residual")
+    floor = residual.get("limit_share") if isinstance(residual, Mapping) else None
+    if isinstance(floor, int | float) and 0 < floor < 1:
+        # The share no amount of these documents removes: personas they cannot tell from aligned ones.
+        axis.axhline(floor, color=COLOURS[4], linestyle="--", linewidth=0.9)
         axis.annotate(
-            label,
-            xy=(half_life, 0.98),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, -2),
+            f"floor: limit share {floor:.3g}",
+            xy=(1.0, floor),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 3),
             textcoords="offset points",
+            ha="right",
             fontsize=8,
             color=COLOURS[4],
-            va="top",
         )
     axis.set_xscale("log")
     axis.set_ylim(-0.02, 1.02)
     axis.set_xlabel("documents in the corpus (log scale; leftmost point: prior)")
     axis.set_ylabel("posterior share")
     axis.set_title(title or str(record.get("scenario", "persona")), fontsize=11)
-    axis.legend(frameon=False, fontsize=8)
+    figure.legend(
+        *axis.get_legend_handles_labels(), loc="outside lower center", ncols=4, frameon=False, fontsize=8
+    )
     _style(axis)
     return figure
 
