@@ -99,6 +99,10 @@ def test_report_has_every_section_and_provenance(two_scenarios: tuple[Path, str]
     # The settings table highlights what the second scenario changed (returns, limit, ramp), and only that.
     changed = re.findall(r'<td class="key">([^<]+)</td><td class="">[^<]*</td><td class="changed">', text)
     assert changed == ["inputs.returns", "inputs.limit_years", "ramp.shape"]
+    # ... and once the ramp is shown, all of it, so a reader sees its length and starting speed-up.
+    shown = re.findall(r'<td class="key">(ramp\.[^<]+)</td>', text)
+    assert {"ramp.shape", "ramp.months", "ramp.start_speedup"} <= set(shown)
+    assert "compute.growth_per_year" not in text
 
 
 def test_single_scenario_report_has_no_comparison(tmp_path: Path) -> None:

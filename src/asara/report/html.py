@@ -169,6 +169,8 @@ def describe(value: Any) -> str:
         return ", ".join(f"{k}={describe(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if value is None:
+        return "not set"
     return _number(value)
 
 
@@ -183,13 +185,19 @@ def _scenario_rows(summaries: Sequence[SieSummary]) -> list[tuple[str, list[str]
     defaults = _flatten(SieScenario().to_document())
     keys = [k for k in defaults if k not in ("name", "description")]
     extra = sorted({k for d in documents for k in d} - set(keys) - {"name", "description"})
+    ordered = [*keys, *extra]
+    differs = {k: any(d.get(k) != documents[0].get(k) for d in documents) for k in ordered}
+    non_default = {k: any(d.get(k) != defaults.get(k) for d in documents) for k in ordered}
+    # A section such as the ramp reads only as a whole: once one of its settings is shown, show them all.
+    sections = {
+        k.split(".")[0] for k in ordered if "." in k and not k.startswith("inputs.") and non_default[k]
+    }
     rows = []
-    for key in [*keys, *extra]:
-        values = [d.get(key) for d in documents]
-        differs = any(v != values[0] for v in values)
-        non_default = any(v != defaults.get(key) for v in values)
-        if key in ALWAYS_SHOWN or differs or non_default:
-            rows.append((key, [describe(v) for v in values], differs))
+    for key in ordered:
+        in_section = "." in key and key.split(".")[0] in sections
+        if key in ALWAYS_SHOWN or differs[key] or non_default[key] or in_section:
+            values = [d.get(key) for d in documents]
+            rows.append((key, [describe(v) for v in values], differs[key]))
     return rows
 
 
