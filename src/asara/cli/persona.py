@@ -186,7 +186,7 @@ def decay_command(
 @persona_app.command("calibrate")
 def calibrate_command(
     scenario: Annotated[
-        str, typer.Argument(help="Scenario with a [calibration] section (default: tice-calibration).")
+        str, typer.Argument(help="Scenario with a \\[calibration] section (default: tice-calibration).")
     ] = "tice-calibration",
     pairing: Annotated[
         str | None,
@@ -337,7 +337,8 @@ def explain_command(
     baseline: Annotated[str, typer.Argument(help="Scenario A (preset or TOML path).")],
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
     samples: Annotated[
-        int, typer.Option("--samples", "-n", help="Samples of the [uncertainty] inputs per evaluated subset.")
+        int,
+        typer.Option("--samples", "-n", help="Samples of the \\[uncertainty] inputs per evaluated subset."),
     ] = 2_000,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
     overrides: SetOption = None,
@@ -363,14 +364,16 @@ PERSONA_LABELS = {
 
 @persona_app.command("sensitivity")
 def sensitivity_command(
-    scenario: Annotated[str, typer.Argument(help="Preset name or TOML path with an [uncertainty] section.")],
+    scenario: Annotated[
+        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
+    ],
     method: MethodOption = "sobol",
     samples: SensitivitySamplesOption = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Which uncertain input ([uncertainty]: stage weights, credibility, prior shift) drives predicted
+    """Which uncertain input (\\[uncertainty]: stage weights, credibility, prior shift) drives predicted
     misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
     loaded = scenarios.load(scenario, overrides or [])
     result = run_sensitivity(
@@ -393,14 +396,16 @@ def sensitivity_command(
 
 @persona_app.command("tornado")
 def tornado_command(
-    scenario: Annotated[str, typer.Argument(help="Preset name or TOML path with an [uncertainty] section.")],
+    scenario: Annotated[
+        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
+    ],
     others: OthersOption = "median",
     samples: Annotated[
         int | None,
         typer.Option(
             "--samples",
             "-n",
-            help="With --others sampled: samples per bar end [default: 2,000].",
+            help="With --others sampled: samples per bar end (default 2,000).",
             show_default=False,
         ),
     ] = None,

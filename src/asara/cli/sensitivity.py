@@ -29,7 +29,7 @@ SensitivitySamplesOption = Annotated[
         "--samples",
         "-n",
         help="Sobol: base points N (rounded up to a power of two; N x (inputs + 2) model runs) "
-        "[default: 4096; persona 512]. Morris: trajectories [default: 200; persona 50].",
+        "(default 4096; persona 512). Morris: trajectories (default 200; persona 50).",
         show_default=False,
     ),
 ]

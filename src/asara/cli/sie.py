@@ -60,8 +60,8 @@ def run_command(
         typer.Option(
             "--samples",
             "-n",
-            help="Number of Monte Carlo samples [default: 100000]; with --target-se, the most to draw "
-            "[default: 100000000].",
+            help="Number of Monte Carlo samples (default 100000); with --target-se, the most to draw "
+            "(default 100000000).",
             show_default=False,
         ),
     ] = None,

@@ -237,7 +237,7 @@ def tornado_command(
         typer.Option(
             "--samples",
             "-n",
-            help="With --others sampled: samples per bar end [default: 20,000].",
+            help="With --others sampled: samples per bar end (default 20,000).",
             show_default=False,
         ),
     ] = None,
