@@ -55,9 +55,15 @@ def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size
         raise InputError(f"must be at least 1 (got {chunk_size})", field="chunk-size")
 
 
+MIN_TARGET_SE = 1e-6
+
+
 def check_target_se(target_se: float | None) -> None:
-    if target_se is not None and not (math.isfinite(target_se) and 0.0 < target_se < 0.5):
-        raise InputError(f"must be a number between 0 and 0.5 (got {target_se})", field="target-se")
+    # Below 1e-6 no run could get there (it would take ~1e11 samples) and target_se**2 underflows.
+    if target_se is not None and not (math.isfinite(target_se) and MIN_TARGET_SE <= target_se < 0.5):
+        raise InputError(
+            f"must be a number from {MIN_TARGET_SE:g} up to 0.5 (got {target_se})", field="target-se"
+        )
 
 
 def run(

@@ -99,7 +99,7 @@ def test_cli_target_se_json_and_table() -> None:
     assert table.exit_code == 0 and "target not reached" in table.output
 
 
-@pytest.mark.parametrize("value", ["0", "-0.1", "0.5", "nan", "inf"])
+@pytest.mark.parametrize("value", ["0", "-0.1", "0.5", "nan", "inf", "1e-200", "9e-7"])
 def test_cli_bad_target_se_is_one_line_exit_2(value: str) -> None:
     from tests.sie.test_cli import asara
 

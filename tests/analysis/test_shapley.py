@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from asara import sie
+from asara.analysis.shapley import MAX_EXPLAIN_SAMPLES
 from asara.analysis.sie_explain import explain_scenarios
 from asara.cli.main import app
+from asara.errors import InputError
 
 
 def test_attributions_add_up_exactly() -> None:
@@ -35,9 +38,36 @@ def test_one_change_equals_the_plain_difference_with_common_random_numbers() -> 
         assert explanation.baseline == pytest.approx(cell_a.estimate.probability, abs=1e-12)
 
 
+def test_the_baseline_is_a_plain_run_even_when_b_adds_inputs() -> None:
+    # B's extra input (compute growth) draws from its own stream: A's samples are the plain run's.
+    changes, explanations, _, _ = explain_scenarios("paper-baseline", "extension-compute-growth", 3000, 5)
+    assert changes == ["compute growth"]
+    plain = sie.run("paper-baseline", 3000, seed=5)
+    for explanation, cell in zip(explanations, plain.cells, strict=True):
+        assert explanation.baseline == cell.estimate.probability
+
+
+def test_different_cells_are_refused_not_silently_replaced(tmp_path: Path) -> None:
+    cells = tmp_path / "cells.toml"
+    cells.write_text('name = "cells"\ncells = [{years = 5, months = 6}]\n', encoding="utf-8")
+    for a, b in (("paper-baseline", str(cells)), (str(cells), "paper-baseline")):
+        with pytest.raises(InputError) as caught:
+            explain_scenarios(a, b, 1000, 1)
+        assert "cells" in str(caught.value)
+
+
+@pytest.mark.parametrize("samples", [0, 1, MAX_EXPLAIN_SAMPLES + 1])
+def test_sample_counts_outside_the_range_are_refused(samples: int) -> None:
+    # One sample has no standard error (NaN); too many would not fit in memory.
+    with pytest.raises(InputError):
+        explain_scenarios("paper-baseline", "paper-constant-r", samples, 1)
+
+
 def test_same_scenario_has_nothing_to_explain() -> None:
     changes, explanations, _, _ = explain_scenarios("paper-baseline", "paper-baseline", 2000, 1)
     assert changes == [] and all(e.total_change == 0 for e in explanations)
+    text = CliRunner().invoke(app, ["sie", "explain", "paper-baseline", "paper-baseline", "-n", "500"])
+    assert text.exit_code == 0 and "nothing to explain" in text.output and "┃" not in text.output
 
 
 def test_explain_json_keys() -> None:

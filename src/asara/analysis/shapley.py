@@ -27,6 +27,7 @@ from asara.montecarlo.sampling import uniforms
 Document = dict[str, Any]
 
 MAX_CHANGES = 10  # 2^10 evaluations of the model
+MAX_EXPLAIN_SAMPLES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,22 @@ def explain(
     bind: Callable[[Document], Bound],
     samples: int,
     seed: int,
+    measured: Sequence[str] = (),
 ) -> tuple[list[str], list[OutputExplanation]]:
-    """Shapley attribution of ``changed`` minus ``baseline`` for every output of the bound model."""
+    """Shapley attribution of ``changed`` minus ``baseline`` for every output of the bound model.
+
+    ``measured``: keys that define the outputs (the SIE cells); they must agree, since every subset is
+    bound with the baseline's value of anything outside ``groups``."""
+    if not 2 <= samples <= MAX_EXPLAIN_SAMPLES:
+        # Every subset's per-sample outputs are held at once (about 1 kB a sample for the SIE model).
+        raise InputError(f"must be between 2 and {MAX_EXPLAIN_SAMPLES:,} (got {samples:,})", field="samples")
+    different = [key for key in measured if _get(baseline, key) != _get(changed, key)]
+    if different:
+        raise InputError(
+            f"A and B differ in {', '.join(different)}, which says what is measured rather than what is "
+            "assumed: give both the same value to explain B against A",
+            field="B",
+        )
     changes = differing_groups(baseline, changed, groups)
     if len(changes) > MAX_CHANGES:
         raise InputError(
@@ -126,10 +141,14 @@ def explain(
     outputs = bounds[0].model.output_names
     if any(b.model.output_names != outputs for b in bounds):
         raise InputError("the two scenarios report different outputs (cells)", field="cells")
-    # Inputs in the models' own order (new ones appended), so the baseline sees exactly the samples a plain
-    # run with the same seed draws.
-    names = list(dict.fromkeys(name for b in bounds for name in b.model.input_names))
-    u = uniforms(seed, 0, samples, len(names))
+    # The baseline's inputs draw the uniforms a plain run with the same seed draws; inputs that only other
+    # subsets have draw from a separate stream, so adding one does not reshuffle the baseline's samples.
+    own_names = list(bounds[0].model.input_names)
+    extra_names = list(dict.fromkeys(n for b in bounds for n in b.model.input_names if n not in own_names))
+    names = own_names + extra_names
+    u = uniforms(seed, 0, samples, len(own_names))
+    if extra_names:
+        u = np.hstack([u, uniforms(seed, 0, samples, len(extra_names), stream=1)])
     contributions = {out: np.zeros((k, samples)) for out in outputs}
     means: dict[str, list[float]] = {out: [] for out in outputs}
     for subset, bound in zip(subsets, bounds, strict=True):

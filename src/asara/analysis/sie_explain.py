@@ -41,5 +41,7 @@ def explain_scenarios(
     document_b_resolved = document_b.to_document()
     for key in ("name", "description"):
         document_b_resolved[key] = document_a[key]
-    changes, explanations = explain(document_a, document_b_resolved, SIE_GROUPS, _bind, samples, seed)
+    changes, explanations = explain(
+        document_a, document_b_resolved, SIE_GROUPS, _bind, samples, seed, measured=("cells",)
+    )
     return changes, explanations, validate_document(SieScenario, document_a), document_b

@@ -44,6 +44,7 @@ def print_explanations(
     out = Console(highlight=False)
     if not changes:
         out.print(f"{baseline} and {changed} make the same assumptions: nothing to explain.")
+        return
     for explanation in explanations:
         table = Table(
             title=f"{labels.get(explanation.output, explanation.output)}: {explanation.baseline:.4f} -> "

@@ -19,16 +19,18 @@ from asara.models.base import FloatArray
 BLOCK_SIZE = 1024
 
 
-def block_uniforms(seed: int, block: int, dimensions: int) -> FloatArray:
-    """The (BLOCK_SIZE, dimensions) uniforms of one block."""
-    sequence = np.random.SeedSequence(entropy=seed, spawn_key=(block,))
+def block_uniforms(seed: int, block: int, dimensions: int, stream: int = 0) -> FloatArray:
+    """The (BLOCK_SIZE, dimensions) uniforms of one block. ``stream`` 0 is the run's own; other streams
+    are independent of it (for inputs that only some of the compared scenarios have)."""
+    key = (block,) if stream == 0 else (block, stream)
+    sequence = np.random.SeedSequence(entropy=seed, spawn_key=key)
     return np.random.Generator(np.random.PCG64(sequence)).random((BLOCK_SIZE, dimensions))
 
 
-def uniforms(seed: int, start: int, stop: int, dimensions: int) -> FloatArray:
+def uniforms(seed: int, start: int, stop: int, dimensions: int, stream: int = 0) -> FloatArray:
     """Uniforms for samples ``start`` (inclusive) to ``stop`` (exclusive)."""
     first, last = start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE
-    blocks = [block_uniforms(seed, b, dimensions) for b in range(first, last + 1)]
+    blocks = [block_uniforms(seed, b, dimensions, stream) for b in range(first, last + 1)]
     stacked = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     offset = first * BLOCK_SIZE
     return stacked[start - offset : stop - offset]

@@ -73,8 +73,13 @@ def build(
     if not sources:
         raise InputError("at least one scenario is needed", field="scenarios")
     sie.check_run_arguments(samples, seed, workers, 1)
-    if not 0 <= explain_samples <= 10**7:
-        raise InputError(f"must be between 0 and 1e7 (got {explain_samples})", field="explain-samples")
+    from asara.analysis.shapley import MAX_EXPLAIN_SAMPLES
+
+    if not (explain_samples == 0 or 2 <= explain_samples <= MAX_EXPLAIN_SAMPLES):
+        raise InputError(
+            f"must be 0 (no explanation) or between 2 and {MAX_EXPLAIN_SAMPLES:,} (got {explain_samples:,})",
+            field="explain-samples",
+        )
     loaded = [sie.load(source) for source in sources]
     summaries = []
     for source, scenario in zip(sources, loaded, strict=True):
