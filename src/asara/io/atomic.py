@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import Any
 
 
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it only if the block finishes without error."""
@@ -20,6 +26,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        # mkstemp makes the file private (0600); give it the mode any new file would get, or keep the
+        # mode of the file it replaces.
+        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else _new_file_mode())
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
