@@ -235,6 +235,8 @@ def test_cli_morris_tornado_and_persona() -> None:
         ["sie", "sensitivity", "extension-correlated-inputs", "-n", "8"],
         ["sie", "tornado", "paper-baseline", "--others", "mean"],
         ["sie", "tornado", "paper-baseline", "-n", "500"],
+        ["sie", "tornado", "paper-baseline", "--seed", "5"],
+        ["sie", "tornado", "extension-correlated-inputs", "--others", "sampled", "-n", "100"],
         ["sie", "tornado", "paper-baseline", "--others", "sampled", "-n", "1"],
         ["persona", "sensitivity", "naive-decay"],
     ],

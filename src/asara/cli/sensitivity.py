@@ -143,20 +143,29 @@ def run_tornado(
     copula: FloatArray | None,
     others: str,
     samples: int | None,
-    seed: int,
+    seed: int | None,
     outputs: Sequence[str] | None = None,
     default_samples: int = 20_000,
 ) -> Tornado:
-    """``samples`` is None unless the user gave it: it only means something when the others are drawn."""
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    """``samples`` and ``seed`` are None unless the user gave them: they only mean something when the
+    others are drawn."""
     if others not in ("median", "sampled"):
         raise InputError(f"must be 'median' or 'sampled' (got {others!r})", field="others")
-    if others == "median" and samples is not None:
+    for value, field in ((samples, "samples"), (seed, "seed")):
+        if others == "median" and value is not None:
+            raise InputError(
+                "applies only with --others sampled (with the others at their medians each bar is one run)",
+                field=field,
+            )
+    if others == "sampled" and copula is not None:
         raise InputError(
-            "applies only with --others sampled (with the others at their medians each bar is one run)",
-            field="samples",
+            "--others sampled pins one input and draws the rest as if independent of it; this scenario "
+            "correlates its inputs, so use --others median (or remove [correlations])",
+            field="correlations",
         )
+    seed = 0 if seed is None else seed
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
     samples = default_samples if samples is None else samples
     if not 2 <= samples <= MAX_TORNADO_SAMPLES:
         raise InputError(f"must be between 2 and {MAX_TORNADO_SAMPLES:,} (got {samples})", field="samples")

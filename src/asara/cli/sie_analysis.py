@@ -241,7 +241,10 @@ def tornado_command(
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
+    ] = None,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
