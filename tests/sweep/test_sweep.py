@@ -165,6 +165,10 @@ BAD_INPUTS: dict[str, tuple[list[str], str]] = {
     "too many points": (BIG_GRID, "pass --yes"),
     "invalid value": (["--grid", "software_share=0.5,2"], "software_share"),
     "invalid choice": (["--grid", "retraining=none,bogus"], "retraining"),
+    "grid and set": (
+        ["--grid", "inputs.returns.high=3,4", "--set", "inputs.returns.high=5"],
+        "both a --grid key and a --set key",
+    ),
     "bad dask scheme": (["--grid", "retraining=none", "--dask", "foo://host"], "dask"),
     "workers with dask": (["--grid", "retraining=none", "--dask", "tcp://127.0.0.1:1", "-w", "2"], "workers"),
 }

@@ -129,6 +129,10 @@ def build_points(
             f"the grid has {size:,} points (more than {MAX_POINTS_UNCONFIRMED:,}); pass --yes to run it",
             field="grid",
         )
+    set_keys = {override.partition("=")[0].strip() for override in overrides}
+    for axis in axes:
+        if axis.key in set_keys:
+            raise InputError("is both a --grid key and a --set key; the grid would override it", field=axis.key)
     # The file is read once; each point is the base document plus its settings, validated in full.
     base_document = apply_overrides(read_document("sie", scenario), overrides)
     base = validate_document(SieScenario, base_document)
