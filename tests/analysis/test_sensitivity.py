@@ -239,9 +239,12 @@ def test_cli_morris_tornado_and_persona() -> None:
         ["sie", "tornado", "extension-correlated-inputs", "--others", "sampled", "-n", "100"],
         ["sie", "tornado", "paper-baseline", "--others", "sampled", "-n", "1"],
         ["persona", "sensitivity", "naive-decay"],
+        ["persona", "tornado", "patient-waluigi"],
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(args: list[str]) -> None:
     result = asara(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    if args[0] == "persona" and args[2] != "production-stories":
+        assert "no [uncertainty] section" in result.stderr

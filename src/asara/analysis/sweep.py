@@ -132,7 +132,9 @@ def build_points(
     set_keys = {override.partition("=")[0].strip() for override in overrides}
     for axis in axes:
         if axis.key in set_keys:
-            raise InputError("is both a --grid key and a --set key; the grid would override it", field=axis.key)
+            raise InputError(
+                "is both a --grid key and a --set key; the grid would override it", field=axis.key
+            )
     # The file is read once; each point is the base document plus its settings, validated in full.
     base_document = apply_overrides(read_document("sie", scenario), overrides)
     base = validate_document(SieScenario, base_document)

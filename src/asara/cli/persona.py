@@ -362,6 +362,15 @@ PERSONA_LABELS = {
 }
 
 
+def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
+    if all(d.kind == "fixed" for d in loaded.distributions().values()):
+        raise InputError(
+            f"{loaded.name} has no [uncertainty] section, so every input is fixed; add one to analyse it "
+            "(production-stories declares w_pretraining, credibility and prior_shift)",
+            field="uncertainty",
+        )
+
+
 @persona_app.command("sensitivity")
 def sensitivity_command(
     scenario: Annotated[
@@ -376,6 +385,7 @@ def sensitivity_command(
     """Which uncertain input (\\[uncertainty]: stage weights, credibility, prior shift) drives predicted
     misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
     loaded = scenarios.load(scenario, overrides or [])
+    _require_uncertainty(loaded)
     result = run_sensitivity(
         loaded.model(),
         loaded.distributions(),
@@ -418,6 +428,7 @@ def tornado_command(
 ) -> None:
     """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
     loaded = scenarios.load(scenario, overrides or [])
+    _require_uncertainty(loaded)
     result = run_tornado(
         loaded.model(), loaded.distributions(), None, others, samples, seed, default_samples=2_000
     )
