@@ -207,6 +207,10 @@ def test_saved_json_panels_get_readable_titles_and_constant_outputs_a_note() -> 
         ({}, "sensitivity"),
         ({"p": "x"}, "sensitivity.p"),
         ({"p": 3}, "sensitivity.p"),
+        (
+            {"p": [{"input": "x", "mu_star": 0.1, "mu_star_ci": [0, 0.2], "mu": 0.1, "sigma": 0}]},
+            "sensitivity.p.0",
+        ),
         ({"p": [{"first": 0.1}]}, "sensitivity.p.0"),
         ({"p": [{**SENSITIVITY["p_3y_12mo"][0], "first": math.nan}]}, "sensitivity.p.0.first"),
         ({"p": [{**SENSITIVITY["p_3y_12mo"][0], "total_ci": [0.1]}]}, "sensitivity.p.0.total_ci"),

@@ -253,6 +253,11 @@ def sensitivity_bars(
             field = f"sensitivity.{output}.{j}"
             if not isinstance(record, Mapping) or not isinstance(record.get("input"), str):
                 raise InputError("expected an object with an 'input' name", field=field)
+            if "mu_star" in record and "first" not in record:
+                raise InputError(
+                    "these are Morris results; the figure shows Sobol' indices (sie sensitivity --method sobol)",
+                    field=field,
+                )
             first, total = _number(record, "first", field), _number(record, "total", field)
             first_low, first_high = _interval(record, "first_ci", field)
             total_low, total_high = _interval(record, "total_ci", field)
