@@ -255,7 +255,8 @@ def sensitivity_bars(
                 raise InputError("expected an object with an 'input' name", field=field)
             if "mu_star" in record and "first" not in record:
                 raise InputError(
-                    "these are Morris results; the figure shows Sobol' indices (sie sensitivity --method sobol)",
+                    "these are Morris results; the figure shows Sobol' indices "
+                    "(sie sensitivity --method sobol)",
                     field=field,
                 )
             first, total = _number(record, "first", field), _number(record, "total", field)
