@@ -138,6 +138,29 @@ def test_cli_table_shows_each_point_run_on_local_processes() -> None:
     assert "2 points x 2,048 samples" in result.output
 
 
+def test_table_fits_an_80_column_terminal() -> None:
+    from rich.console import Console
+
+    from asara.cli.sie_sweep import print_sweep
+
+    result = run_sweep(
+        "paper-baseline", ["inputs.returns.high=3,4", "retraining=none,paper"], samples=1024, seed=1
+    )
+    terminal = Console(width=80, force_terminal=True, record=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("asara.cli.sie_sweep.Console", lambda **_: terminal)
+        print_sweep(result)
+    lines = terminal.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = "\n".join(lines)
+    # Nothing cropped: every estimate and standard error, and the overflow column, are there.
+    for summary in result.summaries:
+        for cell in summary.cells:
+            assert f"{cell.estimate.probability:.4f}" in text
+            assert f"± {cell.estimate.standard_error:.4f}" in text
+    assert "…" not in text and "flowed" in text
+
+
 def test_library_rejects_large_grids_before_running() -> None:
     grid = [
         "horizon_months=" + ",".join(map(str, range(1, 102))),

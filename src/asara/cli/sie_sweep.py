@@ -113,22 +113,38 @@ def sweep_command(
         Console(highlight=False).print(f"Wrote {out}")
 
 
-def print_sweep(result: SweepResult, elapsed: float | None = None) -> None:
+def _sweep_table(result: SweepResult, stacked: bool) -> Table:
+    """``stacked``: each estimate over its standard error, for terminals too narrow for one line."""
     table = Table(title=f"{result.base.name}: P(at least X years of progress in at most T months) per point")
     for i, axis in enumerate(result.axes):
-        width = max(len(axis.key), *(len(point.texts[i]) for point in result.points))
-        table.add_column(axis.key, justify="right", no_wrap=True, min_width=width)
+        header = axis.key.replace(".", ".\n") if stacked else axis.key
+        width = max(*(len(line) for line in header.splitlines()), *(len(p.texts[i]) for p in result.points))
+        table.add_column(header, justify="right", no_wrap=True, min_width=width)
     for cell in result.base.model().cells:
-        table.add_column(f"{cell.label}\nprobability ± SE", justify="right", no_wrap=True)
-    table.add_column("overflowed", justify="right", no_wrap=True)
+        if stacked:
+            header = cell.label.replace(" in ", "\nin ") + "\nP ± SE"
+        else:
+            header = f"{cell.label}\nprobability ± SE"
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("over-\nflowed" if stacked else "overflowed", justify="right", no_wrap=True)
+    separator = "\n" if stacked else " "
     for point, summary in zip(result.points, result.summaries, strict=True):
-        estimates = [f"{c.estimate.probability:.4f} ± {c.estimate.standard_error:.4f}" for c in summary.cells]
+        estimates = [
+            f"{c.estimate.probability:.4f}{separator}± {c.estimate.standard_error:.4f}" for c in summary.cells
+        ]
         table.add_row(*point.texts, *estimates, f"{summary.overflowed_samples:,}")
+    return table
+
+
+def print_sweep(result: SweepResult, elapsed: float | None = None) -> None:
     timing = f" in {elapsed:.2f} s" if elapsed is not None else ""
     out = Console(highlight=False)
+    table = _sweep_table(result, stacked=False)
+    needed = out.measure(table, options=out.options.update_width(100_000)).maximum
     if not out.is_terminal:  # a file or pipe has no width to respect: never squeeze the columns
-        needed = out.measure(table, options=out.options.update_width(100_000)).maximum
         out = Console(highlight=False, width=max(out.width, needed))
+    elif needed > out.width:
+        table = _sweep_table(result, stacked=True)
     out.print(table)
     out.print(
         f"{len(result.points):,} points x {result.samples:,} samples{timing} | seed {result.seed} "
