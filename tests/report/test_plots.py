@@ -142,6 +142,29 @@ def test_ramp_trajectories_mark_asara() -> None:
     left, _ = figure.axes
     vertical = sorted(float(line.get_xdata()[0]) for line in left.get_lines() if line.get_linestyle() == "--")
     assert vertical == [60.0, 60.0 + 48.0]  # ASARA after the 60-month ramp, then the horizon
+    assert figure.get_suptitle() == ""  # one ASARA and one horizon for every run
+
+
+def test_sampled_ramp_trajectories_mark_each_runs_asara_and_horizon() -> None:
+    # extension-ramp samples the ramp's length, which ends at ASARA: each run has its own ASARA month
+    # (not the median's 60) and horizon 48 months after it.
+    scenario = sie.load("extension-ramp")
+    paths = plots.sample_trajectories(scenario, 4, 0)
+    lengths = [inputs["ramp_months"] for inputs, _ in paths]
+    assert len(set(lengths)) == 4
+    for (_, path), length in zip(paths, lengths, strict=True):
+        assert path.asara_months == length and path.total_months == length + 48.0
+    figure = plots.trajectories(scenario, 4, 0)
+    for axis in figure.axes:
+        circles = [float(line.get_xdata()[0]) for line in axis.get_lines() if line.get_marker() == "o"]
+        assert circles == lengths
+        dashed = [float(line.get_xdata()[0]) for line in axis.get_lines() if line.get_linestyle() == "--"]
+        assert dashed == [length + 48.0 for length in lengths]  # no single ASARA line at 60
+        assert axis.get_xlim()[1] == pytest.approx(1.06 * (max(lengths) + 48.0))
+    assert "own ASARA month and horizon" in figure.get_suptitle()
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    for label, length in zip(labels, lengths, strict=True):
+        assert label.endswith(f", ASARA at {length:.3g} mo")
 
 
 SENSITIVITY = {

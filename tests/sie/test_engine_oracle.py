@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from asara.models.sie import END_CEILING, END_HORIZON, END_OVERFLOW, SieOptions, simulate, trajectory
+from asara.models.sie import (
+    END_CEILING,
+    END_HORIZON,
+    END_OVERFLOW,
+    END_REASONS,
+    SieOptions,
+    simulate,
+    trajectory,
+)
 from tests.sie.oracle import oracle_run
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -139,6 +147,62 @@ def test_trajectory_agrees_with_batch() -> None:
             assert path.max_doublings[12.0] == batch.window(12.0)[i]
             run = oracle_run(f[i], r0[i], limit[i], p[i], **variant)
             np.testing.assert_allclose(path.times, run.times, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("variant", "sampled"),
+    [
+        # extension-ramp: the ramp's length is an uncertain input and the ramp ends at ASARA.
+        ({"ramp": "logistic"}, ("ramp_months", "ramp_start_speedup")),
+        # The length sampled but the lead fixed: ASARA stays at the fixed lead for every sample.
+        ({"ramp": "linear", "ramp_lead_months": 30.0}, ("ramp_months",)),
+        # The lead itself sampled.
+        ({"ramp": "step", "ramp_months": 40.0}, ("ramp_lead_months",)),
+        # The reference clock: the horizon counts from the ramp's start, whatever its length.
+        ({"ramp": "exponential", "horizon_includes_ramp": True, "horizon_months": 90.0}, ("ramp_months",)),
+    ],
+)
+def test_trajectory_agrees_with_batch_for_sampled_ramps(
+    variant: dict[str, Any], sampled: tuple[str, ...]
+) -> None:
+    # The options carry one ramp (as a scenario's options carry the median); each sample's own length or
+    # lead must set its ASARA month and horizon, in the trajectory as in the vectorized run.
+    rng = np.random.default_rng(5)
+    f, r0, limit, p = random_inputs(rng, 40)
+    draws = {
+        "ramp_months": rng.uniform(36.0, 84.0, f.size),
+        "ramp_lead_months": rng.uniform(0.0, 60.0, f.size),
+        "ramp_start_speedup": np.exp(rng.uniform(math.log(0.05), math.log(0.5), f.size)),
+    }
+    per_sample = {name: draws[name] for name in sampled}
+    options = SieOptions(**variant)
+    batch = simulate(f, r0, limit, p, options=options, per_sample=per_sample)
+    for i in range(f.size):
+        own = {name: float(values[i]) for name, values in per_sample.items()}
+        path = trajectory(f[i], r0[i], limit[i], p[i], options, per_sample=own)
+        assert len(path.times) - 1 == batch.doublings[i]
+        assert path.times[-1] == batch.end_months[i]
+        assert path.end_reason == END_REASONS[int(batch.end_reason[i])]
+        assert path.max_doublings[12.0] == batch.window(12.0)[i]
+        run = oracle_run(f[i], r0[i], limit[i], p[i], **{**variant, **own})
+        np.testing.assert_allclose(path.times, run.times, rtol=1e-9)
+        # The ramp's lead: sampled, else fixed, else (by default) its own length, sampled or fixed.
+        length = own.get("ramp_months", variant.get("ramp_months"))
+        lead = own.get("ramp_lead_months", variant.get("ramp_lead_months", length))
+        assert path.asara_months == lead
+        horizon = variant.get("horizon_months", 48.0)
+        assert path.total_months == (horizon if variant.get("horizon_includes_ramp") else lead + horizon)
+        if path.end_reason == "horizon":
+            # The run stopped at the first doubling to complete at or after its own horizon.
+            assert path.times[-2] < path.total_months <= path.times[-1]
+        else:
+            assert path.times[-1] < path.total_months
+
+
+def test_trajectory_without_a_ramp_has_asara_at_zero() -> None:
+    # A sampled ramp length does nothing without a ramp shape: ASARA is at month 0 and the horizon 48.
+    path = trajectory(8.0, 1.2, 11.0, 0.3, SieOptions(), per_sample={"ramp_months": 36.0})
+    assert path.asara_months == 0.0 and path.total_months == 48.0
 
 
 def test_engine_times_match_oracle_times_closely() -> None:

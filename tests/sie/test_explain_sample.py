@@ -91,6 +91,21 @@ def test_cli_json_and_text() -> None:
     assert text.exit_code == 0 and "flipped by" in text.output and "stopped because" in text.output
 
 
+def test_a_sampled_ramp_sets_asara_and_the_horizon() -> None:
+    # extension-ramp samples the ramp's length, which ends at ASARA: the run's clock is its own, not
+    # the median's (60 months).
+    drawn = sample_values(sie.load("extension-ramp"), 1, 0)["ramp_months"]
+    assert drawn != pytest.approx(60.0)
+    explained = explain_sample(sie.load("extension-ramp"), sample=1, seed=0)
+    assert explained.path.asara_months == drawn
+    assert explained.to_dict()["horizon_end_months"] == drawn + 48.0
+    args = ["sie", "explain-sample", "extension-ramp", "--sample", "1", "--input", "ramp_months=36"]
+    record = json.loads(cli.invoke(app, [*args, "--json"]).output)
+    assert record["asara_months"] == 36.0 and record["horizon_end_months"] == 84.0
+    text = " ".join(cli.invoke(app, args).output.split())  # the console wraps lines
+    assert "ASARA arrives at month 36)" in text and "horizon, month 84)" in text
+
+
 @pytest.mark.parametrize(
     "args",
     [

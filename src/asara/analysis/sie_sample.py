@@ -60,6 +60,7 @@ class SampleExplanation:
             "ceiling_doublings": self.path.ceiling_doublings,
             "end_reason": self.path.end_reason,
             "asara_months": self.path.asara_months,
+            "horizon_end_months": self.path.total_months,
             "r_below_one": None if below is None else {"after_doubling": below[0], "months": below[1]},
             "times_months": self.path.times.tolist(),
             "returns_path": self.path.returns.tolist(),

@@ -151,7 +151,7 @@ def _print_explanation(record: dict[str, Any]) -> None:
         )
     stops = {
         "ceiling": "it reached the effective limit of software",
-        "horizon": "it ran out of time (the simulation horizon)",
+        "horizon": f"it ran out of time (the simulation horizon, month {record['horizon_end_months']:.3g})",
         "overflow": "its next doubling would take longer than any representable time (r almost 0 just "
         "below the limit), so progress stopped for good",
     }

@@ -134,65 +134,92 @@ def sample_trajectories(
     return paths
 
 
+def _mark(axis: Any, months: float, text: str, colour: str) -> None:
+    """A dashed vertical line at ``months`` with its name at the top."""
+    axis.axvline(months, color=colour, linestyle="--", linewidth=1.0)
+    axis.annotate(
+        text,
+        xy=(months, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-4, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8,
+        color=colour,
+    )
+
+
 def trajectories(scenario: SieScenario, count: int = 8, seed: int = 0) -> Figure:
-    """Software doublings and r against months for sample runs, with each run's ceiling and the horizon."""
+    """Software doublings and r against months for sample runs, with each run's ceiling, ASARA and the
+    horizon. When the ramp's length or lead is an uncertain input each run has its own ASARA month and
+    horizon: ASARA is then a circle on each run's curves (and its month in the legend) and each run's
+    horizon a dashed line in its colour."""
     paths = sample_trajectories(scenario, count, seed)
-    options = scenario.options()
+    asaras = [path.asara_months for _, path in paths]
+    horizons = [path.total_months for _, path in paths]
+    one_asara = len(set(asaras)) == 1
+    one_horizon = len(set(horizons)) == 1
     figure, (left, right) = _new_figure(11.0, 4.8, 2)
-    horizon = None
     for i, (inputs, path) in enumerate(paths):
         colour = COLOURS[i % len(COLOURS)]
         doublings = np.arange(path.times.size)
         label = f"f={inputs['speedup']:.3g}, r0={inputs['returns']:.2g}, N={path.ceiling_doublings:.0f}"
+        if not one_asara:
+            label += f", ASARA at {path.asara_months:.3g} mo"
         left.step(path.times, doublings, where="post", color=colour, linewidth=1.4, label=label)
         left.axhline(path.ceiling_doublings, color=colour, linestyle=":", linewidth=0.9)
         right.step(path.times, path.returns, where="post", color=colour, linewidth=1.4)
-        horizon = path.asara_months + options.horizon_months
-        if options.horizon_includes_ramp:
-            horizon = options.horizon_months
-    asara = paths[0][1].asara_months
+        if not one_asara:
+            # Where the run stands at its ASARA: the last doubling completed by then.
+            at = int(np.searchsorted(path.times, path.asara_months, side="right")) - 1
+            for axis, value in ((left, doublings[at]), (right, path.returns[at])):
+                axis.plot(
+                    [path.asara_months], [value], linestyle="none", marker="o", markersize=6,
+                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6, zorder=3,
+                )  # fmt: skip
+        if not one_horizon:
+            for axis in (left, right):
+                axis.axvline(path.total_months, color=colour, linestyle="--", linewidth=0.9, alpha=0.8)
+    asara = max(asaras)
+    horizon = max(horizons)
     for axis in (left, right):
-        if asara > 0:
-            axis.axvline(asara, color="#2e8b57", linestyle="--", linewidth=1.0)
-            axis.annotate(
-                "ASARA",
-                xy=(asara, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(-4, -4),
-                textcoords="offset points",
-                ha="right",
-                va="top",
-                fontsize=8,
-                color="#2e8b57",
-            )
-        if horizon is not None:
-            axis.axvline(horizon, color="#444444", linestyle="--", linewidth=1.0)
-            axis.annotate(
-                "horizon",
-                xy=(horizon, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(-4, -4),
-                textcoords="offset points",
-                ha="right",
-                va="top",
-                fontsize=8,
-                color="#444444",
-            )
+        if one_asara and asara > 0:
+            _mark(axis, asara, "ASARA", "#2e8b57")
+        if one_horizon:
+            _mark(axis, horizon, "horizon", "#444444")
         axis.set_xlabel("months after ASARA" if asara == 0 else "months since the ramp began")
         _style(axis)
     right.axhline(1.0, color="#111111", linewidth=0.8, linestyle="-.")
     right.annotate("r = 1", xy=(0, 1.0), xytext=(3, 3), textcoords="offset points", fontsize=8)
-    if horizon is not None:
-        # Both ends explicit: a run whose last doubling ends far past the horizon (r almost 0 just
-        # below its ceiling) would otherwise stretch the autoscaled axis over millions of months.
-        for axis in (left, right):
-            axis.set_xlim(-0.02 * horizon, horizon * 1.06)
+    # Both ends explicit: a run whose last doubling ends far past the horizon (r almost 0 just below its
+    # ceiling) would otherwise stretch the autoscaled axis over millions of months.
+    for axis in (left, right):
+        axis.set_xlim(-0.02 * horizon, horizon * 1.06)
     left.set_ylabel("software doublings" if asara == 0 else "software doublings since the ramp began")
     left.set_title(f"{scenario.name}: sample runs (dotted: each run's ceiling N)", fontsize=11)
     right.set_ylabel("returns to software R&D, r")
     right.set_title("r after each doubling (r > 1: accelerating)", fontsize=11)
+    if not (one_asara and one_horizon):
+        own = [w for w, differs in (("ASARA month", not one_asara), ("horizon", not one_horizon)) if differs]
+        keys = [
+            k
+            for k, differs in (
+                ("o: ASARA", not one_asara),
+                ("dashed in its colour: horizon", not one_horizon),
+            )
+            if differs
+        ]
+        figure.suptitle(
+            f"Each run has its own {' and '.join(own)}, from its sampled ramp ({'; '.join(keys)})",
+            fontsize=10,
+        )
     figure.legend(
-        *left.get_legend_handles_labels(), loc="outside lower center", ncols=4, frameon=False, fontsize=8
+        *left.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=3 if not one_asara else 4,
+        frameon=False,
+        fontsize=8,
     )
     return figure
 

@@ -199,7 +199,11 @@ class Trajectory:
     ceiling_doublings: float
     """N: doublings between ASARA and the effective limit."""
     asara_months: float = 0.0
-    """When ASARA arrives on the run's clock (after the ramp's lead; 0 without a ramp)."""
+    """When ASARA arrives on the run's clock (after the ramp's lead; 0 without a ramp). The run's own
+    lead: a sampled ramp length (or lead) gives each run its own ASARA month."""
+    total_months: float = math.nan
+    """When the run's horizon ends on its clock (``asara_months + horizon_months``, or ``horizon_months``
+    when the horizon includes the ramp); the run stops at the first doubling that completes after it."""
 
 
 _LOGISTIC_STEEPNESS = 10.0
@@ -575,6 +579,12 @@ def trajectory(
     )
     times = times[: n + 1].copy()
     doubling_months = np.concatenate(([math.nan], np.diff(times)))
+    # The kernel's clock for this sample: the lead comes from the parameter row (a sampled ramp length or
+    # lead overrides the options, whose lead is only the median), exactly as _run_one reads it.
+    asara = float(params[0, P_RAMP_LEAD]) if options.ramp != "none" else 0.0
+    total = options.horizon_months
+    if options.ramp != "none" and not options.horizon_includes_ramp:
+        total += asara
     return Trajectory(
         times=times,
         returns=r_path[: n + 1].copy(),
@@ -582,5 +592,6 @@ def trajectory(
         max_doublings={w: int(b) for w, b in zip(options.windows_months, best, strict=True)},
         end_reason=END_REASONS[reason],
         ceiling_doublings=options.doublings_per_year * float(limit_years),
-        asara_months=options.lead_months,
+        asara_months=asara,
+        total_months=total,
     )
