@@ -220,10 +220,12 @@ def _probe_scheduler(address: str, timeout: float) -> None:
         ) from None
     if isinstance(error, _NotAScheduler):
         raise InputError(f"not a Dask scheduler at {address}: {error}", field="dask") from None
-    raise InputError(
-        f"cannot use the Dask scheduler at {address} ({type(error).__name__}: {_one_line(error)})",
-        field="dask",
-    ) from None
+    raise _unusable(address, error) from None
+
+
+def _unusable(address: str, error: BaseException) -> InputError:
+    problem = f"{type(error).__name__}: {_one_line(error)}"
+    return InputError(f"cannot use the Dask scheduler at {address} ({problem})", field="dask")
 
 
 def _asara_version() -> str:
@@ -310,9 +312,11 @@ class DaskExecutor:
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"cannot reach a Dask scheduler at {self.address} within {self.connect_timeout:g} s "
-                f"({' '.join(str(error).split())})",
+                f"({_one_line(error)})",
                 field="dask",
             ) from None
+        except Exception as error:  # e.g. ImportError: the scheduler refuses this client's versions
+            raise _unusable(self.address, error) from None
         try:
             _check_workers(client, self.address, self.connect_timeout)
         except BaseException:
