@@ -1,10 +1,16 @@
 """The Dask executor on a two-worker LocalCluster: task order, bounded in-flight work, worker environment,
-and sweeps bit-identical to serial, thread and process runs."""
+sweeps bit-identical to serial, thread and process runs, and one-line errors for addresses where no
+scheduler answers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -107,3 +113,75 @@ def test_a_scheduler_without_workers_is_an_input_error_not_a_hang() -> None:
     ):
         pass
     assert time.monotonic() - started < 15
+
+
+# What a TCP listener that is not a Dask scheduler sends back: read as Dask's frame count, the first eight
+# bytes of an HTTP reply ask for exabytes (MemoryError inside distributed); silence used to hang forever.
+NOT_DASK = {"http reply": b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "silence": b""}
+
+
+@contextlib.contextmanager
+def not_a_scheduler(answer: bytes) -> Iterator[str]:
+    """A local TCP server that accepts every connection, sends ``answer`` and keeps it open."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+            if answer:
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+@pytest.mark.parametrize("answer", list(NOT_DASK.values()), ids=list(NOT_DASK))
+def test_a_listener_that_is_not_dask_is_an_input_error_within_the_timeout(answer: bytes) -> None:
+    with not_a_scheduler(answer) as address:
+        started = time.monotonic()
+        with (
+            pytest.raises(InputError, match=f"not a Dask scheduler at {address}"),
+            DaskExecutor(address, connect_timeout=1),
+        ):
+            pass
+        assert time.monotonic() - started < 5
+
+
+def test_a_worker_address_is_named_as_such(scheduler_address: str) -> None:
+    with DaskExecutor(scheduler_address) as executor:
+        worker = next(iter(executor._connected().scheduler_info()["workers"]))
+    with pytest.raises(InputError, match=f"not a Dask scheduler at {worker}: it is a Dask Worker"):
+        DaskExecutor(worker, connect_timeout=1).worker_threads()
+
+
+@pytest.mark.parametrize("answer", list(NOT_DASK.values()), ids=list(NOT_DASK))
+def test_cli_fails_in_one_line_on_a_listener_that_is_not_dask(answer: bytes) -> None:
+    command = [sys.executable, "-m", "asara.cli.main", "sie", "sweep", "paper-baseline", "-n", "100"]
+    with not_a_scheduler(answer) as address:
+        started = time.monotonic()
+        result = subprocess.run(
+            [*command, "--grid", "inputs.returns.high=3,4", "--dask", address],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"not a Dask scheduler at {address}" in lines[0], result.stderr
+    assert elapsed < 20  # the default connect timeout is 5 s

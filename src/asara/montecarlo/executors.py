@@ -3,9 +3,12 @@ the results (and the memory a run needs) do not depend on which executor ran the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
+import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor as FuturesExecutor
@@ -115,6 +118,116 @@ def _checked_address(address: str) -> str:
     return address.strip()
 
 
+class _Unreachable(Exception):
+    """No connection to the address opened before the deadline."""
+
+
+class _NotAScheduler(Exception):
+    """A connection opened, but what answered is not a Dask scheduler."""
+
+
+def _one_line(error: BaseException) -> str:
+    # distributed words connection errors as "in <TCPConnector object at 0x...>: ConnectionRefusedError: ..."
+    return re.sub(r"^in <[^>]*>: ", "", " ".join(str(error).split())) or type(error).__name__
+
+
+async def _exchange(comm: Any) -> None:
+    """Dask's handshake, then the scheduler's identity (asking it to hang up after answering)."""
+    await comm.write(comm.handshake_info())
+    handshake = await comm.read()
+    if not isinstance(handshake, dict) or "compression" not in handshake:
+        raise _NotAScheduler("its answer is not Dask's handshake")
+    await comm.write({"op": "identity", "reply": True, "close": True})
+    identity = await comm.read()
+    kind = identity.get("type") if isinstance(identity, dict) else None
+    if kind != "Scheduler":
+        raise _NotAScheduler(f"it is a Dask {kind}" if isinstance(kind, str) else "it gave no identity")
+
+
+async def _greet_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` (retrying a refused connection, as ``distributed`` does: the scheduler may
+    be starting), greet the scheduler and hang up, all within ``timeout`` seconds; the greeting gets at
+    least a second even when connecting took most of that. ``_Unreachable`` when no connection opens,
+    ``_NotAScheduler`` for anything that goes wrong once connected: no answer, a closed connection,
+    bytes that are not Dask's protocol (read as a frame length they can raise MemoryError)."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.core import FatalCommClosedError
+    from distributed.comm.registry import get_backend
+    from distributed.security import Security
+
+    scheme, location = parse_address(address)
+    connector = get_backend(scheme).get_connector()  # type: ignore[no-untyped-call]
+    arguments = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.01
+    while True:
+        try:
+            comm = await asyncio.wait_for(
+                connector.connect(location, deserialize=True, **arguments),
+                max(deadline - loop.time(), 0.001),
+            )
+            break
+        except FatalCommClosedError as error:  # e.g. a TLS certificate from an unknown authority
+            raise _Unreachable(_one_line(error)) from None
+        except (OSError, TimeoutError) as error:
+            if loop.time() + delay >= deadline:
+                raise _Unreachable(
+                    _one_line(error) if str(error) else f"no connection within {timeout:g} s"
+                ) from None
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 0.5)
+    try:
+        await asyncio.wait_for(_exchange(comm), max(deadline - loop.time(), min(1.0, timeout)))
+    except _NotAScheduler:
+        raise
+    except TimeoutError:
+        raise _NotAScheduler(f"no answer to Dask's handshake within {timeout:g} s") from None
+    except OSError:
+        raise _NotAScheduler("it closed the connection during Dask's handshake") from None
+    except Exception:  # MemoryError, decoding errors, ...
+        raise _NotAScheduler("its answer is not Dask's protocol") from None
+    finally:
+        comm.abort()  # also detaches the comm's finaliser, which would log a 'dangling stream' warning
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Fail in one line within about ``timeout`` seconds unless a Dask scheduler answers at ``address``.
+
+    ``distributed.Client`` alone waits forever on a peer that accepts the connection but never answers
+    (an HTTP server, a silent proxy): Dask's handshake deliberately has no timeout. A peer answering
+    with other bytes can raise anything (MemoryError: garbage read as a frame length) and leaves a
+    half-built client whose finaliser prints a traceback at exit. So greet the scheduler first, on a
+    private event loop in a daemon thread (the caller may run an event loop in this one)."""
+    outcome: list[BaseException | None] = []
+
+    def greet() -> None:
+        try:
+            asyncio.run(_greet_scheduler(address, timeout))
+            outcome.append(None)
+        except BaseException as error:  # handed to the calling thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=greet, name="asara-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)  # the greeting is bounded; this guards against a stuck event loop only
+    error = outcome[0] if outcome else _NotAScheduler(f"no answer within {timeout:g} s")
+    if error is None:
+        return
+    if isinstance(error, _Unreachable):
+        raise InputError(
+            f"cannot reach a Dask scheduler at {address} within {timeout:g} s ({error})", field="dask"
+        ) from None
+    if isinstance(error, _NotAScheduler):
+        raise InputError(f"not a Dask scheduler at {address}: {error}", field="dask") from None
+    raise _unusable(address, error) from None
+
+
+def _unusable(address: str, error: BaseException) -> InputError:
+    problem = f"{type(error).__name__}: {_one_line(error)}"
+    return InputError(f"cannot use the Dask scheduler at {address} ({problem})", field="dask")
+
+
 def _asara_version() -> str:
     from asara import __version__
 
@@ -191,6 +304,7 @@ class DaskExecutor:
         from distributed import Client
 
         assert self.address is not None
+        _probe_scheduler(self.address, self.connect_timeout)
         try:
             client: Any = Client(  # type: ignore[no-untyped-call]
                 self.address, timeout=self.connect_timeout, set_as_default=False
@@ -198,9 +312,11 @@ class DaskExecutor:
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"cannot reach a Dask scheduler at {self.address} within {self.connect_timeout:g} s "
-                f"({' '.join(str(error).split())})",
+                f"({_one_line(error)})",
                 field="dask",
             ) from None
+        except Exception as error:  # e.g. ImportError: the scheduler refuses this client's versions
+            raise _unusable(self.address, error) from None
         try:
             _check_workers(client, self.address, self.connect_timeout)
         except BaseException:
