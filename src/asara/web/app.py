@@ -424,7 +424,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 return Bound(scenario.model(), scenario.distributions(), scenario.copula())
 
             _, explanations = explain(a, b, SIE_GROUPS, bind, body.samples, body.seed)
-            labels = {c.key: f"≥{c.years:g} years in ≤{c.months:g} months" for c in model_cells}
+            labels = {c.key: c.title for c in model_cells}
             return {
                 "changes": changes,
                 "labels": labels,
@@ -458,7 +458,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 "samples": result.base_samples,
                 "evaluations": result.evaluations,
                 "fixed_inputs": list(result.fixed_inputs),
-                "labels": {c.key: f"≥{c.years:g} years in ≤{c.months:g} months" for c in cells},
+                "labels": {c.key: c.title for c in cells},
                 "input_labels": {name: INPUT_LABELS.get(name, name) for name in scenario.input_names()},
                 "output_means": result.output_means,
                 "notes": list(result.notes),
