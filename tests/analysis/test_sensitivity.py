@@ -211,6 +211,9 @@ def test_cli_sobol_json_has_the_documented_keys() -> None:
 def test_cli_morris_tornado_and_persona() -> None:
     record = _json("sie", "sensitivity", "paper-baseline", "--method", "morris", "-n", "10", "--json")
     assert set(record["p_3y_12mo"][0]) == {"input", "mu_star", "mu_star_ci", "mu", "sigma"}
+    for rows in record.values():
+        for row in rows:  # mu* is a mean of absolute effects: neither it nor its interval goes below 0
+            assert 0.0 <= row["mu_star_ci"][0] <= row["mu_star"] <= row["mu_star_ci"][1]
     tornado_record = _json("sie", "tornado", "paper-baseline", "--json")
     assert tornado_record["others"] == "median" and "max_doublings_12mo" in tornado_record["outputs"]
     bars = tornado_record["outputs"]["max_doublings_12mo"]

@@ -161,6 +161,13 @@ def _interval(centre: float, half_width: float) -> tuple[float, float]:
     return (float(centre - half_width), float(centre + half_width))
 
 
+def _mean_absolute_interval(centre: float, half_width: float) -> tuple[float, float]:
+    """mu* averages absolute effects, so it cannot be negative; SALib's symmetric half-width can reach
+    below zero when mu* is small, and that part of the interval is impossible."""
+    low, high = _interval(centre, half_width)
+    return (max(low, 0.0), high)
+
+
 def sobol(
     model: Model,
     distributions: Mapping[str, Distribution],
@@ -271,7 +278,7 @@ def morris(
             MorrisEffect(
                 input_name,
                 float(effects["mu_star"][j]) * step,
-                _interval(effects["mu_star"][j] * step, effects["mu_star_conf"][j] * step),
+                _mean_absolute_interval(effects["mu_star"][j] * step, effects["mu_star_conf"][j] * step),
                 float(effects["mu"][j]) * step,
                 float(effects["sigma"][j]) * step,
             )
