@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,12 +26,13 @@ from asara.cli.sensitivity import (
 )
 from asara.errors import InputError
 from asara.io.atomic import write_json
-from asara.models.persona import calibration, engine
-from asara.models.persona.analysis import RunResult, analyze, finite_or_none
 from asara.models.persona.documents import Context, Document, tabulate
-from asara.models.persona.optimize import MenuItem, optimize_mix
 from asara.models.persona.population import FamilySpec, Nodes, build_population
 from asara.scenarios import persona as scenarios
+
+if TYPE_CHECKING:  # the engine compiles with numba (about a second): each command imports what it runs
+    from asara.models.persona import calibration
+    from asara.models.persona.analysis import RunResult
 
 persona_app = typer.Typer(
     help="Persona priors under alignment pretraining: Luigi, Waluigis, and the documents that move them.",
@@ -68,6 +69,8 @@ def presets_command(json_output: JsonOption = False) -> None:
 
 
 def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:
+    from asara.models.persona.analysis import analyze
+
     return analyze(
         scenario.population(),
         scenario.document_list(),
@@ -153,6 +156,9 @@ def decay_command(
     json_output: JsonOption = False,
 ) -> None:
     """Naive-Waluigi odds ratio (posterior odds / prior odds) and half-life at N = 1, 10, ..., N."""
+    from asara.models.persona import engine
+    from asara.models.persona.analysis import finite_or_none
+
     if not (math.isfinite(opportunities) and opportunities >= 0):
         raise InputError(f"must be a non-negative count (got {opportunities})", field="opportunities")
     _positive_count(documents, "documents")
@@ -204,6 +210,8 @@ def calibrate_command(
     json_output: JsonOption = False,
 ) -> None:
     """Fit stage weights, prior, noise (and salience) to Tice et al.; predict the held-out filtered model."""
+    from asara.models.persona import calibration
+
     loaded = scenarios.load(scenario, overrides or [])
     section = loaded.calibration or scenarios.CalibrationSection()
     setup = section.setup()
@@ -290,6 +298,8 @@ def optimize_command(
     json_output: JsonOption = False,
 ) -> None:
     """The mix of menu documents that most lowers predicted misbehaviour for a fixed budget."""
+    from asara.models.persona.optimize import MenuItem, optimize_mix
+
     loaded = scenarios.load(scenario, overrides or [])
     if loaded.optimize is None:
         raise InputError("this scenario has no [optimize] menu", field="optimize")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asara.distributions import Distribution, Fixed
 from asara.errors import InputError
-from asara.models.persona.calibration import CalibrationSetup
 from asara.models.persona.documents import Context, Document
-from asara.models.persona.model import PersonaModel
 from asara.models.persona.population import (
     FamilySpec,
     Nodes,
@@ -24,6 +22,10 @@ from asara.models.persona.population import (
     midpoint_nodes,
 )
 from asara.scenarios.loader import load_scenario
+
+if TYPE_CHECKING:  # both load the numba engine (and scipy.optimize): only when a scenario is run
+    from asara.models.persona.calibration import CalibrationSetup
+    from asara.models.persona.model import PersonaModel
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 NonNegative = Annotated[float, Field(ge=0)]
@@ -205,6 +207,8 @@ class CalibrationSection(BaseModel):
     seed: Annotated[int, Field(ge=0)] = 0
 
     def setup(self) -> CalibrationSetup:
+        from asara.models.persona.calibration import CalibrationSetup
+
         return CalibrationSetup(
             pairing=self.pairing,
             salience=self.salience,
@@ -292,6 +296,8 @@ class PersonaScenario(BaseModel):
 
     def model(self) -> PersonaModel:
         """The scenario as a generic model (uncertain stage weights, credibility, prior shift)."""
+        from asara.models.persona.model import PersonaModel
+
         return PersonaModel(
             self.population(),
             self.document_list(),

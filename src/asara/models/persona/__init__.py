@@ -5,9 +5,21 @@ sufficient statistics, half-lives, residual mass, misbehaviour rates, the corpus
 calibration to Tice et al. Nothing here reads files or prints.
 """
 
+from typing import Any
+
 from asara.models.persona.documents import Context, Document
-from asara.models.persona.model import INPUT_NAMES, OUTPUT_NAMES, PersonaModel
 from asara.models.persona.population import FAMILIES, FamilySpec, Population, build_population
+
+
+def __getattr__(name: str) -> Any:
+    # The model module compiles the engine with numba (about a second): load it only when asked, so
+    # that reading a scenario or starting the CLI does not pay for it.
+    if name in ("INPUT_NAMES", "OUTPUT_NAMES", "PersonaModel"):
+        from asara.models.persona import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FAMILIES",
