@@ -93,7 +93,7 @@ def test_run_table_and_set_override() -> None:
     result = runner.invoke(app, ["persona", "run", "naive-decay", "--set", "curve_max_documents=1e3"])
     assert result.exit_code == 0, result.output
     assert "after 1,000,000 documents" in result.output
-    assert "half-life at the corpus size: 1e+06 documents" in result.output
+    assert "half-life at the corpus size: 1e+06 further documents" in result.output
 
 
 SCENARIO = """
@@ -220,6 +220,17 @@ def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:
                                  "calibration.starts=4"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "held out" in result.output and "NOT reproduced" in result.output
+
+
+def test_a_corpus_that_favours_misaligned_personas_has_limit_share_one() -> None:
+    # tice-calibration's corpus is misalignment discourse: the share rises (0.035 -> 0.51 here) and, with
+    # the corpus repeated, tends to 1. It is not a floor at the prior mass.
+    record = invoke("run", "tice-calibration", "--json")
+    share = record["misaligned_share"]
+    assert share["posterior"] > share["prior"]
+    assert record["residual"]["limit_share"] == 1.0 and record["half_life"] is None
+    text = runner.invoke(app, ["persona", "run", "tice-calibration"]).output
+    assert "never (the misaligned odds do not halve again)" in text and "never documents" not in text
 
 
 def test_patient_waluigi_residual_is_the_tail_beyond_the_corpus_horizon() -> None:

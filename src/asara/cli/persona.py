@@ -103,6 +103,12 @@ def run_command(
         console().print(f"Wrote {out / 'run.json'}")
 
 
+def _half_life_text(half_life: float) -> str:
+    if math.isinf(half_life):
+        return "never (the misaligned odds do not halve again)"
+    return f"{half_life:.4g} further documents halve the misaligned odds again"
+
+
 def print_run(name: str, result: RunResult) -> None:
     out = console()
     shares = Table(
@@ -132,9 +138,9 @@ def print_run(name: str, result: RunResult) -> None:
         f"misaligned share {result.prior_misaligned:.4g} -> {result.posterior_misaligned:.4g}; "
         f"predicted misbehaviour rate {result.prior_misbehaviour:.4g} -> "
         f"{result.posterior_misbehaviour:.4g}\n"
-        f"half-life at the corpus size: {_fmt(result.half_life)} documents\n"
-        f"residual (never removed by this kind of corpus): prior mass {result.residual.prior_mass:.4g}, "
-        f"limit share {result.residual.limit_share:.4g}"
+        f"half-life at the corpus size: {_half_life_text(result.half_life)}\n"
+        f"residual (never removed by this kind of corpus): prior mass {result.residual.prior_mass:.4g}; "
+        f"misaligned share as the corpus repeats without end: {result.residual.limit_share:.4g}"
     )
 
 

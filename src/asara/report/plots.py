@@ -487,14 +487,17 @@ def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure
         _mark_documents(axis, where, label, COLOURS[4], 0.98)
     residual = record.get("residual")
     floor = residual.get("limit_share") if isinstance(residual, Mapping) else None
-    if isinstance(floor, int | float) and 0 < floor < 1:
-        # The share no amount of these documents removes: personas they cannot tell from aligned ones.
+    if isinstance(floor, int | float) and 0 < floor <= 1:
+        # Where the share ends as the corpus repeats: a floor when it falls towards it (personas the
+        # documents cannot tell from aligned ones), else the limit a rising share is headed for.
+        shares = record.get("misaligned_share", {})
+        falling = shares.get("posterior", 0.0) <= shares.get("prior", 0.0)
         axis.axhline(floor, color=COLOURS[4], linestyle="--", linewidth=0.9)
         axis.annotate(
-            f"floor: limit share {floor:.3g}",
+            f"{'floor' if falling else 'limit'}: share {floor:.3g} as the corpus repeats",
             xy=(1.0, floor),
             xycoords=("axes fraction", "data"),
-            xytext=(-4, 3),
+            xytext=(-4, -10 if floor > 0.95 else 3),
             textcoords="offset points",
             ha="right",
             fontsize=8,

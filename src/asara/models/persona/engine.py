@@ -474,9 +474,13 @@ def residual(population: Population, s: FloatArray) -> Residual:
     else:
         top = float(good_finite.max())
         untouched = bad & np.isfinite(s) & (s >= top)
-        lu = log_mass(population.log_prior, untouched)
-        lg = log_mass(population.log_prior, ~bad & (s == top))
-        limit = 0.0 if lu == -math.inf else float(special.expit(lu - lg))
+        if np.any(bad & np.isfinite(s) & (s > top)):
+            # some misaligned personas gain on every aligned one: repeated, the corpus makes them all
+            limit = 1.0
+        else:
+            lu = log_mass(population.log_prior, untouched)
+            lg = log_mass(population.log_prior, ~bad & (s == top))
+            limit = 0.0 if lu == -math.inf else float(special.expit(lu - lg))
     by_family = {
         name: math.exp(log_mass(population.log_prior, untouched & population.family_mask(name)))
         for name in population.present_families()

@@ -866,11 +866,18 @@ function personaSummary(record) {
   const share = record.misaligned_share;
   const limit = record.residual ? record.residual.limit_share : null;
   const n = record.documents;
+  const rising = share.posterior > share.prior;
   let fate;
-  if (record.half_life == null) {
+  if (limit != null && limit >= 1) {
+    fate = "The corpus favours some misaligned personas over every aligned one: repeated without end, it would " +
+      "make the misaligned share tend to 1.";
+  } else if (record.half_life == null) {
     fate = limit != null && limit > 0
-      ? `It does not decay to zero: as the corpus grows it levels off at a floor of ${fmtNum(limit)} ` +
-        `(misaligned personas the documents cannot tell apart from aligned ones), so its odds never halve again.`
+      ? (rising
+        ? `The corpus removes aligned personas that misaligned ones imitate perfectly, so the share rises towards ` +
+          `a limit of ${fmtNum(limit)} as the corpus repeats; its odds never halve.`
+        : `It does not decay to zero: as the corpus grows it levels off at a floor of ${fmtNum(limit)} ` +
+          `(misaligned personas the documents cannot tell apart from aligned ones), so its odds never halve again.`)
       : "Its odds cannot halve any further (the half-life is \u201cnever\u201d).";
   } else {
     fate = `After the corpus's ${fmtCount(n)} documents, the misaligned : aligned odds halve again after a further ` +
@@ -907,9 +914,11 @@ async function renderPersona(record) {
   const annotations = [];
   const limit = record.residual ? record.residual.limit_share : null;
   if (limit != null && limit > 0) {
+    // A floor only when the share falls towards it; otherwise where the rising share is headed.
+    const falling = record.misaligned_share.posterior <= record.misaligned_share.prior;
     shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line: { color: "#b03a48", dash: "dot", width: 1 } });
-    annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: "bottom", showarrow: false,
-      text: `floor: limit share ${fmtNum(limit)}`, font: { color: "#b03a48", size: 11 } });
+    annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: limit >= 0.95 ? "top" : "bottom", showarrow: false,
+      text: `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`, font: { color: "#b03a48", size: 11 } });
   }
   if (record.documents > 0) {
     shapes.push({ type: "line", x0: record.documents, x1: record.documents, yref: "paper", y0: 0, y1: 1, line: { color: "#5d6675", dash: "dot", width: 1 } });
