@@ -287,3 +287,17 @@ def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser:
         and "nope" in page.locator("#persona-notice").inner_text()
     )
     assert blocked == [] and errors == []
+
+
+def test_report_opens_offline_and_fits_a_phone(browser: Any, tmp_path: Path) -> None:
+    from asara.report import html
+
+    report = html.build(["paper-baseline", "paper-gradual-boost"], samples=4000, seed=1, explain_samples=2000)
+    path = html.write(report, tmp_path / "report.html")
+    blocked: list[str] = []
+    page = offline_page(browser, "file://", blocked, width=420)
+    page.goto(path.as_uri())
+    # Every figure is inline and loads; nothing asks the network; no sideways scrolling on a phone.
+    assert page.evaluate("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
+    assert blocked == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420

@@ -122,7 +122,8 @@ h1 { font-size: 1.6rem; margin: 0.2em 0 0.1em; }
 h2 { font-size: 1.2rem; margin-top: 2em; border-bottom: 1px solid #e3e6ea; padding-bottom: 4px; }
 h3 { font-size: 1rem; margin: 1.2em 0 0.4em; }
 p.lead { color: #4a5262; margin-top: 0; }
-table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.9rem; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.9rem; display: block; max-width: 100%;
+        overflow-x: auto; }
 th, td { border-bottom: 1px solid #e3e6ea; padding: 4px 10px; text-align: right; vertical-align: top; }
 th { background: #f0f2f5; font-weight: 600; }
 td.key, th.key { text-align: left; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
@@ -133,6 +134,12 @@ img { max-width: 100%; height: auto; border: 1px solid #eceef1; }
 .note { color: #5d6675; font-size: 0.85rem; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; font-size: 0.9rem; }
 dl.prov dt { color: #5d6675; } dl.prov dd { margin: 0; font-family: ui-monospace, Menlo, monospace; }
+dl.prov dd { overflow-wrap: anywhere; }
+@media (max-width: 700px) {
+  main { padding: 12px 10px 32px; }
+  dl.prov { grid-template-columns: 1fr; } dl.prov dd { margin-bottom: 6px; }
+  th, td { padding: 3px 6px; }
+}
 """
 
 
