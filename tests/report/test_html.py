@@ -153,6 +153,17 @@ def test_plot_commands_write_files(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert paths.read_bytes().startswith(b"\x89PNG")
+    # `plot explain A B` takes its scenarios as `sie explain A B` does (--to B still works), and names them.
+    why = tmp_path / "why.svg"
+    result = runner.invoke(
+        app, ["plot", "explain", "paper-baseline", "paper-retraining", "--out", str(why), "-n", "500"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "paper-baseline -&gt; paper-retraining" in why.read_text(encoding="utf-8")
+    result = runner.invoke(
+        app, ["plot", "explain", "paper-baseline", "--to", "paper-retraining", "--out", str(why), "-n", "500"]
+    )
+    assert result.exit_code == 0, result.output
     persona = tmp_path / "p.png"
     result = runner.invoke(app, ["plot", "persona", "naive-decay", "--out", str(persona)])
     assert result.exit_code == 0, result.output

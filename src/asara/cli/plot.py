@@ -151,8 +151,14 @@ def explain_command(
         str, typer.Argument(help="Scenario A (preset or TOML path), or a JSON file of `sie explain`.")
     ],
     out: OutOption,
-    changed: Annotated[
-        str | None, typer.Option("--to", help="Scenario B (omit when A is a JSON file).")
+    changed_argument: Annotated[
+        str | None,
+        typer.Argument(
+            help="Scenario B, as in `asara sie explain A B` (omit when A is a JSON file).", show_default=False
+        ),
+    ] = None,
+    changed_option: Annotated[
+        str | None, typer.Option("--to", help="Scenario B (same as the second argument).")
     ] = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
     seed: SeedOption = 0,
@@ -162,15 +168,23 @@ def explain_command(
     from asara import sie
     from asara.report import plots
 
+    if changed_argument is not None and changed_option is not None:
+        raise InputError("give scenario B once: as the second argument or with --to", field="B")
+    changed = changed_argument if changed_argument is not None else changed_option
     if changed is None:
         data = _read_json(Path(baseline), "baseline")
+        title = None
     else:
         from asara.analysis.sie_explain import explain_scenarios
 
         sie.check_run_arguments(samples, seed, None, 1)
-        _, explanations, _, _ = explain_scenarios(baseline, changed, samples, seed)
+        _, explanations, scenario_a, scenario_b = explain_scenarios(baseline, changed, samples, seed)
         data = {e.output: e.to_dict() for e in explanations}
-    typer.echo(str(plots.save(plots.explanation_waterfall(data), out)))
+        title = (
+            f"{scenario_a.name} -> {scenario_b.name}: Shapley attribution "
+            f"({samples:,} samples per subset, seed {seed}; whiskers ±1.96 SE)"
+        )
+    typer.echo(str(plots.save(plots.explanation_waterfall(data, title=title), out)))
 
 
 @plot_app.command("persona")

@@ -330,7 +330,9 @@ def sensitivity_bars(
 
 
 def explanation_waterfall(
-    data: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str] | None = None
+    data: Mapping[str, Mapping[str, Any]],
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Shapley attributions as a waterfall from the baseline to the changed value, one panel per output;
     each step carries a ±1.96 standard-error bar.
@@ -343,6 +345,8 @@ def explanation_waterfall(
     columns = min(len(outputs), 2)
     rows = math.ceil(len(outputs) / columns)
     figure = Figure(figsize=(5.8 * columns, 0.6 + 3.0 * rows), layout="constrained")
+    if title:
+        figure.suptitle(title, fontsize=10)
     grid = figure.subplots(rows, columns, squeeze=False)
     for index, output in enumerate(outputs):
         axis = grid[index // columns][index % columns]
