@@ -60,13 +60,24 @@ let seedError = "";
 
 for (const spec of [...INPUT_SLIDERS, ...OPTION_SLIDERS, ...SETTING_SLIDERS]) LABELS[spec.key] = spec.label;
 
-// plotly.min.js is a deferred script after this one: plots wait for it, the controls and the table do not.
-const plotlyReady = new Promise((resolve, reject) => {
-  if (window.Plotly) { resolve(window.Plotly); return; }
-  const tag = document.getElementById("plotly-js");
-  tag.addEventListener("load", () => resolve(window.Plotly));
-  tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
-});
+// plotly.min.js (preloaded by the page) runs only when the first plot is drawn: the script is added then,
+// so the table drawn in the same step is painted before plotly's two seconds of start-up.
+let plotlyLoading = null;
+function plotlyReady() {
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      if (window.Plotly) { resolve(window.Plotly); return; }
+      const tag = document.createElement("script");
+      tag.src = "/static/plotly.min.js";
+      tag.id = "plotly-js";
+      tag.addEventListener("load", () => resolve(window.Plotly));
+      tag.addEventListener("error", () => reject(new Error("plotly.js did not load")));
+      // After the next frame is painted: the table set just before this call shows first.
+      requestAnimationFrame(() => setTimeout(() => document.head.appendChild(tag), 0));
+    });
+  }
+  return plotlyLoading;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -537,7 +548,7 @@ function narrow(element) {
 }
 
 async function renderCdf(record) {
-  const Plotly = await plotlyReady;
+  const Plotly = await plotlyReady();
   const small = narrow($("cdf"));
   const traces = [];
   for (const [months, points] of Object.entries(record.years_compressed)) {
@@ -609,7 +620,7 @@ async function explainRun() {
   try {
     const response = await api("/api/sie/explain", withSeed({ baseline, scenario: scenarioObject(), samples }));
     const data = await response.json();
-    const Plotly = await plotlyReady;
+    const Plotly = await plotlyReady();
     if (!data.changes.length) {
       $("explain-note").textContent = `This scenario makes the same assumptions as ${baseline}: nothing to explain.`;
       Plotly.purge("explain-plot");
@@ -627,7 +638,7 @@ async function explainRun() {
 }
 
 async function renderWaterfall(data, baseline) {
-  const Plotly = await plotlyReady;
+  const Plotly = await plotlyReady();
   const element = $("explain-plot");
   const outputs = Object.entries(data.outputs);
   const columns = columnsFor(element);
@@ -746,7 +757,7 @@ function wrapLabel(text, width) {
 }
 
 async function renderSensitivity(data) {
-  const Plotly = await plotlyReady;
+  const Plotly = await plotlyReady();
   const element = $("sensitivity-plot");
   const outputs = Object.entries(data.outputs).filter(([, rows]) => rows);
   const columns = columnsFor(element);
@@ -890,7 +901,7 @@ function personaSummary(record) {
 }
 
 async function renderPersona(record) {
-  const Plotly = await plotlyReady;
+  const Plotly = await plotlyReady();
   // As `asara plot persona` draws it: the leftmost point (at half a document) is the prior.
   const PRIOR_AT = 0.5;
   const x = [PRIOR_AT, ...record.curve.map((p) => p.documents)];
