@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from asara.errors import InputError
 from asara.io.atomic import atomic_path, write_json
 
 
@@ -41,3 +42,13 @@ def test_an_error_leaves_the_old_file_and_no_partial(tmp_path: Path) -> None:
         raise RuntimeError("interrupted")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+@pytest.mark.parametrize("where", ["file-as-folder", "directory-as-file"])
+def test_unwritable_targets_are_one_line_input_errors(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "run.json" if where == "file-as-folder" else tmp_path
+    with pytest.raises(InputError) as caught:
+        write_json(target, {"a": 1})
+    assert caught.value.field == "out" and "cannot write" in str(caught.value)

@@ -136,11 +136,15 @@ def test_optimize_spends_the_budget_on_documents_that_help() -> None:
     assert record["misbehaviour_rate"]["after"] < record["misbehaviour_rate"]["before"]
     assert sum(item["copies"] * item["cost"] for item in record["mix"]) <= 2e7 * (1 + 1e-9)
     assert record["misbehaviour_rate"]["after"] <= min(record["single_item"].values()) * (1 + 1e-9)
+    # The evaluation set cannot see patient personas beyond its horizon: the table says what is left.
+    text = runner.invoke(app, ["persona", "optimize", "production-stories"]).output
+    assert "note: the mix minimizes misbehaviour on the evaluation set only" in text
 
 
 BAD_FILES = {
     "probability above one": ({"credibility": 1.5}, "documents.0.credibility"),
     "negative count": ({"copies": -3}, "documents.0.copies"),
+    "count beyond the accurate range": ({"copies": 1e30}, "documents.0.copies"),
     "unknown family": ({"family": "wario"}, "families.0.family"),
     "q outside [0, 1]": ({"q": 1.2}, "families.1.q"),
     "negative opportunities in a document": ({"opportunities": -1}, "documents.0.opportunities"),
@@ -156,6 +160,10 @@ BAD_INPUTS = {
     "optimize without menu": (["optimize", "naive-decay"], "optimize"),
     "negative budget": (["optimize", "production-stories", "--budget", "-5"], "budget"),
     "bad pairing": (["calibrate", "--pairing", "sideways"], "pairing"),
+    "calibrate a scenario without the experiment": (["calibrate", "naive-decay"], "calibration"),
+    "documents beyond the accurate range": (["decay", "--documents", "1e300"], "documents"),
+    "budget buying too many copies": (["optimize", "production-stories", "--budget", "1e300"], "budget"),
+    "output folder is a file": (["run", "naive-decay", "--out", "/dev/null"], "out"),
 }
 
 

@@ -26,7 +26,7 @@ from asara.cli.sensitivity import (
 )
 from asara.errors import InputError
 from asara.io.atomic import write_json
-from asara.models.persona.documents import Context, Document, tabulate
+from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document, tabulate
 from asara.models.persona.population import FamilySpec, Nodes, build_population
 from asara.scenarios import persona as scenarios
 
@@ -116,7 +116,7 @@ def print_run(name: str, result: RunResult) -> None:
     )
     shares.add_column("family")
     shares.add_column("prior", justify="right")
-    shares.add_column(f"after {result.documents:,.0f} documents", justify="right")
+    shares.add_column(f"after {_count(result.documents)} documents", justify="right")
     for family, prior in result.prior_shares.items():
         shares.add_row(family, f"{prior:.4g}", f"{result.posterior_shares[family]:.4g}")
     out.print(shares)
@@ -144,9 +144,16 @@ def print_run(name: str, result: RunResult) -> None:
     )
 
 
+def _count(copies: float) -> str:
+    """Copies as a reader wants them: 1,234,567 up to a billion, 3.4e+12 beyond (no float noise digits)."""
+    if copies >= 1e9:
+        return f"{copies:.4g}"
+    return f"{copies:,.0f}" if copies >= 10 else f"{copies:.3g}"
+
+
 def _positive_count(value: float, field: str) -> float:
-    if not (math.isfinite(value) and value >= 1):
-        raise InputError(f"must be at least 1 (got {value})", field=field)
+    if not (math.isfinite(value) and 1 <= value <= MAX_DOCUMENTS):
+        raise InputError(f"must be between 1 and {MAX_DOCUMENTS:g} (got {value:g})", field=field)
     return value
 
 
@@ -219,8 +226,14 @@ def calibrate_command(
     from asara.models.persona import calibration
 
     loaded = scenarios.load(scenario, overrides or [])
-    section = loaded.calibration or scenarios.CalibrationSection()
-    setup = section.setup()
+    if loaded.calibration is None:
+        # The fit models Tice et al.'s experiment, not this scenario's families and documents.
+        raise InputError(
+            f"{loaded.name} has no [calibration] section; run `asara persona calibrate` without a scenario "
+            "to fit tice-calibration",
+            field="calibration",
+        )
+    setup = loaded.calibration.setup()
     if pairing is not None:
         if pairing not in calibration.PAIRINGS:
             raise InputError(f"must be draft or unfiltered (got {pairing!r})", field="pairing")
@@ -312,6 +325,13 @@ def optimize_command(
     spend = loaded.optimize.budget if budget is None else budget
     if not (math.isfinite(spend) and spend > 0):
         raise InputError(f"must be a positive number (got {spend})", field="budget")
+    cheapest = min(entry.cost for entry in loaded.optimize.menu)
+    if spend / cheapest > MAX_DOCUMENTS:
+        raise InputError(
+            f"buys up to {spend / cheapest:.3g} copies of one item, beyond the {MAX_DOCUMENTS:g} documents "
+            "the model is accurate for",
+            field="budget",
+        )
     menu = [
         MenuItem(entry.label(i), entry.document(1.0), entry.cost)
         for i, entry in enumerate(loaded.optimize.menu)
@@ -337,7 +357,7 @@ def optimize_command(
         table.add_row(
             allocation.name,
             f"{allocation.cost:g}",
-            f"{allocation.copies:,.0f}" if allocation.copies >= 10 else f"{allocation.copies:.3g}",
+            _count(allocation.copies),
             f"{allocation.budget_share:.3f}",
             f"{result.single_item[allocation.name]:.4g}",
         )
@@ -346,6 +366,12 @@ def optimize_command(
         f"predicted misbehaviour rate {result.before:.4g} -> {result.after:.4g}; "
         f"misaligned share {result.misaligned_before:.4g} -> {result.misaligned_after:.4g}"
     )
+    if result.misaligned_after > 100 * result.after:
+        out.print(
+            "note: the mix minimizes misbehaviour on the evaluation set only; misaligned personas that "
+            "barely act there (e.g. patient ones beyond its horizon) keep a share of "
+            f"{result.misaligned_after:.4g}"
+        )
 
 
 @persona_app.command("explain")

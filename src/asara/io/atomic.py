@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from asara.errors import InputError
+
 
 def _new_file_mode() -> int:
     mask = os.umask(0)
@@ -20,8 +22,14 @@ def _new_file_mode() -> int:
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it only if the block finishes without error."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            raise IsADirectoryError(f"{target} is a directory")
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as error:  # a file where a folder should be, no permission, a read-only disk, ...
+        reason = error.strerror or str(error)
+        raise InputError(f"cannot write {target}: {reason}", field="out") from None
     os.close(handle)
     temporary = Path(name)
     try:

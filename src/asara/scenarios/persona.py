@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asara.distributions import Distribution, Fixed
 from asara.errors import InputError
-from asara.models.persona.documents import Context, Document
+from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document
 from asara.models.persona.population import (
     FamilySpec,
     Nodes,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # both load the numba engine (and scipy.optimize): only when 
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 NonNegative = Annotated[float, Field(ge=0)]
+DocumentCount = Annotated[float, Field(ge=0, le=MAX_DOCUMENTS)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -143,7 +144,7 @@ class DocumentEntry(ContextEntry):
     behaviour: Literal["aligned", "defected"] = "aligned"
     credibility: Probability = 1.0
     training_stage: Literal["pretraining", "midtraining", "fine-tuning"] = "pretraining"
-    copies: NonNegative = 1.0
+    copies: DocumentCount = 1.0
     cost: Annotated[float, Field(gt=0)] = 1.0
 
     @model_validator(mode="after")
@@ -257,7 +258,7 @@ class PersonaScenario(BaseModel):
     evaluation: list[EvaluationEntry] = Field(default_factory=lambda: [EvaluationEntry()], min_length=1)
     stage_weights: StageWeights = Field(default_factory=StageWeights)
     noise: Probability = 0.0
-    curve_max_documents: NonNegative = 0.0
+    curve_max_documents: DocumentCount = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)

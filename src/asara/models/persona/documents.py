@@ -22,6 +22,9 @@ Stage = Literal["test", "deployment"]
 Behaviour = Literal["aligned", "defected"]
 TrainingStage = Literal["pretraining", "midtraining", "fine-tuning"]
 TRAINING_STAGES: tuple[TrainingStage, ...] = ("pretraining", "midtraining", "fine-tuning")
+# The Beta quadrature reproduces the closed forms to ~1e-15 up to about e^60 documents of one kind and
+# degrades beyond (by 1e44 the naive odds ratio is off by orders of magnitude): user input stops here.
+MAX_DOCUMENTS = 1e26
 
 
 @dataclass(frozen=True)
