@@ -49,6 +49,13 @@ SetOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object (or array) on stdout.")]
 
 
+def print_table(out: Console, table: Table) -> None:
+    """Numbers wrap onto a second line in a narrow terminal instead of losing digits to an ellipsis."""
+    for column in table.columns:
+        column.overflow = "fold"
+    out.print(table)
+
+
 def console() -> Console:
     out = Console(highlight=False)
     if not out.is_terminal:  # piped output: do not squeeze the tables into 80 columns
@@ -119,7 +126,7 @@ def print_run(name: str, result: RunResult) -> None:
     shares.add_column(f"after {_count(result.documents)} documents", justify="right")
     for family, prior in result.prior_shares.items():
         shares.add_row(family, f"{prior:.4g}", f"{result.posterior_shares[family]:.4g}")
-    out.print(shares)
+    print_table(out, shares)
     if result.curve:
         families = list(result.prior_shares)
         table = Table(title="as documents of this mix accumulate")
@@ -133,7 +140,7 @@ def print_run(name: str, result: RunResult) -> None:
                 f"{point.misaligned_share:.4g}",
                 *(f"{point.shares[f]:.3g}" for f in families),
             )
-        out.print(table)
+        print_table(out, table)
     out.print(
         f"misaligned share {result.prior_misaligned:.4g} -> {result.posterior_misaligned:.4g}; "
         f"predicted misbehaviour rate {result.prior_misbehaviour:.4g} -> "
@@ -199,7 +206,7 @@ def decay_command(
         result.add_row(
             f"{p.documents:.3g}", f"{p.odds_ratio:.6g}", _fmt(p.half_life, 6), f"{p.misaligned_share:.4g}"
         )
-    out.print(result)
+    print_table(out, result)
 
 
 @persona_app.command("calibrate")
@@ -248,12 +255,13 @@ def calibrate_command(
         typer.echo(json.dumps(record, indent=2, allow_nan=False))
         return
     out = console()
-    params = Table(title=f"fitted parameters (pairing: {setup.pairing}, salience: {setup.salience})")
+    with_salience = "with" if setup.salience else "without"
+    params = Table(title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience)")
     params.add_column("parameter")
     params.add_column("value", justify="right")
     for name, value in result.parameters.items():
         params.add_row(name, f"{value:.4g}" + ("  (fixed)" if name == "q_waluigi" else ""))
-    out.print(params)
+    print_table(out, params)
     table = Table(title="misalignment score: published vs model")
     for column in ("condition", "stage", "observed", "predicted", "error (points)", ""):
         table.add_column(column, justify="right")
@@ -261,7 +269,7 @@ def calibrate_command(
         table.add_row(*_condition_row(fit), "fit")
     for fit in result.held_out:
         table.add_row(*_condition_row(fit), "held out")
-    out.print(table)
+    print_table(out, table)
     out.print(
         f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit) "
         "over the six fit numbers; "
@@ -284,7 +292,7 @@ def calibrate_command(
                 "ok" if v["post_training_ordering_reproduced"] else "misfit",
                 f"{v['filtered_post_predicted']:.3f}",
             )
-        out.print(comparison)
+        print_table(out, comparison)
 
 
 def _condition_row(fit: calibration.ConditionFit) -> tuple[str, ...]:
@@ -361,7 +369,7 @@ def optimize_command(
             f"{allocation.budget_share:.3f}",
             f"{result.single_item[allocation.name]:.4g}",
         )
-    out.print(table)
+    print_table(out, table)
     out.print(
         f"predicted misbehaviour rate {result.before:.4g} -> {result.after:.4g}; "
         f"misaligned share {result.misaligned_before:.4g} -> {result.misaligned_after:.4g}"
