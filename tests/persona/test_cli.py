@@ -29,10 +29,12 @@ def test_decay_json_is_a_list_with_the_documented_keys_and_the_closed_form() -> 
     assert isinstance(rows, list)
     assert [row["documents"] for row in rows] == [1, 10, 100, 1e3, 1e4, 1e5, 1e6]
     for row in rows:
-        assert set(row) == {"documents", "odds_ratio", "half_life"}
+        assert set(row) == {"documents", "odds_ratio", "half_life", "misaligned_share"}
         n = row["documents"]
         assert row["odds_ratio"] == pytest.approx(1 / (n + 1), rel=1e-12)
         assert row["half_life"] == pytest.approx(n + 1, rel=1e-9)
+        # prior odds 1 (0.5 : 0.5), so the posterior odds are the odds ratio: share = 1 / (N + 2)
+        assert row["misaligned_share"] == pytest.approx(1 / (n + 2), rel=1e-12)
 
 
 def test_decay_ends_at_n_when_it_is_not_a_power_of_ten() -> None:

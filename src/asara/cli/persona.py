@@ -193,6 +193,7 @@ def decay_command(
                 "documents": p.documents,
                 "odds_ratio": finite_or_none(p.odds_ratio),
                 "half_life": finite_or_none(p.half_life),
+                "misaligned_share": p.misaligned_share,
             }
             for p in points
         ]
