@@ -109,3 +109,12 @@ def test_fit_uses_exactly_the_six_numbers() -> None:
     import numpy as np
 
     assert problem.residuals(np.array(x)).shape == (6,)
+
+
+def test_parameters_pinned_at_a_bound_are_reported(fits: dict[tuple[str, bool], CalibrationResult]) -> None:
+    # Without any misaligned discourse in the natural corpus the fit drives the pretraining weight, the
+    # noise and the salience to the edges of the search: the result must say so.
+    pinned = calibration.calibrate(replace(CalibrationSetup(), natural_misaligned_fraction=0.0, starts=2))
+    assert {"w_pretraining", "noise"} <= set(pinned.at_bounds)
+    assert pinned.to_dict()["at_bounds"] == list(pinned.at_bounds)
+    assert fits[("draft", True)].at_bounds == ()

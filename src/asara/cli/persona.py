@@ -261,7 +261,8 @@ def calibrate_command(
     params.add_column("parameter")
     params.add_column("value", justify="right")
     for name, value in result.parameters.items():
-        params.add_row(name, f"{value:.4g}" + ("  (fixed)" if name == "q_waluigi" else ""))
+        note = "  (fixed)" if name == "q_waluigi" else "  (at its bound)" if name in result.at_bounds else ""
+        params.add_row(name, f"{value:.4g}{note}")
     print_table(out, params)
     table = Table(title="misalignment score: published vs model")
     for column in ("condition", "stage", "observed", "predicted", "error (points)", ""):

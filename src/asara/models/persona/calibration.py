@@ -192,6 +192,8 @@ class CalibrationResult:
     held_out: list[ConditionFit]
     rms_logit: float
     rms_points: float
+    at_bounds: tuple[str, ...] = ()
+    """Fitted parameters that ended on a bound of the search: the data push them past what is allowed."""
 
     @property
     def ordering_reproduced(self) -> bool:
@@ -209,6 +211,7 @@ class CalibrationResult:
             "rms_logit_error": self.rms_logit,
             "rms_error_points": self.rms_points,
             "post_training_ordering_reproduced": self.ordering_reproduced,
+            "at_bounds": list(self.at_bounds),
         }
 
 
@@ -250,6 +253,9 @@ def calibrate(setup: CalibrationSetup | None = None) -> CalibrationResult:
     ]
     residuals = problem.residuals(x)
     points = [100 * (c.predicted - c.observed) for c in conditions if c.observed is not None]
+    reported = ("prior_waluigi_share", "w_pretraining", "w_midtraining", "w_fine_tuning", "noise", "salience")
+    span = _UPPER - _LOWER
+    on_bound = active & ((x - _LOWER <= 1e-6 * span) | (_UPPER - x <= 1e-6 * span))
     parameters = {
         "prior_waluigi_share": float(special.expit(x[0])),
         "w_pretraining": float(10.0 ** x[1]),
@@ -266,6 +272,7 @@ def calibrate(setup: CalibrationSetup | None = None) -> CalibrationResult:
         held_out=held_out,
         rms_logit=float(np.sqrt(np.mean(residuals**2))),
         rms_points=float(np.sqrt(np.mean(np.square(points)))),
+        at_bounds=tuple(name for name, flag in zip(reported, on_bound, strict=True) if flag),
     )
 
 
