@@ -167,7 +167,13 @@ def _positive_count(value: float, field: str) -> float:
 @persona_app.command("decay")
 def decay_command(
     q_prior: Annotated[
-        str, typer.Option("--q-prior", help="Prior over q: beta:A,B, log-uniform:LOW,HIGH, grid:..., or q.")
+        str,
+        typer.Option(
+            "--q-prior",
+            help="Prior over q: beta:A,B; log-uniform:LOW,HIGH,POINTS or uniform:LOW,HIGH,POINTS (midpoint "
+            "rule, POINTS optional, 200 by default: the smallest q, which sets the long-run half-life, sits "
+            "half a cell above LOW); grid:Q1,Q2,...; or one q.",
+        ),
     ] = "beta:1,1",
     opportunities: Annotated[
         float, typer.Option("--opportunities", help="Opportunities k per clean deployment document.")
