@@ -675,7 +675,8 @@ async function renderWaterfall(data, baseline) {
     });
     const lastRow = panel.row === panel.rows - 1 || i + columns >= outputs.length;
     layout[`xaxis${axis}`] = {
-      domain: panel.x, anchor: `y${axis}`, showticklabels: lastRow, tickangle: -30, automargin: false,
+      // automargin: a long first label, slanted, reaches left of the panel; plotly widens the margins to fit it.
+      domain: panel.x, anchor: `y${axis}`, showticklabels: lastRow, tickangle: -30, automargin: true,
       categoryorder: "array", categoryarray: names,
     };
     layout[`yaxis${axis}`] = {
