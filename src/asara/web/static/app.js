@@ -451,9 +451,24 @@ function clearStale() {
   $("stale-note").hidden = true;
 }
 
+// Sobol' indices assume independent inputs: the API refuses a scenario with correlations, and the page cannot
+// remove them, so Compute is disabled for such a scenario with the reason next to it.
+function syncSensitivity() {
+  const pairs = scenarioObject().correlations;
+  const blocked = Array.isArray(pairs) && pairs.length > 0;
+  $("sensitivity-run").disabled = blocked;
+  $("sensitivity-blocked").hidden = !blocked;
+  $("sensitivity-blocked").textContent = blocked
+    ? `Not available for this scenario: Sobol' indices assume the inputs vary independently, and this scenario ` +
+      `correlates some of them (${pairs.map((c) => `${c.inputs.map(inputLabel).join(" with ")}, rank correlation ${c.rank}`).join("; ")}). Choose a preset without correlations ` +
+      "to see which input drives each result."
+    : "";
+}
+
 function changed() {
   showModified();
   buildScenarioOptions();
+  syncSensitivity();
   if ($("explain-plot").data) {
     Plotly.purge("explain-plot");
     lastExplain = null;
@@ -712,6 +727,7 @@ function noisyOutputs(data) {
 }
 
 async function sensitivityRun() {
+  if ($("sensitivity-run").disabled) return;
   const samples = Number($("sensitivity-samples").value);
   if (seedError) { $("sensitivity-note").textContent = "Fix the seed first."; return; }
   $("sensitivity-note").textContent = "Computing…";
