@@ -120,26 +120,55 @@ function writeUrl() {
   history.replaceState(null, "", `${location.pathname}?${params.toString()}`);
 }
 
+// What the link asked for that the page could not use, in words (shown as a notice; the page then shows
+// the default instead and rewrites the URL, so a copied link is a valid one).
+const urlProblems = [];
+const URL_PARAMS = new Set(["tab", "preset", "samples", "seed", "set", "persona"]);
+const DEFAULT_SAMPLES = 100000;
+
 function readUrl() {
   const params = new URLSearchParams(location.search);
   if (params.get("preset")) state.preset = params.get("preset");
-  const samples = Number(params.get("samples"));
-  if (Number.isInteger(samples) && samples > 0) state.samples = samples;
+  const samplesText = params.get("samples");
+  if (samplesText !== null) {
+    const samples = /^\s*[0-9]+\s*$/.test(samplesText) ? Number(samplesText) : NaN;
+    if (Number.isSafeInteger(samples) && samples > 0) state.samples = samples;
+    else urlProblems.push(`The link's samples “${samplesText}” is not a whole number of at least 1: using ${fmtInt(state.samples)} instead.`);
+  }
   const seed = params.get("seed");
-  if (seed !== null && !checkSeed(seed)) state.seed = BigInt(seed.trim()).toString();
-  if (params.get("tab") === "persona") state.tab = "persona";
+  if (seed !== null) {
+    if (!checkSeed(seed)) state.seed = BigInt(seed.trim()).toString();
+    else {
+      urlProblems.push(`The link's seed “${seed}” is not a whole number from 0 to ${MAX_SEED.toLocaleString("en-US")}: ` +
+        `using seed ${state.seed} instead.`);
+    }
+  }
+  const tab = params.get("tab");
+  if (tab === "persona") state.tab = "persona";
+  else if (tab !== null && tab !== "sie") urlProblems.push(`The link's tab “${tab}” does not exist: showing the SIE tab.`);
   if (params.get("persona")) state.persona = params.get("persona");
   const overrides = {};
   for (const item of params.getAll("set")) {
     const at = item.indexOf("=");
-    if (at <= 0) continue;
     try {
+      if (at <= 0) throw new Error("no key");
       overrides[item.slice(0, at)] = JSON.parse(item.slice(at + 1));
     } catch (error) {
-      // a mangled link: ignore that one setting
+      urlProblems.push(`The link's setting “${item}” is not of the form key=JSON value: it was left out.`);
     }
   }
+  const unknown = [...new Set(params.keys())].filter((key) => !URL_PARAMS.has(key));
+  if (unknown.length) urlProblems.push(`The link's ${unknown.map((k) => `“${k}”`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not a setting of this page: ignored.`);
   return overrides;
+}
+
+// The link's samples against this server's cap (known only once /api/limits has answered).
+function checkUrlSamples() {
+  if (state.samples <= limits.max_samples) return;
+  const fallback = Math.min(DEFAULT_SAMPLES, limits.max_samples);
+  urlProblems.push(`The link asks for ${fmtInt(state.samples)} samples; this server allows at most ` +
+    `${fmtInt(limits.max_samples)} per run: using ${fmtInt(fallback)} instead.`);
+  state.samples = fallback;
 }
 
 // ---------------------------------------------------------------- formatting
@@ -996,10 +1025,14 @@ async function main() {
     $("preset").add(new Option(p.name, p.name));
     $("explain-baseline").add(new Option(p.name, p.name));
   }
+  checkUrlSamples();
+  // Sample counts this server refuses are not offered.
+  for (const option of [...$("samples").options]) if (Number(option.value) > limits.max_samples) option.remove();
   if (!presets.some((p) => p.name === state.preset)) {
-    showNotice($("notice"), `There is no SIE preset “${state.preset}” on this server: showing paper-baseline instead.`);
+    urlProblems.unshift(`There is no SIE preset “${state.preset}” on this server: showing paper-baseline instead.`);
     state.preset = "paper-baseline";
   }
+  showNotice($("notice"), urlProblems.join(" "));
   baselineDocument = await (await api("/api/sie/presets/paper-baseline")).json();
   $("explain-baseline").value = "paper-baseline";
   $("footer").textContent =
@@ -1040,12 +1073,15 @@ async function main() {
 
   personaPresets = await (await api("/api/persona/presets")).json();
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
+  // A link that opens the persona tab shows its problems there too.
+  const personaProblems = state.tab === "persona" ? [...urlProblems] : [];
   if (state.persona && personaPresets.some((p) => p.name === state.persona)) $("persona-preset").value = state.persona;
   else if (state.persona) {
-    showNotice($("persona-notice"),
+    personaProblems.push(
       `There is no persona preset “${state.persona}” on this server: showing ${$("persona-preset").value} instead.`);
     state.persona = $("persona-preset").value;
   }
+  showNotice($("persona-notice"), personaProblems.join(" "));
   $("persona-preset").addEventListener("change", personaRun);
 
   await loadPreset(state.preset, overrides);
