@@ -351,6 +351,8 @@ function flatten(node, prefix, out) {
 
 function describeValue(key, value) {
   if (isDistribution(value)) return describe(value);
+  // JSON has no infinity: the API writes an unbounded setting as the string "Infinity".
+  if (value === "Infinity" || value === Infinity) return key === "compute.halving_years" ? "never (\u221e)" : "\u221e";
   if (key === "correlations" && Array.isArray(value)) {
     return value.length ? value.map((c) => `${c.inputs.map(inputLabel).join(" and ")}: ${c.rank}`).join("; ") : "none";
   }
@@ -1064,7 +1066,11 @@ async function main() {
       $("download-note").textContent = `Link: ${location.href}`;
     }
   });
-  $("download-toml").addEventListener("click", () => download("/api/sie/toml", { scenario: scenarioObject() }, "scenario.toml"));
+  // The file's first lines give the command that reproduces this run (its samples and seed).
+  $("download-toml").addEventListener("click", () => {
+    const body = { scenario: scenarioObject(), samples: state.samples };
+    download("/api/sie/toml", seedError ? body : withSeed(body), "scenario.toml");
+  });
   $("download-csv").addEventListener("click", () => downloadSamples("csv"));
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
