@@ -249,7 +249,13 @@ function rangeInput(id, spec, value, onInput) {
   input.step = "1";
   input.value = String(toSlider(spec, value));
   input.setAttribute("aria-label", `${spec.label} ${id.endsWith(".low") ? "low" : id.endsWith(".high") ? "high" : ""}`.trim());
-  input.addEventListener("input", () => onInput(fromSlider(spec, Number(input.value)), input));
+  // A screen reader reads the value, not the slider's 0-1000 position.
+  input.setAttribute("aria-valuetext", String(spec.integer ? value : sig(value)));
+  input.addEventListener("input", () => {
+    const next = fromSlider(spec, Number(input.value));
+    input.setAttribute("aria-valuetext", String(next));
+    onInput(next, input);
+  });
   return input;
 }
 
@@ -306,6 +312,7 @@ function fillSliders(box, specs, scenario) {
           const other = end === "low" ? current.high : current.low;
           if ((end === "low" && value >= other) || (end === "high" && value <= other)) {
             element.value = String(toSlider(spec, current[end]));
+            element.setAttribute("aria-valuetext", String(sig(current[end])));
             return;
           }
           setOverride(`${spec.key}.${end}`, value);
@@ -1011,7 +1018,12 @@ async function loadPreset(name, overrides) {
 
 function showTab(tab) {
   state.tab = tab;
-  for (const button of document.querySelectorAll(".tab")) button.classList.toggle("active", button.dataset.tab === tab);
+  for (const button of document.querySelectorAll(".tab")) {
+    const selected = button.dataset.tab === tab;
+    button.classList.toggle("active", selected);
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+  }
   $("panel-sie").hidden = tab !== "sie";
   $("panel-persona").hidden = tab !== "persona";
   writeUrl();
@@ -1075,7 +1087,20 @@ async function main() {
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
   $("sensitivity-run").addEventListener("click", sensitivityRun);
-  for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => showTab(button.dataset.tab));
+  const tabs = [...document.querySelectorAll(".tab")];
+  for (const button of tabs) {
+    button.addEventListener("click", () => showTab(button.dataset.tab));
+    // The tab list's keys: arrows (and Home, End) move between the tabs and select the one reached.
+    button.addEventListener("keydown", (event) => {
+      const at = tabs.indexOf(button);
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      const next = tabs[(to + tabs.length) % tabs.length];
+      next.focus();
+      showTab(next.dataset.tab);
+    });
+  }
 
   personaPresets = await (await api("/api/persona/presets")).json();
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
