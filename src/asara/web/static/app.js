@@ -600,6 +600,11 @@ function narrow(element) {
   return (element.clientWidth || document.documentElement.clientWidth) < 600;
 }
 
+// On a narrow plot the mode bar would sit on top of the first panel's title: it is left out there.
+function plotConfig(element) {
+  return { displaylogo: false, responsive: true, displayModeBar: narrow(element) ? false : "hover" };
+}
+
 async function renderCdf(record) {
   const Plotly = await plotlyReady();
   const small = narrow($("cdf"));
@@ -632,7 +637,7 @@ async function renderCdf(record) {
     margin: { t: small ? 56 : 40, r: 10, b: 50, l: small ? 50 : 60 },
     legend: { x: 0.98, xanchor: "right", y: 0.98 },
   };
-  Plotly.react("cdf", traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react("cdf", traces, layout, plotConfig($("cdf")));
 }
 
 function hexAlpha(hex, alpha) {
@@ -742,7 +747,7 @@ async function renderWaterfall(data, baseline) {
       font: { size: 12 },
     });
   });
-  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, plotConfig(element));
 }
 
 // ---------------------------------------------------------------- sensitivity
@@ -852,7 +857,7 @@ async function renderSensitivity(data) {
       xanchor: "center", yanchor: "bottom", font: { size: 12, color: warn ? "#8a5300" : "#1d2330" },
     });
   });
-  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, plotConfig(element));
 }
 
 // ---------------------------------------------------------------- downloads
@@ -976,6 +981,7 @@ async function renderPersona(record) {
       marker: { size: 5 }, customdata: hover, hovertemplate: `%{customdata}: %{y:.4g}<extra>${family}</extra>`,
     });
   });
+  const small = narrow($("persona-plot"));
   const shapes = [];
   const annotations = [];
   const limit = record.residual ? record.residual.limit_share : null;
@@ -984,22 +990,35 @@ async function renderPersona(record) {
     const falling = record.misaligned_share.posterior <= record.misaligned_share.prior;
     shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line: { color: "#b03a48", dash: "dot", width: 1 } });
     annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: limit >= 0.95 ? "top" : "bottom", showarrow: false,
-      text: `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`, font: { color: "#b03a48", size: 11 } });
+      text: small ? `${falling ? "floor" : "limit"} ${fmtNum(limit)}` : `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`,
+      font: { color: "#b03a48", size: 11 } });
   }
   if (record.documents > 0) {
     shapes.push({ type: "line", x0: record.documents, x1: record.documents, yref: "paper", y0: 0, y1: 1, line: { color: "#5d6675", dash: "dot", width: 1 } });
     annotations.push({ x: Math.log10(record.documents), y: 0.5, yanchor: "middle", xanchor: "right", showarrow: false,
       text: `this corpus<br>${fmtCount(record.documents)} documents`, font: { color: "#5d6675", size: 11 }, bgcolor: "rgba(255,255,255,0.8)" });
   }
-  const small = narrow($("persona-plot"));
+  if (record.half_life != null && record.half_life > 0) {
+    // As `asara plot persona` marks it: the half-life counts further documents after the corpus's N, so the
+    // odds halve again at N + half-life.
+    const at = Math.max(record.documents, 0) + record.half_life;
+    shapes.push({ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1, line: { color: "#d9641e", dash: "dash", width: 1 } });
+    // The label goes on the side with room (plotly widens a log axis to fit a label that spills over its end).
+    const last = x[x.length - 1];
+    const right = Math.log(at / PRIOR_AT) > 0.5 * Math.log(Math.max(last, at) / PRIOR_AT);
+    annotations.push({ x: Math.log10(at), y: 0.97, yref: "paper", yanchor: "top", xanchor: right ? "right" : "left",
+      xshift: right ? -3 : 3, showarrow: false, text: `odds halve again:<br>${fmtCount(record.half_life)} further documents`,
+      font: { color: "#d9641e", size: 11 }, bgcolor: "rgba(255,255,255,0.8)", align: right ? "right" : "left" });
+  }
   Plotly.react("persona-plot", traces, {
     title: { text: "Posterior share against corpus size", font: { size: 14 } },
     xaxis: { type: "log", title: { text: small ? "documents (log; leftmost: prior)" : "documents in the corpus (log scale; leftmost point: prior)" },
       exponentformat: "power" },
     yaxis: { title: { text: "posterior share" }, range: [-0.02, 1.02] },
-    margin: { t: 40, r: 10, b: 50, l: 60 }, shapes, annotations,
-    legend: small ? { orientation: "h", y: -0.25 } : {},
-  }, { displaylogo: false, responsive: true });
+    // Narrow: the legend goes below the axis title, in a bottom margin tall enough for both.
+    margin: { t: 40, r: 10, b: small ? 130 : 50, l: 60 }, shapes, annotations, height: small ? 470 : undefined,
+    legend: small ? { orientation: "h", x: 0, xanchor: "left", y: -0.3, yanchor: "top" } : {},
+  }, plotConfig($("persona-plot")));
 }
 
 // ---------------------------------------------------------------- wiring
