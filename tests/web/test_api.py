@@ -117,7 +117,8 @@ def test_toml_download_records_the_command_and_writes_infinity_as_inf(
         "/api/sie/run", json={"scenario": "reference-gradual-boost", "samples": 1500, "seed": 5}
     ).json()
     assert from_file == from_api
-    # Without samples and seed (older clients) the command has neither; a name that reads "Infinity" stays text.
+    # Without samples and seed (older clients) the command has neither;
+    # a name that reads "Infinity" stays text.
     plain = client.post("/api/sie/toml", json={"scenario": {"name": "Infinity"}})
     assert plain.status_code == 200, plain.text
     assert plain.text.splitlines()[1] == "# asara sie run Infinity.toml"

@@ -361,7 +361,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             command += f" --samples {body.samples}"
         if body.seed is not None:
             command += f" --seed {body.seed}"
-        header = f"# Written by the asara {__version__} playground. The same run from the command line:\n# {command}\n\n"
+        header = (
+            f"# Written by the asara {__version__} playground. The same run from the command line:\n"
+            f"# {command}\n\n"
+        )
         text = header + tomli_w.dumps(
             _without_none(_toml_floats(scenario.to_document(), scenario.model_dump()))
         )

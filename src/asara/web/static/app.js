@@ -252,7 +252,11 @@ function rangeInput(id, spec, value, onInput) {
   // A screen reader reads the value, not the slider's 0-1000 position.
   input.setAttribute("aria-valuetext", String(spec.integer ? value : sig(value)));
   input.addEventListener("input", () => {
-    const next = fromSlider(spec, Number(input.value));
+    // Back at the preset's position, the slider gives the preset's own value (not a rounded neighbour), so the
+    // setting no longer counts as changed.
+    const base = getPath(state.base, id);
+    const position = Number(input.value);
+    const next = typeof base === "number" && toSlider(spec, base) === position ? base : fromSlider(spec, position);
     input.setAttribute("aria-valuetext", String(next));
     onInput(next, input);
   });
@@ -302,6 +306,11 @@ function fillSliders(box, specs, scenario) {
     wrap.append(name);
     if (dist && (dist.kind === "uniform" || dist.kind === "log-uniform")) {
       shown.textContent = `${sig(dist.low)} – ${sig(dist.high)}`;
+      const hint = document.createElement("p");
+      hint.className = "slider-hint";
+      hint.id = `${spec.key}.hint`;
+      hint.setAttribute("role", "status");
+      hint.hidden = true;
       for (const end of ["low", "high"]) {
         const pair = document.createElement("label");
         pair.className = "pair";
@@ -313,6 +322,7 @@ function fillSliders(box, specs, scenario) {
           if ((end === "low" && value >= other) || (end === "high" && value <= other)) {
             element.value = String(toSlider(spec, current[end]));
             element.setAttribute("aria-valuetext", String(sig(current[end])));
+            flashHint(hint, end === "low" ? `low must stay below high (${sig(other)})` : `high must stay above low (${sig(other)})`);
             return;
           }
           setOverride(`${spec.key}.${end}`, value);
@@ -323,6 +333,7 @@ function fillSliders(box, specs, scenario) {
         pair.append(tag, input);
         wrap.append(pair);
       }
+      wrap.append(hint);
     } else {
       const fixed = document.createElement("div");
       fixed.className = "fixed";
@@ -334,6 +345,14 @@ function fillSliders(box, specs, scenario) {
     }
     box.append(wrap);
   }
+}
+
+// A short message under a slider that goes away by itself (e.g. why a handle snapped back).
+function flashHint(element, text) {
+  element.textContent = text;
+  element.hidden = false;
+  clearTimeout(element.hideTimer);
+  element.hideTimer = setTimeout(() => { element.hidden = true; }, 2500);
 }
 
 function describe(dist) {
