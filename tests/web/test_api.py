@@ -98,6 +98,35 @@ def test_toml_download_round_trips(client: TestClient, tmp_path: Path) -> None:
     assert from_file == from_api
 
 
+def test_toml_download_records_the_command_and_writes_infinity_as_inf(
+    client: TestClient, tmp_path: Path
+) -> None:
+    response = client.post(
+        "/api/sie/toml", json={"scenario": "reference-gradual-boost", "samples": 1500, "seed": 2**63 - 1}
+    )
+    assert response.status_code == 200, response.text
+    lines = response.text.splitlines()
+    command = f"asara sie run reference-gradual-boost.toml --samples 1500 --seed {2**63 - 1}"
+    assert lines[0].startswith("# ") and lines[1] == f"# {command}"
+    assert "halving_years = inf" in lines and "Infinity" not in response.text
+    path = tmp_path / "reference-gradual-boost.toml"
+    path.write_bytes(response.content)
+    assert sie.load(str(path)).to_document() == sie.load("reference-gradual-boost").to_document()
+    from_file = cli_json("sie", "run", str(path), "--samples", "1500", "--seed", "5")
+    from_api = client.post(
+        "/api/sie/run", json={"scenario": "reference-gradual-boost", "samples": 1500, "seed": 5}
+    ).json()
+    assert from_file == from_api
+    # Without samples and seed (older clients) the command has neither;
+    # a name that reads "Infinity" stays text.
+    plain = client.post("/api/sie/toml", json={"scenario": {"name": "Infinity"}})
+    assert plain.status_code == 200, plain.text
+    assert plain.text.splitlines()[1] == "# asara sie run Infinity.toml"
+    assert 'name = "Infinity"' in plain.text
+    for bad in ({"samples": 0}, {"seed": -1}, {"seed": 2**63}, {"samples": "10"}):
+        assert client.post("/api/sie/toml", json={"scenario": "paper-baseline", **bad}).status_code == 422
+
+
 def test_samples_as_csv_and_parquet(client: TestClient, tmp_path: Path) -> None:
     body = {"scenario": "paper-baseline", "samples": 3000, "seed": 5}
     parquet = client.post("/api/sie/samples", json={**body, "format": "parquet"})

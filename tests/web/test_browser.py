@@ -166,6 +166,13 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
     )
     bars = page.evaluate("() => document.getElementById('explain-plot').data.map(t => t.x)")
     assert len(bars) == 4 and bars[0][0] == "paper-baseline" and bars[0][-1] == "this scenario"
+    # Slanted tick labels stay inside the plot (automargin): none starts left of the figure.
+    clipped = page.evaluate(
+        "() => { const svg = document.querySelector('#explain-plot .main-svg').getBoundingClientRect();"
+        " return [...document.querySelectorAll('#explain-plot .xtick text')]"
+        ".filter(t => t.getBoundingClientRect().left < svg.left - 0.5).map(t => t.textContent); }"
+    )
+    assert clipped == []
 
     page.locator("#sensitivity-panel summary").click()
     page.locator("#sensitivity-samples").select_option("256")
@@ -201,6 +208,10 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
         "halve again after a further 1,000,001 documents" in note
         and "1 context type" in page.locator("#persona-status").inner_text()
     )
+    # The half-life is marked as `asara plot persona` marks it: at corpus + half-life.
+    layout = page.evaluate("() => document.getElementById('persona-plot').layout")
+    assert any(shape["x0"] == pytest.approx(2_000_001) for shape in layout["shapes"])
+    assert any("odds halve again" in a["text"] for a in layout["annotations"])
     page.locator("#persona-preset").select_option("patient-waluigi")
     page.wait_for_function(
         "() => document.getElementById('persona-status').textContent.startsWith('patient-waluigi')",
@@ -274,6 +285,8 @@ def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser:
         " return Object.keys(l).filter(k => k.startsWith('xaxis')).map(k => l[k].domain); }"
     )
     assert len(domains) == 4 and all(d == domains[0] for d in domains)
+    # No mode bar over the first panel's title on a narrow screen.
+    assert page.locator("#sensitivity-plot .modebar-btn").count() == 0
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 420
 
     # Settings the controls do not cover are listed; unknown presets are announced, not silently replaced.
@@ -285,6 +298,68 @@ def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser:
     assert (
         "nope" in page.locator("#notice").inner_text()
         and "nope" in page.locator("#persona-notice").inner_text()
+    )
+    assert blocked == [] and errors == []
+
+
+def test_link_problems_sobol_guard_tabs_and_sliders(server: str, browser: Any) -> None:
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = offline_page(browser, server, blocked)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # A link with a bad seed, too many samples and an unknown parameter: a notice, then the defaults.
+    page.goto(server + "/?preset=extension-correlated-inputs&samples=5000000&seed=-3&colour=red")
+    wait_for_results(page)
+    notice = page.locator("#notice").inner_text()
+    assert "seed “-3”" in notice and "at most 200,000" in notice and "“colour”" in notice
+    query = parse_qs(urlparse(str(page.url)).query)
+    assert query["seed"] == ["0"] and query["samples"] == ["100000"] and "colour" not in query
+    assert page.locator("#samples option[value='1000000']").count() == 0
+
+    # Sobol' indices assume independent inputs: Compute is disabled for correlated ones, with the reason.
+    page.locator("#sensitivity-panel summary").click()
+    assert page.locator("#sensitivity-run").is_disabled()
+    assert "independently" in page.locator("#sensitivity-blocked").inner_text()
+    page.locator("#preset").select_option("paper-baseline")
+    page.wait_for_function("() => !document.getElementById('sensitivity-run').disabled", timeout=60_000)
+    wait_for_results(page)
+    assert not page.locator("#sensitivity-blocked").is_visible()
+
+    # Sliders are read as values; moving low past high snaps back with a hint; back at the preset's
+    # position a slider is no longer "changed" (32 round-trips through the slider to 32.1).
+    high = page.locator('[id="inputs.speedup.high"]')
+    assert high.get_attribute("aria-valuetext") == "32"
+    high.focus()
+    high.press("ArrowLeft")
+    assert "initial speed-up" in page.locator("#modified").inner_text()
+    assert high.get_attribute("aria-valuetext") != "32"
+    high.press("ArrowRight")
+    assert page.locator("#modified").inner_text() == ""
+    assert "set" not in parse_qs(urlparse(str(page.url)).query)
+    low = page.locator('[id="inputs.speedup.low"]')
+    low.focus()
+    low.press("End")
+    assert "below high" in page.locator('[id="inputs.speedup.hint"]').inner_text()
+    assert low.get_attribute("aria-valuetext") == "2"
+
+    # The results come first in the document (Tab order) but sit right of the controls on a wide screen.
+    order = page.evaluate("() => [...document.getElementById('panel-sie').children].map(e => e.className)")
+    assert order == ["results", "controls"]
+    assert (
+        page.locator("#panel-sie .controls").bounding_box()["x"]
+        < page.locator("#run-results").bounding_box()["x"]
+    )
+
+    # The header tabs are a tab list: arrow keys move the selection.
+    assert page.locator("nav[role=tablist] [role=tab]").count() == 2
+    assert page.locator("#tab-sie").get_attribute("aria-selected") == "true"
+    page.locator("#tab-sie").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#tab-persona").get_attribute("aria-selected") == "true"
+    assert page.locator("#tab-sie").get_attribute("aria-selected") == "false"
+    assert page.locator("#panel-persona").is_visible() and not page.locator("#panel-sie").is_visible()
+    page.wait_for_function(
+        "() => document.getElementById('persona-status').textContent.includes('persona')", timeout=60_000
     )
     assert blocked == [] and errors == []
 

@@ -115,6 +115,12 @@ class SieScenarioRequest(BaseModel):
     scenario: str | dict[str, Any] = "paper-baseline"
 
 
+class SieTomlRequest(SieScenarioRequest):
+    samples: int | None = Field(None, ge=1)
+    """Recorded in the file's first lines (with ``seed``) as the command that reproduces the run."""
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+
+
 class SieExplainRequest(BaseModel):
     model_config = _STRICT
     baseline: str | dict[str, Any] = "paper-baseline"
@@ -343,11 +349,25 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.post("/api/sie/toml")
     async def sie_toml(request: Request) -> Response:
-        """The scenario as a TOML file that ``asara sie run FILE.toml`` reads back."""
-        body = await read_json(request, SieScenarioRequest, config.max_body_bytes)
+        """The scenario as a TOML file that ``asara sie run FILE.toml`` reads back.
+
+        Its first lines are comments naming the command that reproduces the page's run, with ``--samples``
+        and ``--seed`` when the request gives them (both are optional: older clients send neither)."""
+        body = await read_json(request, SieTomlRequest, config.max_body_bytes)
         scenario = sie_scenario(body.scenario)
-        text = tomli_w.dumps(_without_none(scenario.to_document()))
         filename = f"{_safe_name(scenario.name)}.toml"
+        command = f"asara sie run {filename}"
+        if body.samples is not None:
+            command += f" --samples {body.samples}"
+        if body.seed is not None:
+            command += f" --seed {body.seed}"
+        header = (
+            f"# Written by the asara {__version__} playground. The same run from the command line:\n"
+            f"# {command}\n\n"
+        )
+        text = header + tomli_w.dumps(
+            _without_none(_toml_floats(scenario.to_document(), scenario.model_dump()))
+        )
         return Response(
             text,
             media_type="application/toml; charset=utf-8",
@@ -515,6 +535,20 @@ def _without_none(document: dict[str, Any]) -> dict[str, Any]:
         for key, value in document.items()
         if value is not None
     }
+
+
+def _toml_floats(document: Any, values: Any) -> Any:
+    """``document`` with each infinite setting (the string "Infinity" in JSON) as TOML's own ``inf`` float.
+
+    ``values`` is the same scenario as Python values: only where it holds an infinite float is the string
+    replaced, so a name or description that reads "Infinity" stays a string."""
+    if isinstance(document, dict) and isinstance(values, dict):
+        return {key: _toml_floats(value, values.get(key)) for key, value in document.items()}
+    if isinstance(document, list) and isinstance(values, list | tuple) and len(values) == len(document):
+        return [_toml_floats(a, b) for a, b in zip(document, values, strict=True)]
+    if isinstance(document, str) and isinstance(values, float) and math.isinf(values):
+        return values
+    return document
 
 
 def _safe_name(name: str) -> str:

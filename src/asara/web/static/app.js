@@ -120,26 +120,55 @@ function writeUrl() {
   history.replaceState(null, "", `${location.pathname}?${params.toString()}`);
 }
 
+// What the link asked for that the page could not use, in words (shown as a notice; the page then shows
+// the default instead and rewrites the URL, so a copied link is a valid one).
+const urlProblems = [];
+const URL_PARAMS = new Set(["tab", "preset", "samples", "seed", "set", "persona"]);
+const DEFAULT_SAMPLES = 100000;
+
 function readUrl() {
   const params = new URLSearchParams(location.search);
   if (params.get("preset")) state.preset = params.get("preset");
-  const samples = Number(params.get("samples"));
-  if (Number.isInteger(samples) && samples > 0) state.samples = samples;
+  const samplesText = params.get("samples");
+  if (samplesText !== null) {
+    const samples = /^\s*[0-9]+\s*$/.test(samplesText) ? Number(samplesText) : NaN;
+    if (Number.isSafeInteger(samples) && samples > 0) state.samples = samples;
+    else urlProblems.push(`The link's samples “${samplesText}” is not a whole number of at least 1: using ${fmtInt(state.samples)} instead.`);
+  }
   const seed = params.get("seed");
-  if (seed !== null && !checkSeed(seed)) state.seed = BigInt(seed.trim()).toString();
-  if (params.get("tab") === "persona") state.tab = "persona";
+  if (seed !== null) {
+    if (!checkSeed(seed)) state.seed = BigInt(seed.trim()).toString();
+    else {
+      urlProblems.push(`The link's seed “${seed}” is not a whole number from 0 to ${MAX_SEED.toLocaleString("en-US")}: ` +
+        `using seed ${state.seed} instead.`);
+    }
+  }
+  const tab = params.get("tab");
+  if (tab === "persona") state.tab = "persona";
+  else if (tab !== null && tab !== "sie") urlProblems.push(`The link's tab “${tab}” does not exist: showing the SIE tab.`);
   if (params.get("persona")) state.persona = params.get("persona");
   const overrides = {};
   for (const item of params.getAll("set")) {
     const at = item.indexOf("=");
-    if (at <= 0) continue;
     try {
+      if (at <= 0) throw new Error("no key");
       overrides[item.slice(0, at)] = JSON.parse(item.slice(at + 1));
     } catch (error) {
-      // a mangled link: ignore that one setting
+      urlProblems.push(`The link's setting “${item}” is not of the form key=JSON value: it was left out.`);
     }
   }
+  const unknown = [...new Set(params.keys())].filter((key) => !URL_PARAMS.has(key));
+  if (unknown.length) urlProblems.push(`The link's ${unknown.map((k) => `“${k}”`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not a setting of this page: ignored.`);
   return overrides;
+}
+
+// The link's samples against this server's cap (known only once /api/limits has answered).
+function checkUrlSamples() {
+  if (state.samples <= limits.max_samples) return;
+  const fallback = Math.min(DEFAULT_SAMPLES, limits.max_samples);
+  urlProblems.push(`The link asks for ${fmtInt(state.samples)} samples; this server allows at most ` +
+    `${fmtInt(limits.max_samples)} per run: using ${fmtInt(fallback)} instead.`);
+  state.samples = fallback;
 }
 
 // ---------------------------------------------------------------- formatting
@@ -220,7 +249,17 @@ function rangeInput(id, spec, value, onInput) {
   input.step = "1";
   input.value = String(toSlider(spec, value));
   input.setAttribute("aria-label", `${spec.label} ${id.endsWith(".low") ? "low" : id.endsWith(".high") ? "high" : ""}`.trim());
-  input.addEventListener("input", () => onInput(fromSlider(spec, Number(input.value)), input));
+  // A screen reader reads the value, not the slider's 0-1000 position.
+  input.setAttribute("aria-valuetext", String(spec.integer ? value : sig(value)));
+  input.addEventListener("input", () => {
+    // Back at the preset's position, the slider gives the preset's own value (not a rounded neighbour), so the
+    // setting no longer counts as changed.
+    const base = getPath(state.base, id);
+    const position = Number(input.value);
+    const next = typeof base === "number" && toSlider(spec, base) === position ? base : fromSlider(spec, position);
+    input.setAttribute("aria-valuetext", String(next));
+    onInput(next, input);
+  });
   return input;
 }
 
@@ -267,6 +306,11 @@ function fillSliders(box, specs, scenario) {
     wrap.append(name);
     if (dist && (dist.kind === "uniform" || dist.kind === "log-uniform")) {
       shown.textContent = `${sig(dist.low)} – ${sig(dist.high)}`;
+      const hint = document.createElement("p");
+      hint.className = "slider-hint";
+      hint.id = `${spec.key}.hint`;
+      hint.setAttribute("role", "status");
+      hint.hidden = true;
       for (const end of ["low", "high"]) {
         const pair = document.createElement("label");
         pair.className = "pair";
@@ -277,6 +321,8 @@ function fillSliders(box, specs, scenario) {
           const other = end === "low" ? current.high : current.low;
           if ((end === "low" && value >= other) || (end === "high" && value <= other)) {
             element.value = String(toSlider(spec, current[end]));
+            element.setAttribute("aria-valuetext", String(sig(current[end])));
+            flashHint(hint, end === "low" ? `low must stay below high (${sig(other)})` : `high must stay above low (${sig(other)})`);
             return;
           }
           setOverride(`${spec.key}.${end}`, value);
@@ -287,6 +333,7 @@ function fillSliders(box, specs, scenario) {
         pair.append(tag, input);
         wrap.append(pair);
       }
+      wrap.append(hint);
     } else {
       const fixed = document.createElement("div");
       fixed.className = "fixed";
@@ -298,6 +345,14 @@ function fillSliders(box, specs, scenario) {
     }
     box.append(wrap);
   }
+}
+
+// A short message under a slider that goes away by itself (e.g. why a handle snapped back).
+function flashHint(element, text) {
+  element.textContent = text;
+  element.hidden = false;
+  clearTimeout(element.hideTimer);
+  element.hideTimer = setTimeout(() => { element.hidden = true; }, 2500);
 }
 
 function describe(dist) {
@@ -322,6 +377,8 @@ function flatten(node, prefix, out) {
 
 function describeValue(key, value) {
   if (isDistribution(value)) return describe(value);
+  // JSON has no infinity: the API writes an unbounded setting as the string "Infinity".
+  if (value === "Infinity" || value === Infinity) return key === "compute.halving_years" ? "never (\u221e)" : "\u221e";
   if (key === "correlations" && Array.isArray(value)) {
     return value.length ? value.map((c) => `${c.inputs.map(inputLabel).join(" and ")}: ${c.rank}`).join("; ") : "none";
   }
@@ -451,9 +508,24 @@ function clearStale() {
   $("stale-note").hidden = true;
 }
 
+// Sobol' indices assume independent inputs: the API refuses a scenario with correlations, and the page cannot
+// remove them, so Compute is disabled for such a scenario with the reason next to it.
+function syncSensitivity() {
+  const pairs = scenarioObject().correlations;
+  const blocked = Array.isArray(pairs) && pairs.length > 0;
+  $("sensitivity-run").disabled = blocked;
+  $("sensitivity-blocked").hidden = !blocked;
+  $("sensitivity-blocked").textContent = blocked
+    ? `Not available for this scenario: Sobol' indices assume the inputs vary independently, and this scenario ` +
+      `correlates some of them (${pairs.map((c) => `${c.inputs.map(inputLabel).join(" with ")}, rank correlation ${c.rank}`).join("; ")}). Choose a preset without correlations ` +
+      "to see which input drives each result."
+    : "";
+}
+
 function changed() {
   showModified();
   buildScenarioOptions();
+  syncSensitivity();
   if ($("explain-plot").data) {
     Plotly.purge("explain-plot");
     lastExplain = null;
@@ -547,6 +619,11 @@ function narrow(element) {
   return (element.clientWidth || document.documentElement.clientWidth) < 600;
 }
 
+// On a narrow plot the mode bar would sit on top of the first panel's title: it is left out there.
+function plotConfig(element) {
+  return { displaylogo: false, responsive: true, displayModeBar: narrow(element) ? false : "hover" };
+}
+
 async function renderCdf(record) {
   const Plotly = await plotlyReady();
   const small = narrow($("cdf"));
@@ -579,7 +656,7 @@ async function renderCdf(record) {
     margin: { t: small ? 56 : 40, r: 10, b: 50, l: small ? 50 : 60 },
     legend: { x: 0.98, xanchor: "right", y: 0.98 },
   };
-  Plotly.react("cdf", traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react("cdf", traces, layout, plotConfig($("cdf")));
 }
 
 function hexAlpha(hex, alpha) {
@@ -675,7 +752,8 @@ async function renderWaterfall(data, baseline) {
     });
     const lastRow = panel.row === panel.rows - 1 || i + columns >= outputs.length;
     layout[`xaxis${axis}`] = {
-      domain: panel.x, anchor: `y${axis}`, showticklabels: lastRow, tickangle: -30, automargin: false,
+      // automargin: a long first label, slanted, reaches left of the panel; plotly widens the margins to fit it.
+      domain: panel.x, anchor: `y${axis}`, showticklabels: lastRow, tickangle: -30, automargin: true,
       categoryorder: "array", categoryarray: names,
     };
     layout[`yaxis${axis}`] = {
@@ -688,7 +766,7 @@ async function renderWaterfall(data, baseline) {
       font: { size: 12 },
     });
   });
-  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, plotConfig(element));
 }
 
 // ---------------------------------------------------------------- sensitivity
@@ -711,6 +789,7 @@ function noisyOutputs(data) {
 }
 
 async function sensitivityRun() {
+  if ($("sensitivity-run").disabled) return;
   const samples = Number($("sensitivity-samples").value);
   if (seedError) { $("sensitivity-note").textContent = "Fix the seed first."; return; }
   $("sensitivity-note").textContent = "Computing…";
@@ -797,7 +876,7 @@ async function renderSensitivity(data) {
       xanchor: "center", yanchor: "bottom", font: { size: 12, color: warn ? "#8a5300" : "#1d2330" },
     });
   });
-  Plotly.react(element, traces, layout, { displaylogo: false, responsive: true });
+  Plotly.react(element, traces, layout, plotConfig(element));
 }
 
 // ---------------------------------------------------------------- downloads
@@ -921,6 +1000,7 @@ async function renderPersona(record) {
       marker: { size: 5 }, customdata: hover, hovertemplate: `%{customdata}: %{y:.4g}<extra>${family}</extra>`,
     });
   });
+  const small = narrow($("persona-plot"));
   const shapes = [];
   const annotations = [];
   const limit = record.residual ? record.residual.limit_share : null;
@@ -929,22 +1009,35 @@ async function renderPersona(record) {
     const falling = record.misaligned_share.posterior <= record.misaligned_share.prior;
     shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line: { color: "#b03a48", dash: "dot", width: 1 } });
     annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: limit >= 0.95 ? "top" : "bottom", showarrow: false,
-      text: `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`, font: { color: "#b03a48", size: 11 } });
+      text: small ? `${falling ? "floor" : "limit"} ${fmtNum(limit)}` : `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`,
+      font: { color: "#b03a48", size: 11 } });
   }
   if (record.documents > 0) {
     shapes.push({ type: "line", x0: record.documents, x1: record.documents, yref: "paper", y0: 0, y1: 1, line: { color: "#5d6675", dash: "dot", width: 1 } });
     annotations.push({ x: Math.log10(record.documents), y: 0.5, yanchor: "middle", xanchor: "right", showarrow: false,
       text: `this corpus<br>${fmtCount(record.documents)} documents`, font: { color: "#5d6675", size: 11 }, bgcolor: "rgba(255,255,255,0.8)" });
   }
-  const small = narrow($("persona-plot"));
+  if (record.half_life != null && record.half_life > 0) {
+    // As `asara plot persona` marks it: the half-life counts further documents after the corpus's N, so the
+    // odds halve again at N + half-life.
+    const at = Math.max(record.documents, 0) + record.half_life;
+    shapes.push({ type: "line", x0: at, x1: at, yref: "paper", y0: 0, y1: 1, line: { color: "#d9641e", dash: "dash", width: 1 } });
+    // The label goes on the side with room (plotly widens a log axis to fit a label that spills over its end).
+    const last = x[x.length - 1];
+    const right = Math.log(at / PRIOR_AT) > 0.5 * Math.log(Math.max(last, at) / PRIOR_AT);
+    annotations.push({ x: Math.log10(at), y: 0.97, yref: "paper", yanchor: "top", xanchor: right ? "right" : "left",
+      xshift: right ? -3 : 3, showarrow: false, text: `odds halve again:<br>${fmtCount(record.half_life)} further documents`,
+      font: { color: "#d9641e", size: 11 }, bgcolor: "rgba(255,255,255,0.8)", align: right ? "right" : "left" });
+  }
   Plotly.react("persona-plot", traces, {
     title: { text: "Posterior share against corpus size", font: { size: 14 } },
     xaxis: { type: "log", title: { text: small ? "documents (log; leftmost: prior)" : "documents in the corpus (log scale; leftmost point: prior)" },
       exponentformat: "power" },
     yaxis: { title: { text: "posterior share" }, range: [-0.02, 1.02] },
-    margin: { t: 40, r: 10, b: 50, l: 60 }, shapes, annotations,
-    legend: small ? { orientation: "h", y: -0.25 } : {},
-  }, { displaylogo: false, responsive: true });
+    // Narrow: the legend goes below the axis title, in a bottom margin tall enough for both.
+    margin: { t: 40, r: 10, b: small ? 130 : 50, l: 60 }, shapes, annotations, height: small ? 470 : undefined,
+    legend: small ? { orientation: "h", x: 0, xanchor: "left", y: -0.3, yanchor: "top" } : {},
+  }, plotConfig($("persona-plot")));
 }
 
 // ---------------------------------------------------------------- wiring
@@ -963,7 +1056,12 @@ async function loadPreset(name, overrides) {
 
 function showTab(tab) {
   state.tab = tab;
-  for (const button of document.querySelectorAll(".tab")) button.classList.toggle("active", button.dataset.tab === tab);
+  for (const button of document.querySelectorAll(".tab")) {
+    const selected = button.dataset.tab === tab;
+    button.classList.toggle("active", selected);
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+  }
   $("panel-sie").hidden = tab !== "sie";
   $("panel-persona").hidden = tab !== "persona";
   writeUrl();
@@ -979,10 +1077,14 @@ async function main() {
     $("preset").add(new Option(p.name, p.name));
     $("explain-baseline").add(new Option(p.name, p.name));
   }
+  checkUrlSamples();
+  // Sample counts this server refuses are not offered.
+  for (const option of [...$("samples").options]) if (Number(option.value) > limits.max_samples) option.remove();
   if (!presets.some((p) => p.name === state.preset)) {
-    showNotice($("notice"), `There is no SIE preset “${state.preset}” on this server: showing paper-baseline instead.`);
+    urlProblems.unshift(`There is no SIE preset “${state.preset}” on this server: showing paper-baseline instead.`);
     state.preset = "paper-baseline";
   }
+  showNotice($("notice"), urlProblems.join(" "));
   baselineDocument = await (await api("/api/sie/presets/paper-baseline")).json();
   $("explain-baseline").value = "paper-baseline";
   $("footer").textContent =
@@ -1014,21 +1116,41 @@ async function main() {
       $("download-note").textContent = `Link: ${location.href}`;
     }
   });
-  $("download-toml").addEventListener("click", () => download("/api/sie/toml", { scenario: scenarioObject() }, "scenario.toml"));
+  // The file's first lines give the command that reproduces this run (its samples and seed).
+  $("download-toml").addEventListener("click", () => {
+    const body = { scenario: scenarioObject(), samples: state.samples };
+    download("/api/sie/toml", seedError ? body : withSeed(body), "scenario.toml");
+  });
   $("download-csv").addEventListener("click", () => downloadSamples("csv"));
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
   $("sensitivity-run").addEventListener("click", sensitivityRun);
-  for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => showTab(button.dataset.tab));
+  const tabs = [...document.querySelectorAll(".tab")];
+  for (const button of tabs) {
+    button.addEventListener("click", () => showTab(button.dataset.tab));
+    // The tab list's keys: arrows (and Home, End) move between the tabs and select the one reached.
+    button.addEventListener("keydown", (event) => {
+      const at = tabs.indexOf(button);
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (to === undefined) return;
+      event.preventDefault();
+      const next = tabs[(to + tabs.length) % tabs.length];
+      next.focus();
+      showTab(next.dataset.tab);
+    });
+  }
 
   personaPresets = await (await api("/api/persona/presets")).json();
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
+  // A link that opens the persona tab shows its problems there too.
+  const personaProblems = state.tab === "persona" ? [...urlProblems] : [];
   if (state.persona && personaPresets.some((p) => p.name === state.persona)) $("persona-preset").value = state.persona;
   else if (state.persona) {
-    showNotice($("persona-notice"),
+    personaProblems.push(
       `There is no persona preset “${state.persona}” on this server: showing ${$("persona-preset").value} instead.`);
     state.persona = $("persona-preset").value;
   }
+  showNotice($("persona-notice"), personaProblems.join(" "));
   $("persona-preset").addEventListener("change", personaRun);
 
   await loadPreset(state.preset, overrides);
