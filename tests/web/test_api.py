@@ -173,6 +173,11 @@ def test_explain_is_the_cli_json(client: TestClient) -> None:
     assert data["changes"] == [a["change"] for a in expected["p_3y_12mo"]["attributions"]]
     same = client.post("/api/sie/explain", json={"scenario": "paper-baseline", "samples": 100}).json()
     assert same["changes"] == []
+    # As on the command line, scenarios that measure different cells are refused, not explained with A's.
+    preset = client.get("/api/sie/presets/paper-baseline").json()
+    other_cells = {**preset, "cells": [{"years": 5, "months": 6}]}
+    refused = client.post("/api/sie/explain", json={"scenario": other_cells, "samples": 100})
+    assert refused.status_code == 400 and "cells" in refused.json()["error"]
 
 
 def test_explain_work_is_bounded(client: TestClient) -> None:

@@ -25,7 +25,12 @@ SIE_GROUPS: dict[str, list[str]] = {
 }
 
 
-def _bind(document: Document) -> Bound:
+# What the cells measure must agree between A and B; it is not an assumption to attribute.
+SIE_MEASURED = ("cells",)
+
+
+def bind_document(document: Document) -> Bound:
+    """A scenario document as the model, distributions and copula that ``explain`` evaluates."""
     scenario = validate_document(SieScenario, document)
     return Bound(scenario.model(), scenario.distributions(), scenario.copula())
 
@@ -42,6 +47,6 @@ def explain_scenarios(
     for key in ("name", "description"):
         document_b_resolved[key] = document_a[key]
     changes, explanations = explain(
-        document_a, document_b_resolved, SIE_GROUPS, _bind, samples, seed, measured=("cells",)
+        document_a, document_b_resolved, SIE_GROUPS, bind_document, samples, seed, measured=SIE_MEASURED
     )
     return changes, explanations, validate_document(SieScenario, document_a), document_b
