@@ -114,7 +114,15 @@ def tornado(
     else:
         if samples < 2:
             raise InputError(f"must be at least 2 (got {samples})", field="samples")
-        centre = sample_inputs(distributions, model.input_names, seed, 0, samples, copula)
+        if copula is not None:
+            # Pinning one input while the rest are drawn unconditionally is not a conditional probability
+            # once the inputs are correlated.
+            raise InputError(
+                "--others sampled pins one input and draws the rest as if independent of it; this scenario "
+                "correlates its inputs, so use --others median (or remove [correlations])",
+                field="correlations",
+            )
+        centre = sample_inputs(distributions, model.input_names, seed, 0, samples)
     # One batch: the centre, then each input at its low and its high end.
     batches = [centre]
     for name in varying:

@@ -421,7 +421,10 @@ PERSONA_LABELS = {
 
 
 def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
-    if all(d.kind == "fixed" for d in loaded.distributions().values()):
+    """The analyses' own "every input is fixed" check, with the hint a persona user needs."""
+    from asara.analysis.sensitivity import varying_inputs
+
+    if not varying_inputs(loaded.model(), loaded.distributions()):
         raise InputError(
             f"{loaded.name} has no [uncertainty] section, so every input is fixed; add one to analyse it "
             "(production-stories declares w_pretraining, credibility and prior_shift)",

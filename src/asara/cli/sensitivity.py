@@ -157,12 +157,6 @@ def run_tornado(
                 "applies only with --others sampled (with the others at their medians each bar is one run)",
                 field=field,
             )
-    if others == "sampled" and copula is not None:
-        raise InputError(
-            "--others sampled pins one input and draws the rest as if independent of it; this scenario "
-            "correlates its inputs, so use --others median (or remove [correlations])",
-            field="correlations",
-        )
     seed = 0 if seed is None else seed
     if seed < 0:
         raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
