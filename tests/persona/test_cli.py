@@ -186,6 +186,15 @@ def test_bad_scenario_file_is_one_line_and_exit_2(case: str, tmp_path: Path, mon
     assert_one_line_exit_2(["run", scenario_file(tmp_path, **changes)], fragment, monkeypatch, capsys)
 
 
+def test_a_corpus_beyond_the_accurate_range_in_total_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    # Each entry is within range; together they are not.
+    path = tmp_path / "many.toml"
+    families = '[[families]]\nfamily = "luigi"\n[[families]]\nfamily = "naive"\n'
+    families += 'q = { kind = "beta", a = 1, b = 1 }\n'
+    path.write_text(families + "[[documents]]\ncopies = 9e25\n" * 3, encoding="utf-8")
+    assert_one_line_exit_2(["run", str(path)], "2.7e+26 copies", monkeypatch, capsys)
+
+
 def test_impossible_corpus_is_one_line_and_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "impossible.toml"
     path.write_text(

@@ -264,6 +264,16 @@ class PersonaScenario(BaseModel):
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
     @model_validator(mode="after")
+    def _corpus_within_accurate_range(self) -> PersonaScenario:
+        total = sum(entry.copies for entry in self.documents)
+        if total > MAX_DOCUMENTS:
+            raise ValueError(
+                f"the documents add up to {total:.3g} copies, beyond the {MAX_DOCUMENTS:g} the model is "
+                "accurate for"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _evaluation_weights(self) -> PersonaScenario:
         if not any(entry.weight > 0 for entry in self.evaluation):
             raise ValueError("evaluation weights must not all be zero")
