@@ -379,7 +379,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             f"# {command}\n\n"
         )
         text = header + tomli_w.dumps(
-            _without_none(_toml_floats(scenario.to_document(), scenario.model_dump()))
+            _without_none(scenario.model_dump())  # Python values: infinite settings become TOML's inf
         )
         return Response(
             text,
@@ -548,20 +548,6 @@ def _without_none(document: dict[str, Any]) -> dict[str, Any]:
         for key, value in document.items()
         if value is not None
     }
-
-
-def _toml_floats(document: Any, values: Any) -> Any:
-    """``document`` with each infinite setting (the string "Infinity" in JSON) as TOML's own ``inf`` float.
-
-    ``values`` is the same scenario as Python values: only where it holds an infinite float is the string
-    replaced, so a name or description that reads "Infinity" stays a string."""
-    if isinstance(document, dict) and isinstance(values, dict):
-        return {key: _toml_floats(value, values.get(key)) for key, value in document.items()}
-    if isinstance(document, list) and isinstance(values, list | tuple) and len(values) == len(document):
-        return [_toml_floats(a, b) for a, b in zip(document, values, strict=True)]
-    if isinstance(document, str) and isinstance(values, float) and math.isinf(values):
-        return values
-    return document
 
 
 def _safe_name(name: str) -> str:
