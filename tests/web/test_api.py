@@ -205,7 +205,10 @@ def test_sensitivity_is_the_cli_json(client: TestClient) -> None:
     bottlenecks = client.post(
         "/api/sie/sensitivity", json={"scenario": "extension-bottlenecks", "samples": 16}
     ).json()
-    assert bottlenecks["input_labels"]["substitution_elasticity"] == "substitution elasticity"
+    assert (
+        bottlenecks["input_labels"]["substitution_elasticity"]
+        == "substitution elasticity (labour vs compute)"
+    )
     morris = client.post("/api/sie/sensitivity", json={**body, "method": "morris", "samples": 5}).json()
     assert set(morris["outputs"]["p_3y_12mo"][0]) == {"input", "mu_star", "mu_star_ci", "mu", "sigma"}
     correlated = client.post("/api/sie/sensitivity", json={"scenario": "extension-correlated-inputs"})
@@ -406,3 +409,21 @@ def test_fuzzed_bodies_never_get_a_5xx(client: TestClient, body: Any, endpoint: 
 def test_fuzzed_bytes_never_get_a_5xx(client: TestClient, content: bytes, endpoint: str) -> None:
     response = client.post(endpoint, content=content, headers={"content-type": "application/json"})
     assert response.status_code < 500, (content, response.text)
+
+
+def test_input_labels_match_the_page_sliders() -> None:
+    # One name per input: the sensitivity bars and the sliders must not call the same input two things.
+    import re
+
+    from asara.web.app import INPUT_LABELS, STATIC
+
+    script = STATIC.joinpath("app.js").read_text(encoding="utf-8")
+    sliders = {}
+    for line in re.findall(r"\{ key: [^\n]*label: [^\n]*\}", script):
+        label = re.search(r'label: "([^"]*)"', line)
+        name = re.search(r'input: "([^"]*)"', line) or re.search(r'key: "inputs\.([^"]*)"', line)
+        if label and name:
+            sliders[name.group(1)] = json.loads(f'"{label.group(1)}"')
+    assert len(sliders) >= 10
+    for name, label in sliders.items():
+        assert INPUT_LABELS.get(name) == label, name

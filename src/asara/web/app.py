@@ -47,23 +47,24 @@ PLOTLY_CACHE = "public, max-age=86400"
 INPUT_LABELS: dict[str, str] = {
     "speedup": "initial speed-up f",
     "returns": "returns to software R&D r\u2080",
-    "limit_years": "distance to the limit (years)",
+    "limit_years": "distance to the limit (years of progress)",
     "parallel_penalty": "parallel penalty p",
     "ramp_months": "ramp length (months)",
     "ramp_lead_months": "ramp start before ASARA (months)",
     "ramp_start_speedup": "ramp starting speed-up",
-    "compute_growth_per_year": "compute growth per year",
+    "compute_growth_per_year": "compute growth per year (\u00d7)",
     "compute_growth_halving_years": "compute growth halving time (years)",
     "labour_share": "labour share of research",
     "compute_labour_exponent": "compute-labour exponent",
-    "substitution_elasticity": "substitution elasticity",
-    "retraining_fraction": "retraining fraction",
+    "substitution_elasticity": "substitution elasticity (labour vs compute)",
+    "retraining_fraction": "retraining fraction \u03c6",
     "training_months": "training run length (months)",
     "data_share": "data share of progress",
     "data_returns": "returns to data",
     "data_stock_years": "data stock (years)",
 }
-"""Plain names for the model's uncertain inputs (the sensitivity answer's ``input_labels``)."""
+"""Plain names for the model's uncertain inputs (the sensitivity answer's ``input_labels``); the page's
+sliders use the same words (a test compares them with app.js)."""
 
 
 @dataclass(frozen=True)
