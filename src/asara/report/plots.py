@@ -134,16 +134,26 @@ def sample_trajectories(
     return paths
 
 
-def _mark(axis: Any, months: float, text: str, colour: str) -> None:
-    """A dashed vertical line at ``months`` with its name at the top."""
-    axis.axvline(months, color=colour, linestyle="--", linewidth=1.0)
+def _mark(
+    axis: Any,
+    x: float,
+    text: str,
+    colour: str,
+    *,
+    linestyle: str = "--",
+    linewidth: float = 1.0,
+    height: float = 1.0,
+    right: bool = False,
+) -> None:
+    """A vertical line at ``x`` named at ``height`` (axes fraction), left of the line or ``right`` of it."""
+    axis.axvline(x, color=colour, linestyle=linestyle, linewidth=linewidth)
     axis.annotate(
         text,
-        xy=(months, 1.0),
+        xy=(x, height),
         xycoords=("data", "axes fraction"),
-        xytext=(-4, -4),
+        xytext=(4, -2) if right else (-4, -4),
         textcoords="offset points",
-        ha="right",
+        ha="left" if right else "right",
         va="top",
         fontsize=8,
         color=colour,
@@ -425,20 +435,6 @@ def explanation_waterfall(
 # Persona model (plain data: the JSON of ``asara persona run --json``)
 
 
-def _mark_documents(axis: Any, documents: float, label: str, colour: str, height: float) -> None:
-    axis.axvline(documents, color=colour, linestyle=":", linewidth=1.2)
-    axis.annotate(
-        label,
-        xy=(documents, height),
-        xycoords=("data", "axes fraction"),
-        xytext=(4, -2),
-        textcoords="offset points",
-        fontsize=8,
-        color=colour,
-        va="top",
-    )
-
-
 def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure:
     """Posterior misaligned share (and each family's share) against the number of documents, log axis,
     with the corpus and the point where its misaligned odds would have halved again marked."""
@@ -482,13 +478,18 @@ def persona_curve(record: Mapping[str, Any], title: str | None = None) -> Figure
     at = record.get("documents")
     corpus = float(at) if isinstance(at, int | float) and at > 0 else None
     if corpus is not None:
-        _mark_documents(axis, corpus, f"this corpus\n{corpus:,.0f} documents", "#444444", 0.60)
+        text = (
+            f"this corpus\n{corpus:,.0f} documents"
+            if corpus < 1e9
+            else f"this corpus\n{corpus:.4g} documents"
+        )
+        _mark(axis, corpus, text, "#444444", linestyle=":", linewidth=1.2, height=0.60, right=True)
     half_life = record.get("half_life")
     if isinstance(half_life, int | float) and math.isfinite(half_life) and half_life > 0:
         # The half-life counts further documents after the corpus: the odds halve again at corpus + it.
         where = (corpus or 0.0) + float(half_life)
         label = f"odds halve again: {half_life:.3g}\nfurther documents"
-        _mark_documents(axis, where, label, COLOURS[4], 0.98)
+        _mark(axis, where, label, COLOURS[4], linestyle=":", linewidth=1.2, height=0.98, right=True)
     residual = record.get("residual")
     floor = residual.get("limit_share") if isinstance(residual, Mapping) else None
     if isinstance(floor, int | float) and 0 < floor <= 1:
