@@ -185,7 +185,7 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
     assert len(traces) == 8 and [name.replace("<br>", " ") for name in traces[0][1]] == [
         "initial speed-up f",
         "returns to software R&D r\u2080",
-        "distance to the limit (years)",
+        "distance to the limit (years of progress)",
         "parallel penalty p",
     ]
 

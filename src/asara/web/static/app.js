@@ -1044,9 +1044,19 @@ async function renderPersona(record) {
 
 let presets = [];
 
+// Preset documents are fetched once per name (a failed fetch is forgotten, so it can be retried).
+const presetCache = new Map();
+async function presetDocument(name) {
+  if (!presetCache.has(name)) {
+    const loading = api(`/api/sie/presets/${encodeURIComponent(name)}`).then((response) => response.json());
+    loading.catch(() => presetCache.delete(name));
+    presetCache.set(name, loading);
+  }
+  return structuredClone(await presetCache.get(name));
+}
+
 async function loadPreset(name, overrides) {
-  const response = await api(`/api/sie/presets/${encodeURIComponent(name)}`);
-  state.base = await response.json();
+  state.base = await presetDocument(name);
   state.preset = name;
   state.overrides = overrides || {};
   $("preset").value = name;
@@ -1071,8 +1081,12 @@ function showTab(tab) {
 
 async function main() {
   const overrides = readUrl();
-  limits = await (await api("/api/limits")).json();
-  presets = await (await api("/api/sie/presets")).json();
+  // Independent first requests in parallel; the baseline preset is also the default view's preset.
+  [limits, presets, baselineDocument] = await Promise.all([
+    api("/api/limits").then((response) => response.json()),
+    api("/api/sie/presets").then((response) => response.json()),
+    presetDocument("paper-baseline"),
+  ]);
   for (const p of presets) {
     $("preset").add(new Option(p.name, p.name));
     $("explain-baseline").add(new Option(p.name, p.name));
@@ -1085,7 +1099,6 @@ async function main() {
     state.preset = "paper-baseline";
   }
   showNotice($("notice"), urlProblems.join(" "));
-  baselineDocument = await (await api("/api/sie/presets/paper-baseline")).json();
   $("explain-baseline").value = "paper-baseline";
   $("footer").textContent =
     `asara ${limits.version} · at most ${fmtInt(limits.max_samples)} samples per run · ` +
