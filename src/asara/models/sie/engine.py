@@ -135,8 +135,12 @@ class SieOptions:
     @property
     def total_months(self) -> float:
         """Simulated time from the start of the run (the ramp's start, if any) to the end."""
+        return self.total_months_after(self.lead_months)
+
+    def total_months_after(self, lead_months: float) -> float:
+        """The run's end for a ramp that starts ``lead_months`` before ASARA (a sample's own lead)."""
         if self.ramp != "none" and not self.horizon_includes_ramp:
-            return self.lead_months + self.horizon_months
+            return lead_months + self.horizon_months
         return self.horizon_months
 
     def flags(self) -> NDArray[np.int64]:
@@ -582,9 +586,7 @@ def trajectory(
     # The kernel's clock for this sample: the lead comes from the parameter row (a sampled ramp length or
     # lead overrides the options, whose lead is only the median), exactly as _run_one reads it.
     asara = float(params[0, P_RAMP_LEAD]) if options.ramp != "none" else 0.0
-    total = options.horizon_months
-    if options.ramp != "none" and not options.horizon_includes_ramp:
-        total += asara
+    total = options.total_months_after(asara)
     return Trajectory(
         times=times,
         returns=r_path[: n + 1].copy(),
