@@ -17,6 +17,8 @@ from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
     SensitivitySamplesOption,
+    TornadoSamplesOption,
+    TornadoSeedOption,
     echo_json,
     print_sensitivity,
     print_tornado,
@@ -471,19 +473,8 @@ def tornado_command(
         str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
     ],
     others: OthersOption = "median",
-    samples: Annotated[
-        int | None,
-        typer.Option(
-            "--samples",
-            "-n",
-            help="With --others sampled: samples per bar end (default 2,000).",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
-    ] = None,
+    samples: TornadoSamplesOption = None,
+    seed: TornadoSeedOption = None,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:

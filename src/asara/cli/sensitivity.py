@@ -42,6 +42,20 @@ OthersOption = Annotated[
     ),
 ]
 
+TornadoSamplesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--samples",
+        "-n",
+        help="With --others sampled: samples per bar end (default 20,000; persona 2,000).",
+        show_default=False,
+    ),
+]
+TornadoSeedOption = Annotated[
+    int | None,
+    typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
+]
+
 MAX_SENSITIVITY_SAMPLES = 1 << 20
 MAX_TORNADO_SAMPLES = 1_000_000
 

@@ -15,6 +15,8 @@ from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
     SensitivitySamplesOption,
+    TornadoSamplesOption,
+    TornadoSeedOption,
     echo_json,
     print_sensitivity,
     print_tornado,
@@ -232,19 +234,8 @@ def sensitivity_command(
 def tornado_command(
     scenario: ScenarioArgument,
     others: OthersOption = "median",
-    samples: Annotated[
-        int | None,
-        typer.Option(
-            "--samples",
-            "-n",
-            help="With --others sampled: samples per bar end (default 20,000).",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
-    ] = None,
+    samples: TornadoSamplesOption = None,
+    seed: TornadoSeedOption = None,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
