@@ -86,6 +86,15 @@ def offline_page(browser: Any, origin: str, blocked: list[str], width: int = 130
     return context.new_page()
 
 
+def watched_page(browser: Any, origin: str, width: int = 1300) -> tuple[Any, list[str], list[str]]:
+    """An offline page with the requests it tried to send elsewhere and its script errors, both recorded."""
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = offline_page(browser, origin, blocked, width=width)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, blocked, errors
+
+
 def table_text(page: Any) -> str:
     return str(page.locator("#cells tbody").inner_text())
 
@@ -99,10 +108,7 @@ def wait_for_results(page: Any) -> None:
 
 
 def test_slider_recomputes_and_the_link_reproduces_the_view(server: str, browser: Any) -> None:
-    blocked: list[str] = []
-    errors: list[str] = []
-    page = offline_page(browser, server, blocked)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, blocked, errors = watched_page(browser, server)
     page.goto(server + "/")
     wait_for_results(page)
     before_table = table_text(page)
@@ -150,10 +156,7 @@ def test_slider_recomputes_and_the_link_reproduces_the_view(server: str, browser
 
 
 def test_explanation_and_persona_panels_render(server: str, browser: Any) -> None:
-    blocked: list[str] = []
-    errors: list[str] = []
-    page = offline_page(browser, server, blocked)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, blocked, errors = watched_page(browser, server)
     page.goto(server + "/?preset=paper-gradual-boost&samples=10000&seed=2")
     wait_for_results(page)
     assert page.locator("#preset").input_value() == "paper-gradual-boost"
@@ -223,10 +226,7 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
 
 
 def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser: Any) -> None:
-    blocked: list[str] = []
-    errors: list[str] = []
-    page = offline_page(browser, server, blocked, width=420)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, blocked, errors = watched_page(browser, server, width=420)
     page.goto(server + "/?preset=extension-bottlenecks&samples=10000&seed=3")
     wait_for_results(page)
     # Nothing is wider than the screen; the table scrolls inside its own box.
@@ -303,10 +303,7 @@ def test_narrow_screen_seed_checks_stale_results_and_notes(server: str, browser:
 
 
 def test_link_problems_sobol_guard_tabs_and_sliders(server: str, browser: Any) -> None:
-    blocked: list[str] = []
-    errors: list[str] = []
-    page = offline_page(browser, server, blocked)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, blocked, errors = watched_page(browser, server)
     # A link with a bad seed, too many samples and an unknown parameter: a notice, then the defaults.
     page.goto(server + "/?preset=extension-correlated-inputs&samples=5000000&seed=-3&colour=red")
     wait_for_results(page)
