@@ -11,6 +11,7 @@ import sys
 import typer
 
 from asara import __version__
+from asara.cli.corpus import corpus_app
 from asara.cli.persona import persona_app
 from asara.cli.plot import plot_app
 from asara.cli.report import report_command
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(sie_app, name="sie")
 app.add_typer(persona_app, name="persona")
 app.add_typer(plot_app, name="plot")
+app.add_typer(corpus_app, name="corpus")
 app.command("report")(report_command)
 app.command("web")(web_command)
 

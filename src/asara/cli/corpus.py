@@ -1,0 +1,334 @@
+"""``asara corpus ...``: from a corpus spec through a model to a checked, deduplicated manifest whose
+evidence the persona model weighs. Thin: parse, call asara.corpus, print."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asara.cli.progress import LazyProgress
+from asara.corpus import spec as corpus_spec
+from asara.corpus.costs import load_prices
+from asara.corpus.folder import CorpusFolder
+from asara.corpus.prompts import GenerationParams
+from asara.errors import InputError
+
+corpus_app = typer.Typer(
+    help="Training material: spec -> prompts -> model -> checks -> dedup -> manifest -> evidence.",
+    no_args_is_help=True,
+)
+
+DirArgument = Annotated[Path, typer.Argument(help="The corpus folder.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+PricesOption = Annotated[
+    Path | None,
+    typer.Option("--prices", help="Price table TOML (default: DIR/prices.toml when present)."),
+]
+BaseUrlOption = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
+]
+ModelOption = Annotated[str | None, typer.Option("--model", help="Model name sent in every request.")]
+ApiKeyEnvOption = Annotated[
+    str,
+    typer.Option("--api-key-env", help="Environment variable holding the API key (never written anywhere)."),
+]
+ConcurrencyOption = Annotated[int, typer.Option("--concurrency", help="Requests in flight at once (1-256).")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="Seconds per request before it is retried.")]
+RetriesOption = Annotated[
+    int, typer.Option("--max-retries", help="Retries per request (0-20) before it fails.")
+]
+MAX_CONCURRENCY = 256
+MAX_RETRIES = 20
+
+
+def _console() -> Console:
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=160)
+    return out
+
+
+def _prices_path(folder: CorpusFolder, prices: Path | None) -> Path | None:
+    if prices is not None:
+        if not prices.is_file():
+            raise InputError(f"no such file: {prices}", field="--prices")
+        return prices
+    return folder.path / "prices.toml"
+
+
+def _rebuild_manifest(folder: CorpusFolder, prices: Path | None, quiet: bool) -> Path:
+    from asara.corpus.manifest import build_manifest
+
+    table = load_prices(_prices_path(folder, prices))
+    with LazyProgress("manifest", enabled=not quiet) as progress:
+        return build_manifest(folder, table, progress.update)
+
+
+def client_settings(
+    base_url: str | None, api_key_env: str, concurrency: int, timeout: float, max_retries: int
+) -> Any:
+    """The OpenAI-compatible client's settings, checked here so bad flags fail before any request."""
+    if not base_url:
+        raise InputError("is required with the openai backend", field="--base-url")
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(f"must start with http:// or https:// (got {base_url!r})", field="--base-url")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InputError(
+            f"must be between 1 and {MAX_CONCURRENCY} (got {concurrency})", field="--concurrency"
+        )
+    if not (math.isfinite(timeout) and 0 < timeout <= 3600):
+        raise InputError(f"must be in (0, 3600] seconds (got {timeout})", field="--timeout")
+    if not 0 <= max_retries <= MAX_RETRIES:
+        raise InputError(f"must be between 0 and {MAX_RETRIES} (got {max_retries})", field="--max-retries")
+    from asara.corpus.pipeline import _network_module
+
+    backend = _network_module("backends.openai")
+    return backend.ClientSettings(
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+@corpus_app.command("presets")
+def presets_command(json_output: JsonOption = False) -> None:
+    """List the shipped corpus specs, one line each."""
+    presets = corpus_spec.list_presets()
+    if json_output:
+        typer.echo(json.dumps([{"name": p.name, "description": p.description} for p in presets], indent=2))
+        return
+    width = max(len(p.name) for p in presets)
+    for preset in presets:
+        typer.echo(f"{preset.name:<{width}}  {preset.description}")
+
+
+@corpus_app.command("new")
+def new_command(
+    directory: DirArgument,
+    spec: Annotated[
+        str,
+        typer.Option("--spec", help="Corpus spec: preset name (see `asara corpus presets`) or TOML path."),
+    ],
+    documents: Annotated[
+        int, typer.Option("--documents", help=f"Number of documents (1 to {corpus_spec.MAX_DOCUMENTS:,}).")
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed: the same seed gives the same document specs.")
+    ] = 0,
+) -> None:
+    """Expand a corpus spec into N document specs (DIR/plan.parquet), deterministic for the seed."""
+    loaded = corpus_spec.load_spec(spec)
+    corpus_spec.check_document_count(documents)
+    corpus_spec.check_seed(seed)
+    folder, created = CorpusFolder.create(directory, loaded, documents, seed)
+    verb = "Planned" if created else "Already planned"
+    typer.echo(
+        f"{verb} {folder.documents:,} documents of {loaded.name} in {directory} "
+        f"({folder.corpus_id}, seed {seed})"
+    )
+
+
+@corpus_app.command("generate")
+def generate_command(
+    directory: DirArgument,
+    backend: Annotated[
+        str, typer.Option("--backend", help="template (offline, not training material) or openai.")
+    ] = "template",
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    concurrency: ConcurrencyOption = 8,
+    timeout: TimeoutOption = 60.0,
+    max_retries: RetriesOption = 6,
+    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature (0-2).")] = 0.8,
+    prices: PricesOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Generate every planned document not yet stored (resumable: stored responses are never re-sent)."""
+    from asara.corpus import pipeline
+
+    folder = CorpusFolder.open(directory)
+    if backend == "template":
+        with LazyProgress("template", enabled=not quiet) as progress:
+            summary = pipeline.generate_template(folder, progress.update)
+    elif backend == "openai":
+        if not model:
+            raise InputError("is required with the openai backend", field="--model")
+        params = GenerationParams(model=model, temperature=temperature)
+        params.check()
+        settings = client_settings(base_url, api_key_env, concurrency, timeout, max_retries)
+        with LazyProgress(model, enabled=not quiet) as progress:
+            summary = pipeline.generate_openai(folder, params, settings, progress.update)
+    else:
+        raise InputError(f"must be template or openai (got {backend!r})", field="--backend")
+    _rebuild_manifest(folder, prices, quiet)
+    typer.echo(
+        f"{summary.stored:,} responses stored, {summary.already_stored:,} already stored, "
+        f"{summary.failed:,} failed (run generate again to retry them); "
+        f"manifest: {directory / 'manifest.parquet'}"
+    )
+    if summary.failed and summary.stored == 0 and summary.already_stored == 0:
+        raise InputError(f"every request failed ({summary.failed:,}); nothing was stored", field="generate")
+
+
+@corpus_app.command("export")
+def export_command(
+    directory: DirArgument,
+    fmt: Annotated[str, typer.Option("--format", help="openai-batch or anthropic-batch.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The JSONL file to write (split at the provider's limits).")
+    ],
+    model: ModelOption = None,
+    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature (0-2).")] = 0.8,
+) -> None:
+    """Write the provider's batch request file(s) for every request whose response is not stored."""
+    from asara.corpus import pipeline
+
+    if fmt not in ("openai-batch", "anthropic-batch"):
+        raise InputError(f"must be openai-batch or anthropic-batch (got {fmt!r})", field="--format")
+    folder = CorpusFolder.open(directory)
+    params = GenerationParams(model=model, temperature=temperature) if model else None
+    paths = pipeline.export_batches(folder, fmt, out, params)
+    for path in paths:
+        typer.echo(str(path))
+    if not paths:
+        typer.echo("every response is already stored: nothing to export")
+
+
+@corpus_app.command("import")
+def import_command(
+    directory: DirArgument,
+    results: Annotated[Path, typer.Argument(help="A provider's results JSONL file.")],
+    prices: PricesOption = None,
+) -> None:
+    """Store the successful lines of a provider's batch results file (either format, any order)."""
+    from asara.corpus import pipeline
+
+    folder = CorpusFolder.open(directory)
+    if not results.is_file():
+        raise InputError(f"no such file: {results}", field="FILE")
+    summary = pipeline.import_batch(folder, results)
+    _rebuild_manifest(folder, prices, quiet=True)
+    typer.echo(str(summary))
+
+
+@corpus_app.command("check")
+def check_command(
+    directory: DirArgument,
+    judge_base_url: Annotated[
+        str | None, typer.Option("--judge-base-url", help="OpenAI-compatible server for the LLM judge.")
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option("--judge-model", help="Judge model name.")] = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    concurrency: ConcurrencyOption = 8,
+    timeout: TimeoutOption = 60.0,
+    max_retries: RetriesOption = 6,
+    prices: PricesOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Cheap checks on every generated document (length, placeholders, refusals and meta-text, the AI taking
+    the turn, year and years mentioned) and, optionally, an LLM judge; disagreements are flagged."""
+    from asara.corpus import pipeline
+
+    folder = CorpusFolder.open(directory)
+    judge = None
+    if judge_base_url or judge_model:
+        if not (judge_base_url and judge_model):
+            raise InputError("--judge-base-url and --judge-model go together", field="--judge-model")
+        settings = client_settings(judge_base_url, api_key_env, concurrency, timeout, max_retries)
+        judge = pipeline.JudgeSettings(model=judge_model, client=settings)
+    with LazyProgress("check", enabled=not json_output) as progress:
+        counts = pipeline.run_checks(folder, judge, progress.update)
+    _rebuild_manifest(folder, prices, quiet=True)
+    if json_output:
+        typer.echo(json.dumps(counts, indent=2))
+        return
+    typer.echo(
+        f"checked {counts['checked']:,} documents: {counts['flagged']:,} flagged"
+        + (f"; judged {counts['judged']:,}, judge failed on {counts['judge_failed']:,}" if judge else "")
+    )
+
+
+@corpus_app.command("dedupe")
+def dedupe_command(
+    directory: DirArgument,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Jaccard similarity of word 5-grams above which documents are near-duplicates (0.5-1).",
+        ),
+    ] = 0.8,
+    prices: PricesOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Exact and near-duplicate clusters (MinHash LSH), and name and trigram frequency tables."""
+    from asara.corpus import pipeline
+
+    folder = CorpusFolder.open(directory)
+    if not (math.isfinite(threshold) and 0.5 <= threshold <= 1):
+        raise InputError(f"must lie in [0.5, 1] (got {threshold})", field="--threshold")
+    with LazyProgress("dedupe", enabled=not json_output) as progress:
+        report = pipeline.run_dedupe(folder, threshold, progress.update)
+    _rebuild_manifest(folder, prices, quiet=True)
+    if json_output:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    out = _console()
+    out.print(
+        f"{report['documents']:,} documents: {report['exact_duplicates']:,} exact duplicates, "
+        f"{report['clusters']:,} near-duplicate clusters holding {report['documents_in_clusters']:,} "
+        f"documents, {report['duplicates']:,} dropped (threshold {threshold:g}; "
+        f"{report['bands']} bands x {report['rows']} rows)"
+    )
+    for title, key in (
+        ("most frequent names (documents)", "names"),
+        ("most frequent word trigrams (sampled documents)", "trigrams"),
+    ):
+        table = Table(title=title)
+        table.add_column(key[:-1])
+        table.add_column("documents", justify="right")
+        table.add_column("share", justify="right")
+        for entry in report[key][:10]:
+            table.add_row(entry["key"], f"{entry['documents']:,}", f"{entry['share']:.3f}")
+        out.print(table)
+    out.print(f"Full report: {directory / 'dedupe.json'}")
+
+
+@corpus_app.command("manifest")
+def manifest_command(directory: DirArgument, prices: PricesOption = None) -> None:
+    """Rebuild DIR/manifest.parquet and the text shards from everything stored."""
+    folder = CorpusFolder.open(directory)
+    path = _rebuild_manifest(folder, prices, quiet=False)
+    typer.echo(str(path))
+
+
+@corpus_app.command("status")
+def status_command(directory: DirArgument, json_output: JsonOption = False) -> None:
+    """Counts by stage and status, tokens and cost (from the manifest)."""
+    from asara.corpus.manifest import status
+
+    folder = CorpusFolder.open(directory)
+    result = status(folder).to_dict()
+    if json_output:
+        typer.echo(json.dumps(result, indent=2, allow_nan=False))
+        return
+    table = Table(title=f"{folder.meta['name']} ({folder.corpus_id})")
+    table.add_column("stage")
+    table.add_column("documents", justify="right")
+    for key in ("planned", "generated", "failed", "checked", "flagged", "duplicates", "kept"):
+        table.add_row(key, f"{result[key]:,}")
+    table.add_row("prompt tokens", f"{result['prompt_tokens']:,}")
+    table.add_row("completion tokens", f"{result['completion_tokens']:,}")
+    table.add_row(
+        "cost", "unknown (a model lacks a price)" if result["cost"] is None else f"{result['cost']:.2f}"
+    )
+    _console().print(table)

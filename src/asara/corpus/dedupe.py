@@ -1,0 +1,318 @@
+"""Exact and near-duplicate detection with MinHash LSH, in bounded memory, plus frequency tables that
+expose mode collapse.
+
+* Exact: the sha1 of the normalised text (lower case, letters and digits only, single spaces).
+* Near: word 5-gram shingles, MinHash signatures in datasketch's ``affine32`` scheme (the permutations come
+  from :class:`datasketch.MinHash`; the signatures are computed for a whole batch of documents at once with
+  the same arithmetic, and a test checks them against ``MinHash.update_batch``), banded with the (bands,
+  rows) that :mod:`datasketch.lsh` finds optimal for the threshold. Documents sharing a band bucket are
+  candidates; a candidate is joined to its bucket's first member when their signatures agree on at least
+  ``threshold`` of the permutations (estimated Jaccard). Clusters are the connected components; the
+  lowest id of a cluster is kept, the others are duplicates.
+* Memory: signatures and band keys live in disk-backed arrays (``numpy.memmap``) in a work folder, a few
+  hundred bytes per document; the frequency tables keep at most :data:`TABLE_CAPACITY` entries each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from asara.errors import InputError
+
+SHINGLE = 5
+NUM_PERM = 64
+TABLE_CAPACITY = 100_000
+# Word trigrams are counted in one document of every NGRAM_SAMPLE (in order of addition); shares are
+# estimated from that sample. Names are counted in every document.
+NGRAM_SAMPLE = 8
+TABLE_TOP = 25
+# Punctuation (ASCII and common typographic marks) becomes a space; letters of every script are kept.
+_PUNCTUATION = {c: " " for c in range(128) if not chr(c).isalnum()} | {
+    ord(c): " " for c in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00a0\u2022\u00b7"
+}
+_MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}")
+_SHINGLE_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint32)
+_BAND_MULTIPLIERS = np.random.default_rng(20260101).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | 1
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, punctuation removed."""
+    return text.lower().translate(_PUNCTUATION).split()
+
+
+def normalise(text: str) -> str:
+    return " ".join(words_of(text))
+
+
+def exact_key(normalised: str) -> int:
+    """A 63-bit key of the normalised text (sha1; collisions are negligible at 1e9 documents)."""
+    return int.from_bytes(hashlib.sha1(normalised.encode()).digest()[:8], "little") >> 1
+
+
+_WORD_CACHE: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 1 << 20
+
+
+def word_hash(word: str) -> int:
+    value = _WORD_CACHE.get(word)
+    if value is None:
+        value = zlib.crc32(word.encode())
+        if len(_WORD_CACHE) < _WORD_CACHE_LIMIT:  # bounded: rare words past the limit are hashed each time
+            _WORD_CACHE[word] = value
+    return value
+
+
+def shingle_hashes(words: Sequence[str]) -> np.ndarray:
+    """32-bit hashes of the word 5-grams (one shingle of all words for shorter texts)."""
+    cache = _WORD_CACHE
+    w = np.array([cache.get(word) or word_hash(word) for word in words], dtype=np.uint32)
+    if w.size == 0:
+        return np.zeros(1, dtype=np.uint32)
+    k = min(SHINGLE, w.size)
+    n = w.size - k + 1
+    total = np.zeros(n, dtype=np.uint32)
+    for j in range(k):
+        total += w[j : j + n] * _SHINGLE_MULTIPLIERS[j]
+    return total
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX
+    h = h ^ (h >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    result: np.ndarray = h ^ (h >> s3)
+    return result
+
+
+class Signer:
+    """MinHash signatures of many documents at once (datasketch's affine32 scheme, seed 1)."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = 1) -> None:
+        reference = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
+        a, b = reference.permutations
+        self.a = np.asarray(a, dtype=np.uint32)
+        self.b = np.asarray(b, dtype=np.uint32)
+        self.num_perm = num_perm
+
+    def sign(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
+        """(documents, num_perm) uint32 signatures; each entry of ``shingles`` is one document's hashes."""
+        lengths = np.array([s.size for s in shingles])
+        return self.sign_flat(np.concatenate(shingles), np.cumsum(lengths) - lengths)
+
+    def sign_flat(self, shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Signatures of documents whose shingle hashes are ``shingles[starts[d]:starts[d + 1]]`` (each
+        document has at least one)."""
+        mixed = _fmix32(shingles.astype(np.uint32))
+        permuted = np.empty((mixed.size, self.num_perm), dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            np.multiply(mixed[:, None], self.a[None, :], out=permuted)
+            permuted += self.b[None, :]
+        result: np.ndarray = np.minimum.reduceat(permuted, starts, axis=0)
+        return result
+
+
+class BoundedCounter:
+    """Document frequencies of the most frequent keys, in at most ``capacity`` entries.
+
+    When full, the table keeps the ``capacity // 2`` most frequent keys; counts of keys that were dropped
+    and came back are lower bounds (the top of the table, where mode collapse shows, is exact unless a
+    key's first occurrences were spread thinner than the pruning threshold)."""
+
+    def __init__(self, capacity: int = TABLE_CAPACITY) -> None:
+        self.capacity = capacity
+        self.counts: Counter[str] = Counter()
+        self.pruned = False
+
+    def add(self, keys: set[str]) -> None:
+        self.counts.update(keys)
+        if len(self.counts) > self.capacity:
+            self.counts = Counter(dict(self.counts.most_common(self.capacity // 2)))
+            self.pruned = True
+
+    def top(self, n: int, documents: int) -> list[dict[str, Any]]:
+        return [
+            {"key": key, "documents": count, "share": count / documents if documents else 0.0}
+            for key, count in self.counts.most_common(n)
+        ]
+
+
+@dataclass
+class DedupeResult:
+    ids: np.ndarray  # int64 document ids, in the order added
+    exact_duplicate: np.ndarray  # bool: an earlier document has the same normalised text
+    cluster: np.ndarray  # int64: id of the cluster's kept document, -1 when the document is unique
+    duplicate: np.ndarray  # bool: in a cluster and not its kept document
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+class Deduper:
+    """Add documents in batches (``add``), then ``finish`` for clusters and tables."""
+
+    def __init__(
+        self, capacity: int, threshold: float = 0.8, num_perm: int = NUM_PERM, workdir: Path | None = None
+    ) -> None:
+        if not 0.5 <= threshold <= 1.0:
+            raise InputError(f"must lie in [0.5, 1] (got {threshold})", field="--threshold")
+        if capacity < 0:
+            raise ValueError("capacity must be non-negative")
+        self.threshold = threshold
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        self.signer = Signer(num_perm)
+        self.capacity = max(capacity, 1)
+        self._tmp = tempfile.TemporaryDirectory(prefix=".dedupe-", dir=workdir)
+        folder = Path(self._tmp.name)
+        self.signatures = np.memmap(
+            folder / "sig", dtype=np.uint32, mode="w+", shape=(self.capacity, num_perm)
+        )
+        self.band_keys = np.memmap(
+            folder / "bands", dtype=np.uint64, mode="w+", shape=(self.capacity, self.bands)
+        )
+        self.exact = np.memmap(folder / "exact", dtype=np.int64, mode="w+", shape=(self.capacity,))
+        self.ids = np.memmap(folder / "ids", dtype=np.int64, mode="w+", shape=(self.capacity,))
+        self.count = 0
+        self.names = BoundedCounter()
+        self.ngrams = BoundedCounter()
+        self.ngram_documents = 0
+
+    def add(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        n = len(texts)
+        if self.count + n > self.capacity:
+            raise ValueError(f"more documents than the capacity {self.capacity}")
+        if n == 0:
+            return
+        exact = np.empty(n, dtype=np.int64)
+        flat: list[int] = []
+        lengths = np.empty(n, dtype=np.int64)
+        cache = _WORD_CACHE
+        for i, text in enumerate(texts):
+            words = words_of(text)
+            exact[i] = exact_key(" ".join(words))
+            hashes = [cache.get(word) or word_hash(word) for word in words]
+            if len(hashes) < SHINGLE:  # short texts: one shingle of all their words
+                hashes.extend([0] * (SHINGLE - len(hashes)))
+            flat.extend(hashes)
+            lengths[i] = len(hashes)
+            self.names.add(set(_MID_SENTENCE_CAPITAL.findall(text)))
+            if (self.count + i) % NGRAM_SAMPLE == 0:
+                self.ngrams.add({" ".join(words[j : j + 3]) for j in range(len(words) - 2)})
+                self.ngram_documents += 1
+        w = np.array(flat, dtype=np.uint32)
+        span = w.size - SHINGLE + 1
+        total = np.zeros(span, dtype=np.uint32)
+        with np.errstate(over="ignore"):
+            for j in range(SHINGLE):
+                total += w[j : j + span] * _SHINGLE_MULTIPLIERS[j]
+        word_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        counts = lengths - SHINGLE + 1
+        # Positions of each document's shingles in ``total`` (none straddles two documents).
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        shingles = total[np.repeat(word_starts, counts) + offsets]
+        sig = self.signer.sign_flat(shingles, np.cumsum(counts) - counts)
+        block = slice(self.count, self.count + n)
+        self.signatures[block] = sig
+        with np.errstate(over="ignore"):
+            for band in range(self.bands):
+                cols = sig[:, band * self.rows : (band + 1) * self.rows].astype(np.uint64)
+                self.band_keys[block, band] = (cols * _BAND_MULTIPLIERS[: self.rows]).sum(
+                    axis=1, dtype=np.uint64
+                )
+        self.exact[block] = exact
+        self.ids[block] = np.asarray(ids, dtype=np.int64)
+        self.count += n
+
+    def _bucket_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first member, other member) for every bucket of equal keys."""
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        same = np.concatenate([[False], ordered[1:] == ordered[:-1]])
+        run_start = np.maximum.accumulate(np.where(~same, np.arange(keys.size), 0))
+        members = np.flatnonzero(same)
+        return order[run_start[members]], order[members]
+
+    def finish(self, step: int = 1 << 20) -> DedupeResult:
+        n = self.count
+        sources: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        first, other = self._bucket_pairs(np.asarray(self.exact[:n]))
+        exact_duplicate = np.zeros(n, dtype=np.bool_)
+        exact_duplicate[other] = True
+        sources.append(first)
+        targets.append(other)
+        needed = int(np.ceil(self.threshold * self.signer.num_perm - 1e-9))
+        for band in range(self.bands):
+            first, other = self._bucket_pairs(np.asarray(self.band_keys[:n, band]))
+            for start in range(0, first.size, step):
+                f, o = first[start : start + step], other[start : start + step]
+                agree = (self.signatures[f] == self.signatures[o]).sum(axis=1)
+                keep = agree >= needed
+                sources.append(f[keep])
+                targets.append(o[keep])
+        rows = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
+        graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n)).tocsr()
+        _, labels = connected_components(graph, directed=False)
+        sizes = np.bincount(labels, minlength=labels.max() + 1 if n else 0)
+        # The kept document of a cluster is its first-added member (the lowest id in plan order).
+        first_index = np.full(sizes.size, n, dtype=np.int64)
+        np.minimum.at(first_index, labels, np.arange(n))
+        ids = np.array(self.ids[:n])
+        in_cluster = sizes[labels] > 1 if n else np.zeros(0, dtype=np.bool_)
+        cluster = np.where(in_cluster, ids[first_index[labels]] if n else ids, -1)
+        duplicate = in_cluster & (np.arange(n) != first_index[labels])
+        big = np.flatnonzero(sizes > 1)
+        largest = big[np.argsort(-sizes[big], kind="stable")][:20]
+        report = {
+            "documents": n,
+            "threshold": self.threshold,
+            "num_perm": self.signer.num_perm,
+            "bands": self.bands,
+            "rows": self.rows,
+            "exact_duplicates": int(exact_duplicate.sum()),
+            "clusters": int(big.size),
+            "documents_in_clusters": int(in_cluster.sum()),
+            "duplicates": int(duplicate.sum()),
+            "largest_clusters": [
+                {
+                    "kept": int(ids[first_index[c]]),
+                    "size": int(sizes[c]),
+                    "members": [int(x) for x in ids[np.flatnonzero(labels == c)[:10]]],
+                }
+                for c in largest
+            ],
+            "names": self.names.top(TABLE_TOP, n),
+            "names_table_pruned": self.names.pruned,
+            "trigrams": self.ngrams.top(TABLE_TOP, self.ngram_documents),
+            "trigrams_sampled_documents": self.ngram_documents,
+            "trigrams_table_pruned": self.ngrams.pruned,
+        }
+        return DedupeResult(ids, exact_duplicate, cluster.astype(np.int64), duplicate, report)
+
+    def close(self) -> None:
+        for array in (self.signatures, self.band_keys, self.exact, self.ids):
+            mm = getattr(array, "_mmap", None)
+            if mm is not None:
+                mm.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Deduper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
