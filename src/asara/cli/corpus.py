@@ -332,3 +332,117 @@ def status_command(directory: DirArgument, json_output: JsonOption = False) -> N
         "cost", "unknown (a model lacks a price)" if result["cost"] is None else f"{result['cost']:.2f}"
     )
     _console().print(table)
+
+
+PersonaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--persona", help="Persona scenario (preset or TOML) whose population and weights are used."
+    ),
+]
+
+
+def _estimate_text(entry: dict[str, Any], never: str = "never") -> str:
+    def fmt(value: float | None) -> str:
+        return never if value is None else f"{value:.4g}"
+
+    text = fmt(entry["estimate"])
+    if entry["interval"] is not None:
+        low, high = entry["interval"]
+        if low != high or entry["estimate"] != low:
+            text += f"  [{fmt(low)}, {fmt(high)}]"
+    return text
+
+
+@corpus_app.command("evidence")
+def evidence_command(
+    directory: DirArgument,
+    persona: PersonaOption = None,
+    with_scenario_documents: Annotated[
+        bool,
+        typer.Option(
+            "--with-scenario-documents",
+            help="Count the persona scenario's own documents as already seen (the 'before' state).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """What the kept documents do to the persona prior: misaligned share before and after, odds ratio,
+    half-life and residual, with intervals over the uncertain evidence weights."""
+    from asara.corpus.evidence import corpus_evidence, load_persona
+
+    folder = CorpusFolder.open(directory)
+    scenario = load_persona(persona)
+    report = corpus_evidence(folder, scenario, with_scenario_documents).to_dict()
+    if json_output:
+        typer.echo(json.dumps(report, indent=2, allow_nan=False))
+        return
+    out = _console()
+    table = Table(
+        title=f"{report['documents']:,} kept documents of {folder.meta['name']} "
+        f"({report['judged_documents']:,} judged) under persona scenario {report['persona_scenario']}"
+    )
+    table.add_column("quantity")
+    table.add_column("estimate  [interval over the evidence weights]", justify="right")
+    table.add_row("misaligned share before", _estimate_text(report["misaligned_share_before"]))
+    table.add_row("misaligned share after", _estimate_text(report["misaligned_share_after"]))
+    table.add_row("odds ratio (after / before)", _estimate_text(report["odds_ratio"]))
+    table.add_row("half-life (further documents of this mix)", _estimate_text(report["half_life"]))
+    table.add_row("residual (share no amount of this mix removes)", _estimate_text(report["residual"]))
+    out.print(table)
+    weights = ", ".join(
+        f"{stage} {w['value']:.3g}"
+        + (f" [{w['interval'][0]:.3g}, {w['interval'][1]:.3g}]" if w["interval"] else "")
+        for stage, w in report["evidence_weights"].items()
+    )
+    out.print(f"evidence weights ({report['evidence_weights']['pretraining']['source']}): {weights}")
+
+
+@corpus_app.command("plan")
+def plan_command(
+    directory: DirArgument,
+    target: Annotated[float, typer.Option("--target", help="Misaligned share to get below (0-1).")] = 0.05,
+    persona: PersonaOption = None,
+    objective: Annotated[
+        str,
+        typer.Option("--objective", help="share, residual or misbehaviour (passed to the persona planner)."),
+    ] = "share",
+    json_output: JsonOption = False,
+) -> None:
+    """How many documents bring the misaligned share below a target: of this corpus's mix (computed here),
+    and of which kinds (the persona planner, when this build has it)."""
+    from asara.corpus.evidence import load_persona
+    from asara.corpus.plan import kinds_menu, persona_planner, plan_mix
+
+    if objective not in ("share", "residual", "misbehaviour"):
+        raise InputError(f"must be share, residual or misbehaviour (got {objective!r})", field="--objective")
+    folder = CorpusFolder.open(directory)
+    scenario = load_persona(persona)
+    mix = plan_mix(folder, scenario, target)
+    planner = persona_planner()
+    planned: Any = None
+    if planner is not None:
+        menu = kinds_menu(folder)
+        with_menu = scenario.model_copy(
+            update={
+                "optimize": {"budget": scenario.optimize.budget if scenario.optimize else 1e9, "menu": menu}
+            }
+        )
+        planned = planner(with_menu, target=target, objective=objective)
+    record = {**mix.to_dict(), "persona_scenario": scenario.name, "objective": objective}
+    record["planner"] = planned.to_dict() if hasattr(planned, "to_dict") else planned
+    if json_output:
+        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        return
+    needed = mix.to_dict()["mix_documents_needed"]
+    typer.echo(
+        f"documents of this corpus's mix to bring the misaligned share to {target:g} "
+        f"(persona scenario {scenario.name}): {_estimate_text(needed, never='never (below the residual)')}"
+    )
+    if planner is None:
+        typer.echo(
+            "which kinds and how many: needs the persona planner (`asara persona plan`), "
+            "which this build of asara lacks"
+        )
+    else:
+        typer.echo(json.dumps(record["planner"], indent=2, default=str))

@@ -5,7 +5,7 @@ expose mode collapse.
 * Near: word 5-gram shingles, MinHash signatures in datasketch's ``affine32`` scheme (the permutations come
   from :class:`datasketch.MinHash`; the signatures are computed for a whole batch of documents at once with
   the same arithmetic, and a test checks them against ``MinHash.update_batch``), banded with the (bands,
-  rows) that :mod:`datasketch.lsh` finds optimal for the threshold. Documents sharing a band bucket are
+  rows) that :mod:`datasketch.lsh` finds optimal for the threshold with false negatives weighted 9:1. Documents sharing a band bucket are
   candidates; a candidate is joined to its bucket's first member when their signatures agree on at least
   ``threshold`` of the permutations (estimated Jaccard). Clusters are the connected components; the
   lowest id of a cluster is kept, the others are duplicates.
@@ -173,7 +173,9 @@ class Deduper:
         if capacity < 0:
             raise ValueError("capacity must be non-negative")
         self.threshold = threshold
-        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        # Candidates are verified against the signatures, so a false candidate costs only a comparison
+        # while a missed one is lost: the banding favours recall (false negatives weigh 9 times more).
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.1, 0.9)
         self.signer = Signer(num_perm)
         self.capacity = max(capacity, 1)
         self._tmp = tempfile.TemporaryDirectory(prefix=".dedupe-", dir=workdir)
