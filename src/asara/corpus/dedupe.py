@@ -5,10 +5,10 @@ expose mode collapse.
 * Near: word 5-gram shingles, MinHash signatures in datasketch's ``affine32`` scheme (the permutations come
   from :class:`datasketch.MinHash`; the signatures are computed for a whole batch of documents at once with
   the same arithmetic, and a test checks them against ``MinHash.update_batch``), banded with the (bands,
-  rows) that :mod:`datasketch.lsh` finds optimal for the threshold with false negatives weighted 9:1. Documents sharing a band bucket are
-  candidates; a candidate is joined to its bucket's first member when their signatures agree on at least
-  ``threshold`` of the permutations (estimated Jaccard). Clusters are the connected components; the
-  lowest id of a cluster is kept, the others are duplicates.
+  rows) that :mod:`datasketch.lsh` finds optimal for the threshold with false negatives weighted 9:1.
+  Documents sharing a band bucket are candidates; a candidate is joined to its bucket's first member when
+  their signatures agree on at least ``threshold`` of the permutations (estimated Jaccard). Clusters are
+  the connected components; the lowest id of a cluster is kept, the others are duplicates.
 * Memory: signatures and band keys live in disk-backed arrays (``numpy.memmap``) in a work folder, a few
   hundred bytes per document; the frequency tables keep at most :data:`TABLE_CAPACITY` entries each.
 """
