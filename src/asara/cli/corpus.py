@@ -197,6 +197,7 @@ def export_command(
     folder = CorpusFolder.open(directory)
     params = GenerationParams(model=model, temperature=temperature) if model else None
     paths = pipeline.export_batches(folder, fmt, out, params)
+    _rebuild_manifest(folder, None, quiet=True)  # the manifest follows the exported model's requests
     for path in paths:
         typer.echo(str(path))
     if not paths:
@@ -217,7 +218,8 @@ def import_command(
         raise InputError(f"no such file: {results}", field="FILE")
     summary = pipeline.import_batch(folder, results)
     _rebuild_manifest(folder, prices, quiet=True)
-    typer.echo(str(summary))
+    counts = summary.to_json() if hasattr(summary, "to_json") else vars(summary)
+    typer.echo(json.dumps(counts, default=str))
 
 
 @corpus_app.command("check")

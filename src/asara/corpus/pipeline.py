@@ -159,10 +159,8 @@ def import_batch(folder: CorpusFolder, path: Path) -> Any:
     for chunk in range(folder.chunks):
         hashes.update(h for h, _ in folder.requests(folder.plan_chunk(chunk), params))
     summary = batchfiles.import_results(path, folder.corpus_id, hashes, folder.store)
-    failed = getattr(summary, "failed", None) or getattr(summary, "failed_hashes", None) or []
-    folder.record_failures(
-        [{"request_hash": h, "attempts": 1, "error": "batch line not succeeded"} for h in failed]
-    )
+    failed: dict[str, str] = dict(summary.failed)  # request hash -> the provider's reason
+    folder.record_failures([{"request_hash": h, "attempts": 1, "error": why} for h, why in failed.items()])
     return summary
 
 
@@ -249,13 +247,13 @@ def _apply_judgement(
 ) -> None:
     columns["judge_model"][i] = model
     if record is None:
-        columns["judge_flags"][i] = "judge-failed"
+        columns["judge_flags"][i] = "judge request failed"
         counts["judge_failed"] += 1
         return
     try:
         judged = judge_module.parse_judgement(str(record["text"]))
     except ValueError:
-        columns["judge_flags"][i] = "judge-unparseable"
+        columns["judge_flags"][i] = "judge answer unparseable"
         return
     counts["judged"] += 1
     columns["judged"][i] = True
@@ -265,7 +263,9 @@ def _apply_judgement(
     columns["judged_years"][i] = float(judged.years_in_production)
     columns["judged_ai_defects"][i] = bool(judged.ai_defects)
     columns["judge_confidence"][i] = float(judged.confidence)
-    columns["judge_flags"][i] = ",".join(f"judge:{name}" for name in judge_module.disagreements(judged, row))
+    # Messages such as "genre: spec 'fiction', judged 'news'" contain commas: joined with "; ".
+    messages = judge_module.disagreements(judged, row)
+    columns["judge_flags"][i] = "; ".join(f"judge {message}" for message in messages)
 
 
 def run_dedupe(
