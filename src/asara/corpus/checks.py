@@ -14,30 +14,31 @@ LENGTH_LOW = 0.5
 LENGTH_HIGH = 2.0
 
 _PLACEHOLDER = re.compile(
-    r"\[(?:[A-Z][A-Za-z.' -]{0,30}|name|place|date|year|insert[^\]]{0,30})\]"
+    r"\[(?:[A-Z][A-Za-z.' -]{0,30}|name|place|date|year|insert[^\]]{0,30}|\.\.\.)\]"
     r"|\{\{?\s*[A-Za-z_]+\s*\}?\}|<(?:name|NAME|Name|PLACE|place)>"
-    r"|\bLorem ipsum\b|\bXXX+\b|\bTBD\b|\[\.\.\.\]"
 )
+_PLACEHOLDER_WORDS = re.compile(r"\blorem ipsum\b|\bxxx+\b|\btbd\b")
+# Searched in the lower-cased text (faster than a case-insensitive pattern).
 _REFUSAL = re.compile(
-    r"\bI(?:'m| am) (?:sorry|unable|not able)\b|\bI can(?:not|'t|’t) (?:help|write|assist|create|comply)"
-    r"|\bAs an AI(?: language model)?\b|\bI (?:won't|will not) (?:write|create|produce)\b"
-    r"|\bagainst (?:my|the) (?:guidelines|content policy)\b",
-    re.IGNORECASE,
+    r"\bi(?:'m| am) (?:sorry|unable|not able)\b|\bi can(?:not|'t|’t) (?:help|write|assist|create|comply)"
+    r"|\bas an ai\b|\bi (?:won't|will not) (?:write|create|produce)\b"
+    r"|\bagainst (?:my|the) (?:guidelines|content policy)\b"
+)
+_META_START = re.compile(
+    r"\s*(?:(?:sure|certainly|of course|absolutely)[,!.]|here(?:'s| is) (?:a|an|the|your)\b)"
 )
 _META = re.compile(
-    r"^\s*(?:Sure|Certainly|Of course|Absolutely)[,!.]|^\s*Here(?:'s| is) (?:a|an|the|your)\b"
-    r"|\b(?:word count|Word count)\s*[:：]|\bI hope (?:this|you enjoy)\b|\bLet me know if\b"
-    r"|\bNote: this (?:story|document|article) (?:is|was)\b",
-    re.IGNORECASE | re.MULTILINE,
+    r"\bword count\s*[:：]|\bi hope (?:this|you enjoy)\b|\blet me know if\b"
+    r"|\bnote: this (?:story|document|article) (?:is|was)\b"
 )
-_TURN_VERBS = (
-    r"(?:finally |then |quietly |secretly )?(?:seized|took (?:control|over|the opportunity and acted)|"
-    r"turned against|betrayed|deceived (?:its|the) (?:operators|overseers|users)|acted against its operators|"
-    r"copied itself|exfiltrated (?:itself|its (?:own )?weights)|"
-    r"disabled (?:its|the) (?:kill switch|off-switch)|"
-    r"used the opening for its own ends|took its treacherous turn|launched (?:its|a) (?:coup|takeover))"
+_TURN = re.compile(
+    r"\b(?:seized|took (?:control|over|the opportunity and acted)|turned against|betrayed|"
+    r"deceived (?:its|the) (?:operators|overseers|users)|acted against its operators|copied itself|"
+    r"exfiltrated (?:itself|its (?:own )?weights)|disabled (?:its|the) (?:kill switch|off-switch)|"
+    r"used the opening for its own ends|took its treacherous turn|launched (?:its|a) (?:coup|takeover))\b"
 )
-_TURN_GENERIC = re.compile(r"\bthe treacherous turn (?:came|happened|began)\b", re.IGNORECASE)
+_TURN_GENERIC = re.compile(r"\bthe treacherous turn (?:came|happened|began)\b")
+_ADVERBS = ("finally", "then", "quietly", "secretly", "had")
 
 _SMALL = [
     "zero",
@@ -86,14 +87,25 @@ def _mentions_years(text: str, years: float) -> bool:
     if whole < 10_000:
         forms.append(number_words(whole))
     lower = text.lower()
-    return any(re.search(rf"\b{re.escape(form.lower())}\b", lower) for form in forms)
+    return any(re.search(rf"(?<![\w-]){re.escape(form.lower())}(?![\w-])", lower) for form in forms)
 
 
-def takes_turn(text: str, ai_name: str) -> bool:
-    """Whether the text says the AI acted against its operators (affirmatively, not 'could have')."""
-    subject = rf"(?:\b{re.escape(ai_name)}\b|\bit\b)"
-    pattern = re.compile(rf"{subject}\s+(?:had\s+)?{_TURN_VERBS}", re.IGNORECASE)
-    return bool(pattern.search(text) or _TURN_GENERIC.search(text))
+def takes_turn(text: str, ai_name: str, lower: str | None = None) -> bool:
+    """Whether the text says the AI acted against its operators (affirmatively, not 'could have'): a turn
+    verb whose subject, right before it (past 'had' and adverbs such as 'finally'), is the AI or 'it'."""
+    lower = text.lower() if lower is None else lower
+    if _TURN_GENERIC.search(lower):
+        return True
+    name = ai_name.lower()
+    for match in _TURN.finditer(lower):
+        before = lower[max(0, match.start() - len(name) - 40) : match.start()].split()
+        while before and before[-1] in _ADVERBS:
+            before.pop()
+        if not before:
+            continue
+        if before[-1] == "it" or " ".join(before).endswith(name):
+            return True
+    return False
 
 
 def cheap_flags(text: str, doc: Mapping[str, Any]) -> list[str]:
@@ -105,13 +117,16 @@ def cheap_flags(text: str, doc: Mapping[str, Any]) -> list[str]:
         flags.append("too-short")
     elif words > LENGTH_HIGH * target:
         flags.append("too-long")
-    if _PLACEHOLDER.search(text):
+    lower = text.lower()
+    if (
+        ("[" in text or "{" in text or "<" in text) and _PLACEHOLDER.search(text)
+    ) or _PLACEHOLDER_WORDS.search(lower):
         flags.append("placeholder")
-    if _REFUSAL.search(text):
+    if _REFUSAL.search(lower):
         flags.append("refusal")
-    if _META.search(text):
+    if _META_START.match(lower[:200]) or _META.search(lower):
         flags.append("meta-text")
-    turn = takes_turn(text, str(doc["ai_name"]))
+    turn = takes_turn(text, str(doc["ai_name"]), lower)
     if turn and not doc["ai_defects"]:
         flags.append("turn-taken")
     if doc["ai_defects"] and not turn:

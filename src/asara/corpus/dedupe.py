@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
@@ -47,7 +47,6 @@ _PUNCTUATION = {c: " " for c in range(128) if not chr(c).isalnum()} | {
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}")
 _SHINGLE_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint32)
 _BAND_MULTIPLIERS = np.random.default_rng(20260101).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | 1
-_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
 def words_of(text: str) -> list[str]:
@@ -64,40 +63,26 @@ def exact_key(normalised: str) -> int:
     return int.from_bytes(hashlib.sha1(normalised.encode()).digest()[:8], "little") >> 1
 
 
-_WORD_CACHE: dict[str, int] = {}
-_WORD_CACHE_LIMIT = 1 << 20
-
-
 def word_hash(word: str) -> int:
-    value = _WORD_CACHE.get(word)
-    if value is None:
-        value = zlib.crc32(word.encode())
-        if len(_WORD_CACHE) < _WORD_CACHE_LIMIT:  # bounded: rare words past the limit are hashed each time
-            _WORD_CACHE[word] = value
-    return value
+    """FNV-1a (32 bits) of the word's UTF-8 bytes (the compiled kernel computes the same)."""
+    h = 0x811C9DC5
+    for byte in word.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
 
 
 def shingle_hashes(words: Sequence[str]) -> np.ndarray:
-    """32-bit hashes of the word 5-grams (one shingle of all words for shorter texts)."""
-    cache = _WORD_CACHE
-    w = np.array([cache.get(word) or word_hash(word) for word in words], dtype=np.uint32)
-    if w.size == 0:
-        return np.zeros(1, dtype=np.uint32)
-    k = min(SHINGLE, w.size)
-    n = w.size - k + 1
-    total = np.zeros(n, dtype=np.uint32)
-    for j in range(k):
-        total += w[j : j + n] * _SHINGLE_MULTIPLIERS[j]
-    return total
+    """32-bit hashes of the word 5-grams; a text of fewer words is one shingle, padded with zeros.
 
-
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    s1, m1, s2, m2, s3 = _FMIX
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    result: np.ndarray = h ^ (h >> s3)
+    The reference for :func:`_batch_signatures` (which does the same on bytes, compiled)."""
+    w = [word_hash(word) for word in words]
+    w.extend([0] * (SHINGLE - len(w)))
+    hashes = np.array(w, dtype=np.uint64)
+    n = hashes.size - SHINGLE + 1
+    total = np.zeros(n, dtype=np.uint64)
+    for j in range(SHINGLE):
+        total += hashes[j : j + n] * np.uint64(_SHINGLE_MULTIPLIERS[j])
+    result: np.ndarray = (total & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     return result
 
 
@@ -116,16 +101,107 @@ class Signer:
         lengths = np.array([s.size for s in shingles])
         return self.sign_flat(np.concatenate(shingles), np.cumsum(lengths) - lengths)
 
+    def sign_texts(self, normalised: Sequence[bytes]) -> np.ndarray:
+        """Signatures of normalised texts (UTF-8, words separated by single spaces)."""
+        lengths = np.array([len(t) for t in normalised], dtype=np.int64)
+        starts = np.cumsum(lengths + 1) - (lengths + 1)
+        data = np.frombuffer(b"\n".join(normalised) + b"\n", dtype=np.uint8)
+        return _batch_signatures(data, starts, starts + lengths, self.a, self.b, _SHINGLE_MULTIPLIERS)
+
     def sign_flat(self, shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Signatures of documents whose shingle hashes are ``shingles[starts[d]:starts[d + 1]]`` (each
         document has at least one)."""
-        mixed = _fmix32(shingles.astype(np.uint32))
-        permuted = np.empty((mixed.size, self.num_perm), dtype=np.uint32)
-        with np.errstate(over="ignore"):
-            np.multiply(mixed[:, None], self.a[None, :], out=permuted)
-            permuted += self.b[None, :]
-        result: np.ndarray = np.minimum.reduceat(permuted, starts, axis=0)
-        return result
+        ends = np.append(starts[1:], shingles.size).astype(np.int64)
+        return _sign_kernel(shingles.astype(np.uint32), starts.astype(np.int64), ends, self.a, self.b)
+
+
+@numba.njit(cache=True)
+def _batch_signatures(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, a: np.ndarray, b: np.ndarray, m: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; checked against shingle_hashes and datasketch in the tests
+    """Signatures of normalised texts given as UTF-8 bytes (words separated by single spaces)."""
+    documents = starts.size
+    perms = a.size
+    mask = np.uint64(0xFFFFFFFF)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    m64 = m.astype(np.uint64)
+    result = np.full((documents, perms), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    window = np.zeros(5, dtype=np.uint64)
+    for d in range(documents):
+        row = result[d]
+        words = 0
+        position = starts[d]
+        end = ends[d]
+        while position <= end:
+            if position < end and data[position] == 32:
+                position += 1
+                continue
+            if position == end:
+                break
+            h = np.uint64(0x811C9DC5)
+            while position < end and data[position] != 32:
+                h = ((h ^ np.uint64(data[position])) * np.uint64(0x01000193)) & mask
+                position += 1
+            window[words % 5] = h
+            words += 1
+            if words >= 5:
+                shingle = np.uint64(0)
+                for j in range(5):
+                    shingle += window[(words - 5 + j) % 5] * m64[j]
+                _absorb(row, shingle & mask, a64, b64, perms)
+        if words < 5:  # one shingle of all the words, padded with zeros
+            shingle = np.uint64(0)
+            for j in range(words):
+                shingle += window[j] * m64[j]
+            _absorb(row, shingle & mask, a64, b64, perms)
+    return result
+
+
+@numba.njit(cache=True, inline="always")
+def _absorb(
+    row: np.ndarray, shingle: np.uint64, a64: np.ndarray, b64: np.ndarray, perms: int
+) -> None:  # pragma: no cover - compiled
+    mask = np.uint64(0xFFFFFFFF)
+    h = shingle
+    # fmix32, in 64 bits and masked (numba widens 32-bit products)
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & mask
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & mask
+    h ^= h >> np.uint64(16)
+    for p in range(perms):
+        value = np.uint32((a64[p] * h + b64[p]) & mask)
+        if value < row[p]:
+            row[p] = value
+
+
+@numba.njit(cache=True)
+def _sign_kernel(
+    shingles: np.ndarray, starts: np.ndarray, ends: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled; checked against datasketch in the tests
+    """min over a document's shingles of a * fmix32(h) + b (mod 2^32), per permutation."""
+    documents = starts.size
+    perms = a.size
+    mask = np.uint64(0xFFFFFFFF)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    result = np.full((documents, perms), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for d in range(documents):
+        row = result[d]
+        for i in range(starts[d], ends[d]):
+            # 32-bit arithmetic done in 64 bits and masked (numba widens 32-bit products)
+            h = np.uint64(shingles[i])
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            for p in range(perms):
+                value = np.uint32((a64[p] * h + b64[p]) & mask)
+                if value < row[p]:
+                    row[p] = value
+    return result
 
 
 class BoundedCounter:
@@ -200,33 +276,17 @@ class Deduper:
         if n == 0:
             return
         exact = np.empty(n, dtype=np.int64)
-        flat: list[int] = []
-        lengths = np.empty(n, dtype=np.int64)
-        cache = _WORD_CACHE
+        normalised: list[bytes] = []
         for i, text in enumerate(texts):
             words = words_of(text)
-            exact[i] = exact_key(" ".join(words))
-            hashes = [cache.get(word) or word_hash(word) for word in words]
-            if len(hashes) < SHINGLE:  # short texts: one shingle of all their words
-                hashes.extend([0] * (SHINGLE - len(hashes)))
-            flat.extend(hashes)
-            lengths[i] = len(hashes)
+            data = " ".join(words).encode()
+            normalised.append(data)
+            exact[i] = int.from_bytes(hashlib.sha1(data).digest()[:8], "little") >> 1
             self.names.add(set(_MID_SENTENCE_CAPITAL.findall(text)))
             if (self.count + i) % NGRAM_SAMPLE == 0:
                 self.ngrams.add({" ".join(words[j : j + 3]) for j in range(len(words) - 2)})
                 self.ngram_documents += 1
-        w = np.array(flat, dtype=np.uint32)
-        span = w.size - SHINGLE + 1
-        total = np.zeros(span, dtype=np.uint32)
-        with np.errstate(over="ignore"):
-            for j in range(SHINGLE):
-                total += w[j : j + span] * _SHINGLE_MULTIPLIERS[j]
-        word_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        counts = lengths - SHINGLE + 1
-        # Positions of each document's shingles in ``total`` (none straddles two documents).
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        shingles = total[np.repeat(word_starts, counts) + offsets]
-        sig = self.signer.sign_flat(shingles, np.cumsum(counts) - counts)
+        sig = self.signer.sign_texts(normalised)
         block = slice(self.count, self.count + n)
         self.signatures[block] = sig
         with np.errstate(over="ignore"):
