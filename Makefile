@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
 DEMO_OUT ?= results/paper-baseline
+CORPUS_OUT ?= results/demo-corpus
 
 .PHONY: install demo test lint typecheck unit bench lock clean
 
@@ -22,6 +23,13 @@ demo: install
 	@echo "Report written to $(DEMO_OUT)/report.md"
 	$(BIN)/asara report paper-baseline --samples 1000000 --seed 1 --out $(DEMO_OUT)/report.html
 	@echo "HTML report (open it in a browser, no network needed): $(abspath $(DEMO_OUT))/report.html"
+	@echo "A small corpus from the offline template backend (pipeline demonstration, not training material):"
+	$(BIN)/asara corpus new $(CORPUS_OUT) --spec production-stories --documents 200 --seed 1
+	$(BIN)/asara corpus generate $(CORPUS_OUT) --quiet
+	$(BIN)/asara corpus check $(CORPUS_OUT)
+	$(BIN)/asara corpus dedupe $(CORPUS_OUT)
+	$(BIN)/asara corpus status $(CORPUS_OUT)
+	$(BIN)/asara corpus evidence $(CORPUS_OUT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
