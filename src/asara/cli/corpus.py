@@ -385,7 +385,7 @@ def evidence_command(
         f"({report['judged_documents']:,} judged) under persona scenario {report['persona_scenario']}"
     )
     table.add_column("quantity")
-    table.add_column("estimate  [interval over the evidence weights]", justify="right")
+    table.add_column("estimate [interval over the weights]", justify="right", no_wrap=True)
     table.add_row("misaligned share before", _estimate_text(report["misaligned_share_before"]))
     table.add_row("misaligned share after", _estimate_text(report["misaligned_share_after"]))
     table.add_row("odds ratio (after / before)", _estimate_text(report["odds_ratio"]))
