@@ -4,9 +4,9 @@ Measures, in one run on this machine:
 
 - dedup throughput (documents per second of wall time and of this process's CPU time, through exact and
   MinHash LSH near-duplicate detection with the name and trigram tables) on N short synthetic documents
-  (80 words each, a 20,000-word vocabulary), with 1% planted near-duplicates (one word replaced: Jaccard of word 5-grams about 0.88) and 0.5% exact
-  copies, and the process's peak RSS before and after (the issue's bound: 1e6 documents within 2 GB,
-  20,000 documents/s);
+  (80 words each, a 20,000-word vocabulary), with 1% planted near-duplicates (one word replaced: Jaccard
+  of word 5-grams about 0.88) and 0.5% exact copies, and the process's peak RSS before and after (the
+  issue's bound: 1e6 documents within 2 GB, 20,000 documents/s);
 - recall: the share of planted pairs whose true Jaccard similarity reaches the threshold that end in one
   cluster; precision: the share of (kept document, member) pairs of the clusters whose true Jaccard
   similarity reaches the threshold;
