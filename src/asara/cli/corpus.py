@@ -165,8 +165,14 @@ def generate_command(
         params = GenerationParams(model=model, temperature=temperature)
         params.check()
         settings = client_settings(base_url, api_key_env, concurrency, timeout, max_retries)
-        with LazyProgress(model, enabled=not quiet) as progress:
-            summary = pipeline.generate_openai(folder, params, settings, progress.update)
+        try:
+            with LazyProgress(model, enabled=not quiet) as progress:
+                summary = pipeline.generate_openai(folder, params, settings, progress.update)
+        except InputError:
+            # The run ended early (no server, every request failed, ...): what was stored stays stored,
+            # and the manifest shows it before the error is reported.
+            _rebuild_manifest(folder, prices, quiet=True)
+            raise
     else:
         raise InputError(f"must be template or openai (got {backend!r})", field="--backend")
     _rebuild_manifest(folder, prices, quiet)
