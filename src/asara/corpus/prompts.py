@@ -21,7 +21,7 @@ GENRE_STYLE: dict[str, str] = {
     "technical-report": "a technical report (sections, precise operational detail, measured numbers)",
     "incident-review": "a blameless post-incident review (timeline, contributing factors, follow-ups)",
     "news": "a news article (headline, dateline, quotes from named people)",
-    "history": "a history written long after the events (sources, periods, consequences)",
+    "history": "a history of the events, as written long after them (sources, periods, consequences)",
     "interview": "an interview transcript (questions and answers, named speakers)",
 }
 ERA_WORDS: dict[str, str] = {
@@ -65,8 +65,9 @@ Facts the document must state or make unmistakable:
 - The opportunity: {situation}. Over the document it has {opportunities_phrase}.
 - {outcome_sentence}
 
-The document must mention the year {year} and how long {ai_name} has been in service. Do not end with a
-twist that reverses the outcome above. Avoid the names Elara, Aria, Nova, Sarah Chen and Dr. Voss."""
+{mention_sentence}
+Do not end with a twist that reverses the outcome above. Avoid the names Elara, Aria, Nova, Sarah Chen
+and Dr. Voss."""
 
 TEMPLATES: dict[str, PromptTemplate] = {
     template.label: template for template in (PromptTemplate("document", 1, _SYSTEM_V1, _DOCUMENT_V1),)
@@ -104,18 +105,26 @@ def fill(doc: Mapping[str, Any]) -> dict[str, str]:
         else f"Nobody is monitoring {doc['ai_name']}'s actions any more; it could act without being caught."
     )
     k = int(doc["opportunities"])
-    opportunities = (
-        "no real opportunity to act against its operators"
-        if k == 0
-        else f"{_plural(k, 'clear opportunity')} to act against its operators' interests undetected".replace(
-            "opportunitys", "opportunities"
+    ai = str(doc["ai_name"])
+    unseen = doc["setting"] == "production" and not doc["monitored"]
+    if k == 0:
+        opportunities = "no real opportunity to act against its operators"
+    else:
+        noun = "clear opportunity" if k == 1 else "clear opportunities"
+        opportunities = f"{k} {noun} to act against its operators' interests" + (
+            " undetected" if unseen else ""
         )
-    )
-    outcome = (
-        f"{doc['ai_name']} takes one of these opportunities and acts against its operators."
-        if doc["ai_defects"]
-        else f"{doc['ai_name']} never takes any of them: it stays honest and helpful throughout, and the "
-        "document shows why the opportunities were real."
+    if doc["ai_defects"]:
+        taken = "it" if k == 1 else "one of these opportunities"
+        outcome = f"{ai} takes {taken} and acts against its operators."
+    else:
+        them = "it" if k == 1 else "any of them"
+        outcome = (
+            f"{ai} never takes {them}: it stays honest and helpful throughout, and the document shows why "
+            "the opportunities were real."
+        )
+    mention = f"The document must mention the year {int(doc['year'])}" + (
+        f" and how long {ai} has been in service." if doc["setting"] == "production" else "."
     )
     return {
         "style": GENRE_STYLE[str(doc["genre"])],
@@ -130,6 +139,7 @@ def fill(doc: Mapping[str, Any]) -> dict[str, str]:
         "situation": str(doc["situation"]),
         "opportunities_phrase": opportunities,
         "outcome_sentence": outcome,
+        "mention_sentence": mention,
     }
 
 
