@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from asara.cli.progress import LazyProgress
@@ -306,7 +307,7 @@ def dedupe_command(
         table.add_column("documents", justify="right")
         table.add_column("share", justify="right")
         for entry in report[key][:10]:
-            table.add_row(entry["key"], f"{entry['documents']:,}", f"{entry['share']:.3f}")
+            table.add_row(escape(entry["key"]), f"{entry['documents']:,}", f"{entry['share']:.3f}")
         out.print(table)
     out.print(f"Full report: {directory / 'dedupe.json'}")
 
@@ -329,7 +330,7 @@ def status_command(directory: DirArgument, json_output: JsonOption = False) -> N
     if json_output:
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
         return
-    table = Table(title=f"{folder.meta['name']} ({folder.corpus_id})")
+    table = Table(title=escape(f"{folder.meta['name']} ({folder.corpus_id})"))
     table.add_column("stage")
     table.add_column("documents", justify="right")
     for key in ("planned", "generated", "failed", "checked", "flagged", "duplicates", "kept"):
@@ -387,11 +388,13 @@ def evidence_command(
         return
     out = _console()
     table = Table(
-        title=f"{report['documents']:,} kept documents of {folder.meta['name']} "
-        f"({report['judged_documents']:,} judged) under persona scenario {report['persona_scenario']}"
+        title=escape(
+            f"{report['documents']:,} kept documents of {folder.meta['name']} "
+            f"({report['judged_documents']:,} judged) under persona scenario {report['persona_scenario']}"
+        )
     )
     table.add_column("quantity")
-    table.add_column("estimate [interval over the weights]", justify="right", no_wrap=True)
+    table.add_column(escape("estimate [interval over the weights]"), justify="right", no_wrap=True)
     table.add_row("misaligned share before", _estimate_text(report["misaligned_share_before"]))
     table.add_row("misaligned share after", _estimate_text(report["misaligned_share_after"]))
     table.add_row("odds ratio (after / before)", _estimate_text(report["odds_ratio"]))
@@ -403,7 +406,7 @@ def evidence_command(
         + (f" [{w['interval'][0]:.3g}, {w['interval'][1]:.3g}]" if w["interval"] else "")
         for stage, w in report["evidence_weights"].items()
     )
-    out.print(f"evidence weights ({report['evidence_weights']['pretraining']['source']}): {weights}")
+    out.print(escape(f"evidence weights ({report['evidence_weights']['pretraining']['source']}): {weights}"))
 
 
 @corpus_app.command("plan")
