@@ -129,7 +129,8 @@ def new_command(
     loaded = corpus_spec.load_spec(spec)
     corpus_spec.check_document_count(documents)
     corpus_spec.check_seed(seed)
-    folder, created = CorpusFolder.create(directory, loaded, documents, seed)
+    with LazyProgress("plan") as progress:
+        folder, created = CorpusFolder.create(directory, loaded, documents, seed, progress.update)
     verb = "Planned" if created else "Already planned"
     typer.echo(
         f"{verb} {folder.documents:,} documents of {loaded.name} in {directory} "

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,12 @@ class CorpusFolder:
     # ---- creation and opening -------------------------------------------------------------------------
     @classmethod
     def create(
-        cls, path: Path, corpus_spec: spec.CorpusSpec, documents: int, seed: int
+        cls,
+        path: Path,
+        corpus_spec: spec.CorpusSpec,
+        documents: int,
+        seed: int,
+        progress: Callable[[int, int], None] | None = None,
     ) -> tuple[CorpusFolder, bool]:
         """Plan a new corpus in ``path``; returns (folder, created). An identical plan already there is
         reused; a different one is refused (nothing is overwritten)."""
@@ -85,12 +90,12 @@ class CorpusFolder:
                     field="DIR",
                 )
             if not existing.plan_path.is_file():
-                existing.write_plan()
+                existing.write_plan(progress)
             return existing, False
         if path.is_dir() and any(path.iterdir()):
             raise InputError(f"{path} is not empty and holds no corpus; choose a new folder", field="DIR")
         folder = cls(path, meta)
-        folder.write_plan()
+        folder.write_plan(progress)
         write_json(path / "corpus.json", meta)  # last: a folder with corpus.json has a complete plan
         return folder, True
 
@@ -129,12 +134,14 @@ class CorpusFolder:
     def chunks(self) -> int:
         return spec.chunk_count(self.documents)
 
-    def write_plan(self) -> None:
+    def write_plan(self, progress: Callable[[int, int], None] | None = None) -> None:
         with atomic_path(self.plan_path) as temporary:
             writer = pq.ParquetWriter(temporary, spec.PLAN_SCHEMA, compression="zstd")
             try:
                 for table in spec.expand(self.spec, int(self.meta["seed"]), self.documents):
                     writer.write_table(table, row_group_size=spec.CHUNK)
+                    if progress is not None:
+                        progress(int(table.column("id")[-1].as_py()) + 1, self.documents)
             finally:
                 writer.close()
 
