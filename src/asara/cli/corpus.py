@@ -434,12 +434,13 @@ def plan_command(
     planner = persona_planner()
     planned: Any = None
     if planner is not None:
+        from asara.scenarios.persona import OptimizeSpec
+
         menu = kinds_menu(folder)
-        with_menu = scenario.model_copy(
-            update={
-                "optimize": {"budget": scenario.optimize.budget if scenario.optimize else 1e9, "menu": menu}
-            }
+        budget = (
+            scenario.optimize.budget if scenario.optimize else OptimizeSpec.model_fields["budget"].default
         )
+        with_menu = scenario.model_copy(update={"optimize": OptimizeSpec(budget=budget, menu=menu)})
         planned = planner(with_menu, target=target, objective=objective)
     record = {**mix.to_dict(), "persona_scenario": scenario.name, "objective": objective}
     record["planner"] = planned.to_dict() if hasattr(planned, "to_dict") else planned
