@@ -134,3 +134,29 @@ def test_evidence_before_any_kept_document_is_one_line(tmp_path: Path, monkeypat
     corpus("generate", str(directory), "--quiet")
     assert_one_line_exit_2(["evidence", str(directory)], "no kept documents", monkeypatch, capsys)
     assert_one_line_exit_2(["plan", str(directory), "--target", "2"], "--target", monkeypatch, capsys)
+
+
+def test_plan_hands_the_persona_planner_a_menu_of_the_corpus_kinds(
+    fixed_corpus: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import sys
+    import types
+
+    calls: list[tuple[Any, float, str]] = []
+
+    def plan(scenario: Any, target: float, objective: str) -> dict[str, Any]:
+        calls.append((scenario, target, objective))
+        return {"kinds": {entry.name: 1.0 for entry in scenario.optimize.menu}}
+
+    module = types.ModuleType("asara.models.persona.planner")
+    module.plan = plan  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "asara.models.persona.planner", module)
+    output = corpus_json(
+        "plan", str(fixed_corpus), "--persona", persona_file(tmp_path), "--objective", "residual"
+    )
+    assert output["planner"] == {"kinds": {"story": 1.0}}
+    scenario, target, objective = calls[0]
+    assert (target, objective) == (0.05, "residual")
+    (entry,) = scenario.optimize.menu
+    assert entry.stage == "deployment" and entry.opportunities == K and entry.years == 5
+    assert entry.cost > 0
