@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from asara.cli.progress import LazyProgress
+from asara.cli.sie_sweep import sweep_executor
 from asara.corpus import spec as corpus_spec
 from asara.corpus.costs import load_prices
 from asara.corpus.folder import CorpusFolder
@@ -44,7 +45,29 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", help="Seconds per req
 RetriesOption = Annotated[
     int, typer.Option("--max-retries", help="Retries per request (0-20) before it fails.")
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", help="Local worker processes (default: one per core; 1 runs in this process)."),
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Run on the Dask cluster at this scheduler address (the corpus folder must be on a filesystem "
+        "its workers share).",
+    ),
+]
 MAX_CONCURRENCY = 256
+
+
+def _workers(folder: CorpusFolder, workers: int | None) -> int | None:
+    """Worker processes for a chunked stage: one plan chunk is one task, so a single chunk runs here."""
+    if workers is not None and workers < 1:
+        raise InputError(f"must be at least 1 (got {workers})", field="--workers")
+    return 1 if workers is None and folder.chunks == 1 else workers
+
+
 MAX_RETRIES = 20
 
 
@@ -242,6 +265,8 @@ def check_command(
     timeout: TimeoutOption = 60.0,
     max_retries: RetriesOption = 6,
     prices: PricesOption = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Cheap checks on every generated document (length, placeholders, refusals and meta-text, the AI taking
@@ -255,8 +280,11 @@ def check_command(
             raise InputError("--judge-base-url and --judge-model go together", field="--judge-model")
         settings = client_settings(judge_base_url, api_key_env, concurrency, timeout, max_retries)
         judge = pipeline.JudgeSettings(model=judge_model, client=settings)
-    with LazyProgress("check", enabled=not json_output) as progress:
-        counts = pipeline.run_checks(folder, judge, progress.update)
+    with (
+        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
+        LazyProgress("check", enabled=not json_output) as progress,
+    ):
+        counts = pipeline.run_checks(folder, judge, progress.update, executor)
     _rebuild_manifest(folder, prices, quiet=True)
     if json_output:
         typer.echo(json.dumps(counts, indent=2))
@@ -278,6 +306,8 @@ def dedupe_command(
         ),
     ] = 0.8,
     prices: PricesOption = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Exact and near-duplicate clusters (MinHash LSH), and name and trigram frequency tables."""
@@ -286,8 +316,11 @@ def dedupe_command(
     folder = CorpusFolder.open(directory)
     if not (math.isfinite(threshold) and 0.5 <= threshold <= 1):
         raise InputError(f"must lie in [0.5, 1] (got {threshold})", field="--threshold")
-    with LazyProgress("dedupe", enabled=not json_output) as progress:
-        report = pipeline.run_dedupe(folder, threshold, progress.update)
+    with (
+        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
+        LazyProgress("dedupe", enabled=not json_output) as progress,
+    ):
+        report = pipeline.run_dedupe(folder, threshold, progress.update, executor)
     _rebuild_manifest(folder, prices, quiet=True)
     if json_output:
         typer.echo(json.dumps(report, indent=2))

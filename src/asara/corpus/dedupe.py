@@ -36,7 +36,7 @@ from asara.errors import InputError
 SHINGLE = 5
 NUM_PERM = 64
 TABLE_CAPACITY = 100_000
-# Word trigrams are counted in one document of every NGRAM_SAMPLE (in order of addition); shares are
+# Word trigrams are counted in the documents whose id is a multiple of NGRAM_SAMPLE; shares are
 # estimated from that sample. Names are counted in every document.
 NGRAM_SAMPLE = 8
 TABLE_TOP = 25
@@ -217,7 +217,10 @@ class BoundedCounter:
         self.pruned = False
 
     def add(self, keys: set[str]) -> None:
-        self.counts.update(keys)
+        self.add_counts(Counter(keys))
+
+    def add_counts(self, counts: Counter[str]) -> None:
+        self.counts.update(counts)
         if len(self.counts) > self.capacity:
             self.counts = Counter(dict(self.counts.most_common(self.capacity // 2)))
             self.pruned = True
@@ -236,6 +239,47 @@ class DedupeResult:
     cluster: np.ndarray  # int64: id of the cluster's kept document, -1 when the document is unique
     duplicate: np.ndarray  # bool: in a cluster and not its kept document
     report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sketch:
+    """What deduplication keeps of a batch of documents: ids, exact keys, signatures and table counts."""
+
+    ids: np.ndarray
+    exact: np.ndarray
+    signatures: np.ndarray
+    names: Counter[str]
+    ngrams: Counter[str]
+    ngram_documents: int
+
+
+_SIGNERS: dict[int, Signer] = {}
+
+
+def sketch(ids: Sequence[int], texts: Sequence[str], num_perm: int = NUM_PERM) -> Sketch:
+    """Exact keys, MinHash signatures and name/trigram document counts of a batch (a pure function:
+    workers of a Dask cluster compute it per manifest shard). Trigrams are counted in the documents whose
+    id is a multiple of :data:`NGRAM_SAMPLE`, so the sample does not depend on how work is split."""
+    signer = _SIGNERS.get(num_perm)
+    if signer is None:
+        signer = _SIGNERS[num_perm] = Signer(num_perm)
+    n = len(texts)
+    exact = np.empty(n, dtype=np.int64)
+    normalised: list[bytes] = []
+    names: Counter[str] = Counter()
+    ngrams: Counter[str] = Counter()
+    sampled = 0
+    for i, (doc_id, text) in enumerate(zip(ids, texts, strict=True)):
+        words = words_of(text)
+        data = " ".join(words).encode()
+        normalised.append(data)
+        exact[i] = int.from_bytes(hashlib.sha1(data).digest()[:8], "little") >> 1
+        names.update(set(_MID_SENTENCE_CAPITAL.findall(text)))
+        if doc_id % NGRAM_SAMPLE == 0:
+            ngrams.update({" ".join(words[j : j + 3]) for j in range(len(words) - 2)})
+            sampled += 1
+    signatures = signer.sign_texts(normalised) if n else np.zeros((0, num_perm), dtype=np.uint32)
+    return Sketch(np.asarray(ids, dtype=np.int64), exact, signatures, names, ngrams, sampled)
 
 
 class Deduper:
@@ -270,23 +314,22 @@ class Deduper:
         self.ngram_documents = 0
 
     def add(self, ids: Sequence[int], texts: Sequence[str]) -> None:
-        n = len(texts)
+        """Add documents (``ids`` in plan order) computed here; see :func:`sketch` for other processes."""
+        self.add_sketch(sketch(ids, texts, self.signer.num_perm))
+
+    def add_sketch(self, part: Sketch) -> None:
+        """Add a batch whose signatures were computed by :func:`sketch` (here, or on a worker)."""
+        n = part.ids.size
         if self.count + n > self.capacity:
             raise ValueError(f"more documents than the capacity {self.capacity}")
+        if part.signatures.shape[1:] != (self.signer.num_perm,):
+            raise ValueError("the sketch has another number of permutations")
+        self.names.add_counts(part.names)
+        self.ngrams.add_counts(part.ngrams)
+        self.ngram_documents += part.ngram_documents
         if n == 0:
             return
-        exact = np.empty(n, dtype=np.int64)
-        normalised: list[bytes] = []
-        for i, text in enumerate(texts):
-            words = words_of(text)
-            data = " ".join(words).encode()
-            normalised.append(data)
-            exact[i] = int.from_bytes(hashlib.sha1(data).digest()[:8], "little") >> 1
-            self.names.add(set(_MID_SENTENCE_CAPITAL.findall(text)))
-            if (self.count + i) % NGRAM_SAMPLE == 0:
-                self.ngrams.add({" ".join(words[j : j + 3]) for j in range(len(words) - 2)})
-                self.ngram_documents += 1
-        sig = self.signer.sign_texts(normalised)
+        sig = part.signatures
         block = slice(self.count, self.count + n)
         self.signatures[block] = sig
         with np.errstate(over="ignore"):
@@ -295,8 +338,8 @@ class Deduper:
                 self.band_keys[block, band] = (cols * _BAND_MULTIPLIERS[: self.rows]).sum(
                     axis=1, dtype=np.uint64
                 )
-        self.exact[block] = exact
-        self.ids[block] = np.asarray(ids, dtype=np.int64)
+        self.exact[block] = part.exact
+        self.ids[block] = part.ids
         self.count += n
 
     def _bucket_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

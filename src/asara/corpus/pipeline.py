@@ -21,13 +21,14 @@ import pyarrow.parquet as pq
 
 from asara.corpus import checks, spec
 from asara.corpus.backends import template as template_backend
-from asara.corpus.dedupe import Deduper
+from asara.corpus.dedupe import Deduper, Sketch, sketch
 from asara.corpus.folder import TEMPLATE_PARAMS, CorpusFolder
 from asara.corpus.manifest import CHECK_SCHEMA, DEDUPE_SCHEMA
 from asara.corpus.prompts import GenerationParams
 from asara.corpus.requests import request_hash
 from asara.errors import InputError
 from asara.io.atomic import atomic_path, write_json
+from asara.montecarlo.executors import Executor, SerialExecutor
 
 Progress = Callable[[int, int], None]
 TEMPLATE_BATCH = 1000  # responses flushed to disk together
@@ -185,10 +186,32 @@ class JudgeSettings:
     client: Any  # ClientSettings of the OpenAI-compatible backend
 
 
+def _cheap_check_chunk(task: tuple[str, int]) -> tuple[list[str | None], list[str | None]]:
+    """(request hash, comma-joined flags) per document of one plan chunk; None where not generated.
+    A pure function of the corpus folder: Dask workers run it on a shared filesystem."""
+    folder = CorpusFolder.open(Path(task[0]))
+    _, params = _active_generation(folder)
+    rows, hashes, texts = chunk_documents(folder, task[1], params)
+    flags: list[str | None] = []
+    checked_hashes: list[str | None] = []
+    for row, h, text in zip(rows, hashes, texts, strict=True):
+        if text is None:
+            flags.append(None)
+            checked_hashes.append(None)
+        else:
+            flags.append(",".join(checks.cheap_flags(text, row)))
+            checked_hashes.append(h)
+    return checked_hashes, flags
+
+
 def run_checks(
-    folder: CorpusFolder, judge: JudgeSettings | None = None, progress: Progress | None = None
+    folder: CorpusFolder,
+    judge: JudgeSettings | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, int]:
-    """Cheap checks on every generated document and, with ``judge``, the LLM judge; writes checks.parquet.
+    """Cheap checks on every generated document (on ``executor``'s workers, one plan chunk a task) and,
+    with ``judge``, the LLM judge; writes checks.parquet.
 
     Judge answers are stored like any response (under their own request hash), so running the check again
     asks the judge only about new documents."""
@@ -198,28 +221,30 @@ def run_checks(
     store = folder.store
     counts = {"checked": 0, "flagged": 0, "judged": 0, "judge_failed": 0}
     target = folder.path / "checks.parquet"
+    tasks = [(str(folder.path), chunk) for chunk in range(folder.chunks)]
     with atomic_path(target) as temporary:
         writer = pq.ParquetWriter(temporary, CHECK_SCHEMA, compression="zstd")
         try:
-            for chunk in range(folder.chunks):
-                rows, hashes, texts = chunk_documents(folder, chunk, params)
-                n = len(rows)
+            for chunk, (checked_hashes, flags) in enumerate(
+                (executor or SerialExecutor()).map(_cheap_check_chunk, tasks)
+            ):
+                n = len(flags)
                 columns: dict[str, list[Any]] = {f.name: [None] * n for f in CHECK_SCHEMA}
-                columns["id"] = [row["id"] for row in rows]
-                judge_requests: dict[int, tuple[str, dict[str, Any]]] = {}
-                for i, (row, h, text) in enumerate(zip(rows, hashes, texts, strict=True)):
-                    if text is None:
-                        continue
-                    columns["request_hash"][i] = h
-                    flags = checks.cheap_flags(text, row)
-                    columns["check_flags"][i] = ",".join(flags)
-                    columns["judged"][i] = False
-                    columns["judge_flags"][i] = ""
-                    counts["checked"] += 1
-                    if judge_module is not None and judge is not None:
-                        body = judge_module.judge_request(text, judge.model)
-                        judge_requests[i] = (request_hash(body), body)
-                if judge_requests and openai_module is not None and judge is not None:
+                columns["id"] = list(range(chunk * spec.CHUNK, chunk * spec.CHUNK + n))
+                columns["request_hash"] = checked_hashes
+                columns["check_flags"] = flags
+                for i in range(n):
+                    if flags[i] is not None:
+                        columns["judged"][i] = False
+                        columns["judge_flags"][i] = ""
+                        counts["checked"] += 1
+                if judge_module is not None and openai_module is not None and judge is not None:
+                    rows, _, texts = chunk_documents(folder, chunk, params)
+                    judge_requests: dict[int, tuple[str, dict[str, Any]]] = {}
+                    for i, text in enumerate(texts):
+                        if text is not None:
+                            body = judge_module.judge_request(text, judge.model)
+                            judge_requests[i] = (request_hash(body), body)
                     pending = [(h, b) for h, b in judge_requests.values() if not store.has(h)]
                     if pending:
                         openai_module.run_requests(pending, store, judge.client)
@@ -268,18 +293,33 @@ def _apply_judgement(
     columns["judge_flags"][i] = "; ".join(f"judge {message}" for message in messages)
 
 
-def run_dedupe(
-    folder: CorpusFolder, threshold: float = 0.8, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Exact and near-duplicate clusters of the generated documents; writes dedupe.parquet and dedupe.json."""
+def _sketch_chunk(task: tuple[str, int]) -> tuple[list[str | None], Sketch]:
+    """Request hashes (None where not generated) and the dedup sketch of one plan chunk's documents."""
+    folder = CorpusFolder.open(Path(task[0]))
     _, params = _active_generation(folder)
+    rows, hashes, texts = chunk_documents(folder, task[1], params)
+    present = [i for i, t in enumerate(texts) if t is not None]
+    part = sketch([rows[i]["id"] for i in present], [texts[i] or "" for i in present])
+    return [h if t is not None else None for h, t in zip(hashes, texts, strict=True)], part
+
+
+def run_dedupe(
+    folder: CorpusFolder,
+    threshold: float = 0.8,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Exact and near-duplicate clusters of the generated documents; writes dedupe.parquet and dedupe.json.
+
+    The sketches (signatures and table counts) are computed one plan chunk a task on ``executor``'s
+    workers; clustering runs here, in bounded memory."""
+    _active_generation(folder)
     chunk_hashes: list[list[str | None]] = []
+    tasks = [(str(folder.path), chunk) for chunk in range(folder.chunks)]
     with Deduper(folder.documents, threshold, workdir=folder.path) as deduper:
-        for chunk in range(folder.chunks):
-            rows, hashes, texts = chunk_documents(folder, chunk, params)
-            present = [i for i, t in enumerate(texts) if t is not None]
-            deduper.add([rows[i]["id"] for i in present], [texts[i] or "" for i in present])
-            chunk_hashes.append([h if t is not None else None for h, t in zip(hashes, texts, strict=True)])
+        for chunk, (hashes, part) in enumerate((executor or SerialExecutor()).map(_sketch_chunk, tasks)):
+            deduper.add_sketch(part)
+            chunk_hashes.append(hashes)
             if progress is not None:
                 progress(chunk + 1, 2 * folder.chunks)
         result = deduper.finish()
