@@ -162,3 +162,11 @@ def test_sigkill_during_generate_loses_nothing_and_resumes(tmp_path: Path) -> No
     assert all(after[name] == inode for name, inode in first.items())  # nothing stored was rewritten
     folder = CorpusFolder.open(directory)
     assert pq.ParquetFile(folder.path / "manifest.parquet").metadata.num_rows == 2000
+
+
+def test_status_right_after_new_counts_every_document_planned(tmp_path: Path) -> None:
+    directory = tmp_path / "c"
+    corpus("new", str(directory), "--spec", spec_file(tmp_path, MINIMAL_SPEC), "--documents", "7")
+    status = corpus_json("status", str(directory))
+    assert status["planned"] == 7 and status["generated"] == 0 and status["kept"] == 0
+    assert status["cost"] == 0.0

@@ -154,6 +154,8 @@ def new_command(
     corpus_spec.check_seed(seed)
     with LazyProgress("plan") as progress:
         folder, created = CorpusFolder.create(directory, loaded, documents, seed, progress.update)
+    if created or not (directory / "manifest.parquet").is_file():
+        _rebuild_manifest(folder, None, quiet=True)  # status works from the start: every document planned
     verb = "Planned" if created else "Already planned"
     typer.echo(
         f"{verb} {folder.documents:,} documents of {loaded.name} in {directory} "
