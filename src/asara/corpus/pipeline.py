@@ -9,7 +9,7 @@ requested again. The network backends (:mod:`asara.corpus.backends.openai`, :mod
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -117,17 +117,6 @@ def generate_openai(
         stored += len(outcomes) - len(failures)
         done += len(requests)
     return GenerateSummary(folder.documents, stored, failed, already)
-
-
-def all_requests(folder: CorpusFolder) -> list[list[tuple[str, dict[str, Any]]]]:
-    """The current generation's requests whose responses are not stored, one list per plan chunk."""
-    _, params = _active_generation(folder)
-    store = folder.store
-    result = []
-    for chunk in range(folder.chunks):
-        requests = folder.requests(folder.plan_chunk(chunk), params)
-        result.append([(h, body) for h, body in requests if not store.has(h)])
-    return result
 
 
 def export_batches(folder: CorpusFolder, fmt: str, out: Path, params: GenerationParams | None) -> list[Path]:
@@ -359,7 +348,3 @@ def run_dedupe(
             writer.close()
     write_json(folder.path / "dedupe.json", result.report)
     return result.report
-
-
-def stage_names() -> Sequence[str]:
-    return ("new", "generate", "check", "dedupe", "manifest", "evidence")
