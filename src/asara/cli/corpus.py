@@ -271,8 +271,10 @@ def check_command(
     dask: DaskOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Cheap checks on every generated document (length, placeholders, refusals and meta-text, the AI taking
-    the turn, year and years mentioned) and, optionally, an LLM judge; disagreements are flagged."""
+    """Cheap checks on every generated document and, optionally, an LLM judge; disagreements are flagged.
+
+    The checks: length against the spec, placeholders, refusals and meta-text, the AI taking the turn when
+    the spec says it never does, the year and the years in production mentioned."""
     from asara.corpus import pipeline
 
     folder = CorpusFolder.open(directory)
@@ -412,8 +414,9 @@ def evidence_command(
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """What the kept documents do to the persona prior: misaligned share before and after, odds ratio,
-    half-life and residual, with intervals over the uncertain evidence weights."""
+    """What the kept documents do to the persona prior, with intervals over the evidence weights.
+
+    Misaligned share before and after, odds ratio, half-life and residual."""
     from asara.corpus.evidence import corpus_evidence, load_persona
 
     folder = CorpusFolder.open(directory)
@@ -456,8 +459,10 @@ def plan_command(
     ] = "share",
     json_output: JsonOption = False,
 ) -> None:
-    """How many documents bring the misaligned share below a target: of this corpus's mix (computed here),
-    and of which kinds (the persona planner, when this build has it)."""
+    """How many documents bring the misaligned share below a target.
+
+    Of this corpus's mix (computed here), and of which kinds (the persona planner, when this build has
+    it)."""
     from asara.corpus.evidence import load_persona
     from asara.corpus.plan import kinds_menu, persona_planner, plan_mix
 
