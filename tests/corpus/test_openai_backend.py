@@ -276,9 +276,10 @@ def test_an_api_that_fails_everything_stops_early_and_keeps_what_is_stored(
 
 
 def test_a_small_run_in_which_every_request_fails_is_an_error() -> None:
-    with fake_openai_server(script=always(Reply("status", 422, message="bad schema"))) as server:
-        with pytest.raises(InputError, match=r"all 3 requests .* failed \(last: HTTP 422: bad schema\)"):
-            run_requests(make_requests(3), DictStore(), fast(server.base_url))
+    script = always(Reply("status", 422, message="bad schema"))
+    expected = r"all 3 requests .* failed \(last: HTTP 422: bad schema\)"
+    with fake_openai_server(script=script) as server, pytest.raises(InputError, match=expected):
+        run_requests(make_requests(3), DictStore(), fast(server.base_url))
 
 
 def test_a_base_url_that_is_not_a_server_is_one_clear_error() -> None:
@@ -419,7 +420,8 @@ requests = [tuple(pair) for pair in json.loads(Path(requests_file).read_text())]
 settings = ClientSettings(base_url=base_url, api_key_env="ASARA_TEST_CORPUS_KEY", concurrency=4,
                           backoff_base=0.001, backoff_max=0.01, timeout=5.0)
 outcomes = run_requests(requests, DirectoryStore(folder), settings)
-print(json.dumps({"ok": sum(o.status == "ok" for o in outcomes), "skipped": sum(o.attempts == 0 for o in outcomes)}))
+ok = sum(outcome.status == "ok" for outcome in outcomes)
+print(json.dumps({"ok": ok, "skipped": sum(outcome.attempts == 0 for outcome in outcomes)}))
 """
 
 
