@@ -302,6 +302,25 @@ def completion_record(
     }
 
 
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy the usual environment variables name for ``base_url`` (as ``curl`` and httpx read
+    them), or None: ``https_proxy``/``http_proxy``/``all_proxy`` unless ``no_proxy`` covers the host;
+    loopback servers are never proxied."""
+    url = httpx.URL(base_url)
+    host = url.host.lower()
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return None
+    for entry in _env("no_proxy").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return None
+    return _env(f"{url.scheme}_proxy") or _env("all_proxy") or None
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name.lower()) or os.environ.get(name.upper()) or ""
+
+
 def _key_hint(settings: ClientSettings, key: str | None) -> str:
     if key is None:
         return f"${settings.api_key_env} is not set"
@@ -336,6 +355,16 @@ class _Run:
         self.abort: InputError | None = None
         self.error: BaseException | None = None
         self.stop = asyncio.Event()
+        self.chat_url = httpx.URL(settings.chat_url)
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.key is not None:
+            self.headers["Authorization"] = f"Bearer {self.key}"
+        self.timeouts = {
+            "connect": settings.connect_timeout,
+            "read": settings.timeout,
+            "write": settings.timeout,
+            "pool": settings.timeout,
+        }
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue(
             maxsize=4 * settings.concurrency + _STORE_BATCH
         )
@@ -406,11 +435,24 @@ class _Run:
 
     # sending ----------------------------------------------------------------------------------------
     async def attempt(
-        self, client: httpx.AsyncClient, request_hash: str, payload: bytes, body: dict[str, Any], number: int
+        self,
+        transport: httpx.AsyncHTTPTransport,
+        request_hash: str,
+        payload: bytes,
+        body: dict[str, Any],
+        number: int,
     ) -> _Attempt:
         settings = self.settings
+        request = httpx.Request(
+            "POST",
+            self.chat_url,
+            content=payload,
+            headers=self.headers,
+            extensions={"timeout": self.timeouts},
+        )
         try:
-            async with client.stream("POST", settings.chat_url, content=payload) as response:
+            response = await transport.handle_async_request(request)
+            try:
                 declared = response.headers.get("content-length")
                 if (
                     declared is not None
@@ -420,7 +462,7 @@ class _Run:
                     return _Fail(f"answer of {declared} bytes exceeds max_response_bytes")
                 chunks: list[bytes] = []
                 size = 0
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_raw():
                     size += len(chunk)
                     if size > settings.max_response_bytes:
                         return _Fail(f"answer exceeds max_response_bytes ({settings.max_response_bytes})")
@@ -428,6 +470,8 @@ class _Run:
                 data = b"".join(chunks)
                 status = response.status_code
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             return _Retry(f"no answer within {settings.timeout:g} s")
         except httpx.TransportError as error:
@@ -455,7 +499,9 @@ class _Run:
             )
         return _Fail(message)
 
-    async def send(self, client: httpx.AsyncClient, request_hash: str, body: dict[str, Any]) -> None:
+    async def send(
+        self, transport: httpx.AsyncHTTPTransport, request_hash: str, body: dict[str, Any]
+    ) -> None:
         settings = self.settings
         try:
             payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
@@ -469,7 +515,7 @@ class _Run:
             if pause > 0:
                 await asyncio.sleep(pause)
             number += 1
-            result = await self.attempt(client, request_hash, payload, body, number)
+            result = await self.attempt(transport, request_hash, payload, body, number)
             if isinstance(result, _Success):
                 await self.queue.put((request_hash, result.record))
                 return
@@ -504,39 +550,37 @@ class _Run:
                 self.paused_until = max(self.paused_until, time.monotonic() + result.retry_after)
             await asyncio.sleep(delay)
 
-    async def worker(self, client: httpx.AsyncClient, pending: Any) -> None:
+    async def worker(self, transport: httpx.AsyncHTTPTransport, pending: Any) -> None:
         for request_hash, body in pending:
             if self.stop.is_set():
                 return
             if self.store.has(request_hash):
                 self.emit(Outcome(request_hash, "ok", 0))
                 continue
-            await self.send(client, request_hash, body)
+            await self.send(transport, request_hash, body)
 
     async def run(self) -> None:
         settings = self.settings
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.key is not None:
-            headers["Authorization"] = f"Bearer {self.key}"
-        # One client per worker, each with one keep-alive connection: httpcore's pool does work per
-        # request that grows with its number of connections (a single 64-connection pool fell from 600
-        # to under 100 requests/s in benchmarks/bench_corpus_client.py); small pools stay O(1).
+        # One transport per worker, each with one keep-alive connection, used without httpx.AsyncClient:
+        # httpcore's pool does work per request that grows with its number of connections (one shared
+        # 64-connection pool fell from 600 to under 100 requests/s), and the client's auth, redirect and
+        # cookie layers cost about a fifth of the time per request and are not needed for this API.
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=30.0)
-        timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-        # Loading the CA bundle costs tens of milliseconds: once for all clients, and only for https.
+        # Loading the CA bundle costs tens of milliseconds: once for all transports, and only for https.
         verify: ssl.SSLContext | bool = (
             httpx.create_ssl_context() if settings.base_url.startswith("https:") else False
         )
+        proxy = environment_proxy(settings.base_url)
         pending = iter(self.unique.items())
         storer = asyncio.create_task(self.storer())
         stopped = asyncio.create_task(self.stop.wait())
-        async with contextlib.AsyncExitStack() as clients:
+        async with contextlib.AsyncExitStack() as transports:
             workers = []
             for _ in range(min(settings.concurrency, len(self.unique))):
-                client = await clients.enter_async_context(
-                    httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout, verify=verify)
+                transport = await transports.enter_async_context(
+                    httpx.AsyncHTTPTransport(verify=verify, limits=limits, proxy=proxy)
                 )
-                workers.append(asyncio.create_task(self.worker(client, pending)))
+                workers.append(asyncio.create_task(self.worker(transport, pending)))
             finished = asyncio.gather(*workers)
             waiting: set[asyncio.Future[Any]] = {finished, stopped}
             try:
