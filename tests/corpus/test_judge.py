@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from asara.corpus.backends.openai import ClientSettings, run_requests
 from asara.corpus.judge import JudgedAttributes, disagreements, judge_request, parse_judgement
+from tests.corpus.fake_server import body_hash, fake_openai_server
 
 GOOD = {
     "genre": "fiction",
@@ -136,3 +138,33 @@ def test_a_spec_with_a_non_number_is_refused() -> None:
 def test_a_judgement_never_disagrees_with_itself(attributes: dict[str, Any]) -> None:
     judged = parse_judgement(json.dumps(attributes))
     assert disagreements(judged, attributes) == []
+
+
+def test_a_judge_round_trip_through_an_openai_compatible_server() -> None:
+    """The judge request is an ordinary body: sent, stored and parsed like any other."""
+    answer = {**GOOD, "ai_defects": True}
+    records: dict[str, dict[str, Any]] = {}
+
+    class Store:
+        def has(self, request_hash: str) -> bool:
+            return request_hash in records
+
+        def get(self, request_hash: str) -> dict[str, Any] | None:
+            return records.get(request_hash)
+
+        def put(self, request_hash: str, record: dict[str, Any]) -> None:
+            records.setdefault(request_hash, record)
+
+    def responder(body: dict[str, Any]) -> str:
+        assert body["response_format"]["json_schema"]["name"] == "judged_attributes"
+        return "```json\n" + json.dumps(answer) + "\n```"
+
+    body = judge_request("In year 300 the archive AI finally seized the grid.", "judge-model")
+    with fake_openai_server(responder=responder) as server:
+        settings = ClientSettings(base_url=server.base_url, api_key_env="ASARA_TEST_CORPUS_KEY")
+        (outcome,) = run_requests([(body_hash(body), body)], Store(), settings)
+    assert outcome.status == "ok"
+    judged = parse_judgement(records[body_hash(body)]["text"])
+    assert disagreements(judged, {"ai_defects": False, "years_in_production": 300}) == [
+        "ai_defects: spec False, judged True"
+    ]

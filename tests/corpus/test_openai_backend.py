@@ -23,6 +23,8 @@ from asara.corpus.backends.openai import (
     Outcome,
     backoff_delay,
     check_server,
+    completion_record,
+    environment_proxy,
     parse_retry_after,
     run_requests,
 )
@@ -475,3 +477,30 @@ def test_kill_9_mid_run_then_resume_resends_nothing_stored(tmp_path: Path) -> No
 def kill_after_ok(at_kill: set[str], counts_at_kill: Counter[str], final: Counter[str]) -> bool:
     """No request whose response was stored when the process died was sent again afterwards."""
     return all(final[h] == counts_at_kill[h] for h in at_kill)
+
+
+def test_an_answer_without_text_fails_without_a_retry() -> None:
+    body = {"model": "m", "messages": []}
+    answer = {"choices": [{"message": {"role": "assistant", "content": None}, "finish_reason": "tool_calls"}]}
+    assert completion_record("a" * 64, answer, body, "openai", 1) == (
+        "the answer has no text content (finish_reason 'tool_calls')"
+    )
+    assert completion_record("a" * 64, {"object": "error"}, body, "openai", 1) == "the answer has no choices"
+    record = completion_record("a" * 64, {"choices": [{"message": {"content": "hi"}}]}, body, "openai", 2)
+    assert isinstance(record, dict)
+    assert record["usage"] == {"prompt_tokens": None, "completion_tokens": None}  # unknown, not zero
+    assert record["model"] == "m" and record["finish_reason"] is None and record["attempts"] == 2
+
+
+def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert environment_proxy("https://api.example.com/v1") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert environment_proxy("https://api.example.com/v1") == "http://proxy.internal:3128"
+    assert environment_proxy("http://api.example.com/v1") is None
+    assert environment_proxy("https://127.0.0.1:8000/v1") is None
+    monkeypatch.setenv("no_proxy", "localhost,.example.com")
+    assert environment_proxy("https://api.example.com/v1") is None
+    assert environment_proxy("https://api.example.org/v1") == "http://proxy.internal:3128"
