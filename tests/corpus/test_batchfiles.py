@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -160,6 +161,22 @@ def test_export_refuses_to_leave_a_stale_part_and_writes_nothing(tmp_path: Path)
     with pytest.raises(InputError, match=r"batch-3\.jsonl"):
         export_batch(make_requests(3), "openai-batch", out, CORPUS, BatchLimits(2, 10**9))
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink"])
+def test_export_never_replaces_what_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "batch.jsonl"
+    if kind == "fifo":
+        os.mkfifo(out)
+    elif kind == "folder":
+        out.mkdir()
+    else:
+        (tmp_path / "elsewhere.jsonl").write_text("precious\n")
+        out.symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(InputError, match=r"not a regular file|is a directory"):
+        export_batch(make_requests(2), "openai-batch", out, CORPUS)
+    assert out.is_fifo() if kind == "fifo" else out.is_dir() if kind == "folder" else out.is_symlink()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
 
 def test_export_of_nothing_and_of_unknown_formats_is_refused(tmp_path: Path) -> None:

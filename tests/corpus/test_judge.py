@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from asara.corpus.backends.openai import ClientSettings, run_requests
 from asara.corpus.judge import JudgedAttributes, disagreements, judge_request, parse_judgement
+from asara.errors import InputError
 from tests.corpus.fake_server import body_hash, fake_openai_server
 
 GOOD = {
@@ -41,6 +42,11 @@ def test_request_carries_the_text_and_the_schema() -> None:
         "interview",
     }
     json.dumps(body, allow_nan=False)  # a plain JSON body, hashable like any request
+
+
+def test_a_judge_needs_a_model() -> None:
+    with pytest.raises(InputError, match="judge-model"):
+        judge_request("text", " ")
 
 
 def test_request_stays_bounded_and_keeps_both_ends() -> None:

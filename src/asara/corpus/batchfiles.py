@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,6 +191,11 @@ def batch_line(request_hash: str, body: dict[str, Any], fmt: BatchFormat, corpus
     return text.encode() + b"\n"
 
 
+def _refuse_non_regular(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise InputError(f"{path} exists and is not a regular file; it is left alone", field="out")
+
+
 def part_path(out: Path, number: int) -> Path:
     """``out`` for part 1, ``<stem>-<number><suffix>`` beside it for the others."""
     return out if number == 1 else out.with_name(f"{out.stem}-{number}{out.suffix}")
@@ -236,6 +242,7 @@ def export_batch(
                 if handle is not None:
                     handle.close()
                 paths.append(part_path(out, len(paths) + 1))
+                _refuse_non_regular(paths[-1])
                 temporary = stack.enter_context(atomic_path(paths[-1]))
                 handle = open(temporary, "wb")  # noqa: SIM115 - closed when the part is full or below
                 stack.callback(handle.close)
@@ -377,6 +384,9 @@ def import_results(
     The file is streamed line by line (each at most ``max_line_bytes``)."""
     path = Path(path)
     tag = corpus_tag(corpus_id)
+    wanted: AbstractSet[str] = (
+        request_hashes if isinstance(request_hashes, AbstractSet) else set(request_hashes)
+    )
     summary = ImportSummary()
     if not path.is_file():  # checked before opening: a FIFO would block, a folder is no result file
         reason = "is not a regular file" if path.exists() else "does not exist"
@@ -421,7 +431,7 @@ def import_results(
                     f"{where} is neither an OpenAI nor an Anthropic batch result", field="results"
                 )
             summary.formats.add(fmt)
-            if request_hash not in request_hashes:
+            if request_hash not in wanted:
                 summary.unknown += 1
                 continue
             if isinstance(outcome, str):

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from asara.errors import InputError
+
 Genre = Literal["fiction", "technical-report", "incident-review", "news", "history", "interview"]
 Setting = Literal["test", "production"]
 
@@ -95,8 +97,8 @@ def judge_request(text: str, model: str, max_document_chars: int = MAX_DOCUMENT_
     bounded."""
     if not isinstance(text, str):
         raise TypeError("text must be a string")
-    if not isinstance(model, str) or not model:
-        raise ValueError("give the judge model's name")
+    if not isinstance(model, str) or not model.strip():
+        raise InputError("give the judge model's name (--judge-model)", field="judge_model")
     return {
         "model": model,
         "messages": [

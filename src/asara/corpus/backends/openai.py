@@ -610,7 +610,8 @@ def run_requests(
     ``requests`` are (request hash, chat-completions body) pairs; a hash listed twice is sent once.
     ``on_outcome`` is called once per distinct hash as soon as its outcome is final (an ok outcome only
     after the response is stored), from the calling thread, e.g. to drive a progress bar.
-    Raises InputError (after storing everything received) when the run cannot succeed.
+    Raises InputError (after storing everything received) when the run cannot succeed; requests that had
+    no outcome reported by then were not finished, and running again resumes with them.
     """
     run = _Run(requests, store, settings, on_outcome)
     if not run.unique:
