@@ -504,3 +504,31 @@ def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: p
     monkeypatch.setenv("no_proxy", "localhost,.example.com")
     assert environment_proxy("https://api.example.com/v1") is None
     assert environment_proxy("https://api.example.org/v1") == "http://proxy.internal:3128"
+
+
+class BatchingStore(DictStore):
+    """A store that can only write in batches, as the corpus store prefers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def put(self, request_hash: str, record: dict[str, Any]) -> None:
+        raise AssertionError("put_many should have been used")
+
+    def put_many(self, items: list[tuple[str, dict[str, Any]]]) -> int:
+        time.sleep(0.01)  # a flush to disk
+        self.batches.append(len(items))
+        for request_hash, record in items:
+            self.records.setdefault(request_hash, record)
+        return len(items)
+
+
+def test_a_store_with_put_many_gets_batches_and_loses_nothing() -> None:
+    requests = make_requests(300)
+    store = BatchingStore()
+    with fake_openai_server() as server:
+        outcomes = run_requests(requests, store, fast(server.base_url, concurrency=16))
+    assert {outcome.status for outcome in outcomes} == {"ok"}
+    assert set(store.records) == {h for h, _ in requests}
+    assert sum(store.batches) == 300 and max(store.batches) > 1  # responses waited for one flush together

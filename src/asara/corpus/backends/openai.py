@@ -55,6 +55,7 @@ _AUTH_STATUSES = frozenset({401, 403})
 _ROUTE_STATUSES = frozenset({404, 405})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STORE_BATCH = 256
+_STORE_WRITERS = 2
 
 
 def _fast_failing_sniffio_import() -> None:
@@ -402,7 +403,7 @@ class _Run:
     # storing ----------------------------------------------------------------------------------------
     def _store_batch(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
         try:
-            if self.put_many is not None and len(batch) > 1:
+            if self.put_many is not None:
                 self.put_many(batch)
             else:
                 for request_hash, record in batch:
@@ -411,27 +412,44 @@ class _Run:
             raise InputError(f"cannot store a response: {error.strerror or error}", field="store") from None
 
     async def storer(self) -> None:
-        """Stores received responses in batches (one flush each), then reports them as ok."""
+        """Stores received responses in batches (one flush each), then reports them as ok.
+
+        Up to ``_STORE_WRITERS`` batches are written at once: a flush mostly waits for the disk, and
+        while one batch waits the next one can already be written."""
+        writers: set[asyncio.Task[None]] = set()
+        slots = asyncio.Semaphore(_STORE_WRITERS)
         done = False
-        while not done:
-            item = await self.queue.get()
-            if item is None:
-                break
-            batch = [item]
-            while len(batch) < _STORE_BATCH and not self.queue.empty():
-                more = self.queue.get_nowait()
-                if more is None:
-                    done = True
+        try:
+            while not done:
+                item = await self.queue.get()
+                if item is None:
                     break
-                batch.append(more)
-            try:
-                await asyncio.to_thread(self._store_batch, batch)
-            except Exception as error:  # a full disk, a read-only folder, ...: stop sending at once
-                self.error = self.error or error
-                self.stop.set()
-                return
-            for request_hash, record in batch:
-                self.emit(Outcome(request_hash, "ok", int(record["attempts"])))
+                batch = [item]
+                while len(batch) < _STORE_BATCH and not self.queue.empty():
+                    more = self.queue.get_nowait()
+                    if more is None:
+                        done = True
+                        break
+                    batch.append(more)
+                await slots.acquire()
+                writer = asyncio.create_task(self._write(batch, slots))
+                writers.add(writer)
+                writer.add_done_callback(writers.discard)
+        finally:
+            if writers:
+                await asyncio.gather(*writers, return_exceptions=True)
+
+    async def _write(self, batch: list[tuple[str, dict[str, Any]]], slots: asyncio.Semaphore) -> None:
+        try:
+            await asyncio.to_thread(self._store_batch, batch)
+        except Exception as error:  # a full disk, a read-only folder, ...: stop sending at once
+            self.error = self.error or error
+            self.stop.set()
+            return
+        finally:
+            slots.release()
+        for request_hash, record in batch:
+            self.emit(Outcome(request_hash, "ok", int(record["attempts"])))
 
     # sending ----------------------------------------------------------------------------------------
     async def attempt(
