@@ -204,6 +204,7 @@ class _Fail:
 @dataclass(frozen=True)
 class _Fatal:
     error: str
+    field: str = "base_url"
 
 
 _Attempt = _Success | _Retry | _Fail | _Fatal
@@ -351,7 +352,6 @@ class _Run:
         self.rng = random.Random()
         self.paused_until = 0.0
         self.failures_in_a_row = 0
-        self.sent_any_ok = False
         self.last_error: str | None = None
         self.abort: InputError | None = None
         self.error: BaseException | None = None
@@ -394,10 +394,10 @@ class _Run:
                 f"(last: {self.last_error}); responses already stored are kept"
             )
 
-    def fail_run(self, message: str) -> None:
+    def fail_run(self, message: str, field: str = "base_url") -> None:
         """Ends the run (workers stop; what was received is still stored) with InputError(message)."""
         if self.abort is None:
-            self.abort = InputError(self.scrub(message), field="base_url")
+            self.abort = InputError(self.scrub(message), field=field)
         self.stop.set()
 
     # storing ----------------------------------------------------------------------------------------
@@ -509,7 +509,9 @@ class _Run:
         if status in _RETRYABLE_STATUSES:
             return _Retry(message, retry_after)
         if status in _AUTH_STATUSES:
-            return _Fatal(f"the server refused the request ({message}); {_key_hint(settings, self.key)}")
+            return _Fatal(
+                f"the server refused the request ({message}); {_key_hint(settings, self.key)}", "api_key_env"
+            )
         if status in _ROUTE_STATUSES:
             return _Fatal(
                 f"{settings.chat_url} answered {message}; "
@@ -540,7 +542,7 @@ class _Run:
             if isinstance(result, _Fatal):
                 self.last_error = result.error
                 self.emit(Outcome(request_hash, "failed", number, result.error))
-                self.fail_run(result.error)
+                self.fail_run(result.error, result.field)
                 return
             if isinstance(result, _Fail):
                 self.emit(Outcome(request_hash, "failed", number, result.error))
