@@ -8,7 +8,8 @@ a dropped connection or a truncated body. The script is keyed on the hash, so wh
 however the client interleaves its requests.
 
 Every chat request is counted per body hash on arrival (``server.counts``), and every normal answer is
-counted again when sent (``server.answered``), so tests can assert that nothing was sent twice.
+counted again when sent (``server.answered``), so tests can assert that nothing was sent twice;
+``server.max_in_flight`` is the most chat requests it was answering at once.
 
     with fake_openai_server(script=first_attempt_faults()) as server:
         run(server.base_url)            # e.g. http://127.0.0.1:43121/v1
@@ -189,6 +190,8 @@ class FakeOpenAIServer:
         self.arrivals: defaultdict[str, list[float]] = defaultdict(list)
         self.authorizations: Counter[str | None] = Counter()
         self.model_listings = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -316,6 +319,14 @@ class FakeOpenAIServer:
             # Real providers echo (part of) a wrong key; the client must never repeat it.
             return self._error(401, f"Incorrect API key provided: {authorization}")
         reply = self.script(request_hash, self.counts[request_hash]) if self.script else OK
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._reply(reply, request, request_hash)
+        finally:
+            self.in_flight -= 1
+
+    async def _reply(self, reply: Reply, request: dict[str, Any], request_hash: str) -> bytes | None:
         if self.delay:
             await asyncio.sleep(self.delay)
         if reply.kind == "status":

@@ -133,6 +133,12 @@ def test_every_request_is_answered_once_whatever_the_server_does() -> None:
     assert store.puts == len(requests)
 
 
+def test_concurrency_is_bounded() -> None:
+    with fake_openai_server(delay=0.01) as server:
+        run_requests(make_requests(60), DictStore(), fast(server.base_url, concurrency=5))
+    assert server.max_in_flight == 5
+
+
 def test_stored_responses_are_never_requested_again() -> None:
     requests = make_requests(30)
     store = DictStore()
