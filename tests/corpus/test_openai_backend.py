@@ -175,6 +175,21 @@ def test_retry_after_is_honoured() -> None:
     assert arrivals[1] - arrivals[0] >= 0.95
 
 
+def test_a_retry_after_holds_off_every_worker_not_only_the_one_told() -> None:
+    requests = make_requests(12)
+    told = requests[0][0]
+
+    def script(request_hash: str, attempt: int) -> Reply:
+        return Reply("status", 429, retry_after="1") if request_hash == told and attempt == 1 else Reply()
+
+    with fake_openai_server(script=script, delay=0.05) as server:
+        run_requests(requests, DictStore(), fast(server.base_url, concurrency=2, backoff_max=5.0))
+    start = server.arrivals[told][0]
+    during_pause = [t for times in server.arrivals.values() for t in times if start + 0.2 < t < start + 0.9]
+    assert during_pause == []
+    assert server.chat_requests == 13
+
+
 def test_a_retry_after_beyond_the_cap_fails_the_request_instead_of_hanging() -> None:
     requests = make_requests(2)
     script = always(Reply("status", 429, retry_after="86400", message="daily quota exhausted"))
