@@ -179,6 +179,17 @@ def test_export_never_replaces_what_is_not_a_regular_file(tmp_path: Path, kind: 
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
 
+def test_an_openai_batch_holds_one_model(tmp_path: Path) -> None:
+    requests = make_requests(3)
+    other = {**requests[2][1], "model": "judge-model"}
+    mixed = [*requests[:2], (canonical_hash(other), other)]
+    with pytest.raises(InputError, match="one model.*'gen-model' and 'judge-model'"):
+        export_batch(mixed, "openai-batch", tmp_path / "b.jsonl", CORPUS)
+    # Anthropic batches may mix models.
+    (path,) = export_batch(mixed, "anthropic-batch", tmp_path / "b.jsonl", CORPUS)
+    assert [line["params"]["model"] for line in read_lines(path)] == ["gen-model", "gen-model", "judge-model"]
+
+
 def test_export_of_nothing_and_of_unknown_formats_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="nothing to export"):
         export_batch([], "openai-batch", tmp_path / "b.jsonl", CORPUS)

@@ -210,7 +210,8 @@ def export_batch(
 ) -> list[Path]:
     """Write the requests as provider batch JSONL, split at the provider's limits; returns the files.
 
-    ``limits`` overrides the provider's (for tests). A hash listed twice is written once. The files are
+    ``limits`` overrides the provider's (for tests). A hash listed twice is written once. OpenAI batch
+    files hold one model each, so requests for several models are refused (export them separately). The files are
     written beside ``out`` as temporaries and all renamed into place only when every line is written;
     an existing ``<stem>-N<suffix>`` beyond the new parts is refused rather than left to be mistaken for
     part of this export."""
@@ -227,10 +228,19 @@ def export_batch(
         handle: IO[bytes] | None = None
         lines = size = 0
         seen: set[str] = set()
+        first_model: object = None
         for request_hash, body in requests:
             if request_hash in seen:
                 continue
             seen.add(request_hash)
+            model = body.get("model") if isinstance(body, dict) else None
+            if fmt == "openai-batch" and first_model is not None and model != first_model:
+                raise InputError(
+                    f"an OpenAI batch holds requests for one model; these use {first_model!r} and {model!r}: "
+                    "export them separately",
+                    field="requests",
+                )
+            first_model = first_model if first_model is not None else model
             data = batch_line(request_hash, body, fmt, corpus_id)
             if len(data) > limit.max_bytes:
                 raise InputError(
