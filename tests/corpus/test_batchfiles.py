@@ -183,7 +183,7 @@ def test_an_openai_batch_holds_one_model(tmp_path: Path) -> None:
     requests = make_requests(3)
     other = {**requests[2][1], "model": "judge-model"}
     mixed = [*requests[:2], (canonical_hash(other), other)]
-    with pytest.raises(InputError, match="one model.*'gen-model' and 'judge-model'"):
+    with pytest.raises(InputError, match=r"one model.*'gen-model' and 'judge-model'"):
         export_batch(mixed, "openai-batch", tmp_path / "b.jsonl", CORPUS)
     # Anthropic batches may mix models.
     (path,) = export_batch(mixed, "anthropic-batch", tmp_path / "b.jsonl", CORPUS)

@@ -211,10 +211,10 @@ def export_batch(
     """Write the requests as provider batch JSONL, split at the provider's limits; returns the files.
 
     ``limits`` overrides the provider's (for tests). A hash listed twice is written once. OpenAI batch
-    files hold one model each, so requests for several models are refused (export them separately). The files are
-    written beside ``out`` as temporaries and all renamed into place only when every line is written;
-    an existing ``<stem>-N<suffix>`` beyond the new parts is refused rather than left to be mistaken for
-    part of this export."""
+    files hold one model each, so requests for several models are refused (export them separately).
+    The files are written beside ``out`` as temporaries and all renamed into place only when every
+    line is written; an existing ``<stem>-N<suffix>`` beyond the new parts is refused rather than left
+    to be mistaken for part of this export."""
     if fmt not in FORMATS:
         raise InputError(f"unknown batch format {fmt!r} (one of {', '.join(FORMATS)})", field="format")
     limit = limits or LIMITS[fmt]
