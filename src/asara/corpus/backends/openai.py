@@ -2,11 +2,13 @@
 Ollama, the provider itself).
 
 :func:`run_requests` sends every request that has no stored response, with bounded concurrency (one
-:class:`httpx.AsyncClient`, keep-alive connections), timeouts, and retries with exponential backoff and full
-jitter that honour ``Retry-After`` on 429 and 5xx answers; dropped connections, timeouts and answers that
-are not JSON are retried too. Each successful answer is handed to the store *before anything else is done
-with it* (before its :class:`Outcome` is reported), so a crash, Ctrl-C or ``kill -9`` never loses a stored
-response, and a rerun skips every hash the store already has: a stored response is never requested again.
+httpx keep-alive connection per worker, at most ``concurrency`` workers), timeouts, and retries with
+exponential backoff and full jitter that honour ``Retry-After`` on 429 and 5xx answers (a Retry-After
+pauses every worker, not only the one told); dropped connections, timeouts and answers that are not JSON
+are retried too. Each successful answer is handed to the store *before anything else is done with it*
+(before its :class:`Outcome` is reported; batched into ``put_many`` when the store has it), so a crash,
+Ctrl-C or ``kill -9`` never loses a stored response, and a rerun skips every hash the store already has:
+a stored response is never requested again. Usage the server does not report is stored as None, not 0.
 
 The API key is read from the environment variable named by ``ClientSettings.api_key_env`` and sent as a
 bearer token; it is never written to disk, to logs or into an error message (server messages that echo it
