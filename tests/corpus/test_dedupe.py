@@ -88,3 +88,12 @@ def test_frequency_tables_show_a_collapsed_name() -> None:
     top = {entry["key"]: entry for entry in result.report["names"][:2]}
     assert set(top) == {"Elara", "Voss"}
     assert top["Elara"]["documents"] == 300 and top["Elara"]["share"] == 1.0
+
+
+def test_calendar_words_are_not_counted_as_names() -> None:
+    texts = [f"On a quiet Tuesday in March, the operators met Kestrel number {i}." for i in range(50)]
+    with Deduper(len(texts)) as deduper:
+        deduper.add(list(range(len(texts))), texts)
+        result = deduper.finish()
+    keys = {entry["key"] for entry in result.report["names"]}
+    assert "Kestrel" in keys and not keys & {"Tuesday", "March"}

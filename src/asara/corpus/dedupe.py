@@ -45,6 +45,30 @@ _PUNCTUATION = {c: " " for c in range(128) if not chr(c).isalnum()} | {
     ord(c): " " for c in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00a0\u2022\u00b7"
 }
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]{2,}")
+# Capitalised mid-sentence but not names: counting them would hide a collapsed name behind "Tuesday".
+_CALENDAR_WORDS = frozenset(
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+)
 _SHINGLE_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1], dtype=np.uint32)
 _BAND_MULTIPLIERS = np.random.default_rng(20260101).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | 1
 
@@ -274,7 +298,7 @@ def sketch(ids: Sequence[int], texts: Sequence[str], num_perm: int = NUM_PERM) -
         data = " ".join(words).encode()
         normalised.append(data)
         exact[i] = int.from_bytes(hashlib.sha1(data).digest()[:8], "little") >> 1
-        names.update(set(_MID_SENTENCE_CAPITAL.findall(text)))
+        names.update(set(_MID_SENTENCE_CAPITAL.findall(text)) - _CALENDAR_WORDS)
         if doc_id % NGRAM_SAMPLE == 0:
             ngrams.update({" ".join(words[j : j + 3]) for j in range(len(words) - 2)})
             sampled += 1
