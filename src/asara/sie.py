@@ -20,8 +20,8 @@ from typing import Any
 from asara import __version__
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
-from asara.io.atomic import write_json
-from asara.io.parquet import SampleWriter, sample_writer
+from asara.io.parquet import SampleWriter
+from asara.io.runfolder import RunFolder, run_folder
 from asara.models.sie.model import window_column
 from asara.montecarlo import precision, runner
 from asara.montecarlo.executors import Executor, local_executor
@@ -90,7 +90,7 @@ def run(
     check_target_se(target_se)
     model = scenario.model()
     executor = executor or local_executor(workers)
-    with _maybe_writer(scenario, seed, out_dir) as writer:
+    with _maybe_folder(out_dir) as folder, _maybe_writer(scenario, seed, folder) as writer:
         on_chunk: Callable[[ChunkResult], None] | None = None
         if writer is not None:
             sink = writer
@@ -127,9 +127,13 @@ def run(
                 on_chunk=on_chunk,
                 on_progress=on_progress,
             )
-    summary = SieSummary.from_run(scenario, result, stopping)
-    if out_dir is not None:
-        write_json(out_dir / "run.json", run_record(summary, command))
+        if writer is not None:
+            writer.close()
+        summary = SieSummary.from_run(scenario, result, stopping)
+        if folder is not None:
+            # samples.parquet and run.json are replaced as one unit; run.json (written last) carries
+            # the Parquet file's SHA-256, which `asara sie summary` checks.
+            folder.commit(run_record(summary, command))
     return summary
 
 
@@ -145,16 +149,28 @@ def run_record(summary: SieSummary, command: Sequence[str] | None = None) -> dic
 
 
 @contextlib.contextmanager
-def _maybe_writer(scenario: SieScenario, seed: int, out_dir: Path | None) -> Iterator[SampleWriter | None]:
+def _maybe_folder(out_dir: Path | None) -> Iterator[RunFolder | None]:
     if out_dir is None:
         yield None
         return
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} exists and is not a directory", field="out")
+    with run_folder(out_dir) as folder:
+        yield folder
+
+
+@contextlib.contextmanager
+def _maybe_writer(
+    scenario: SieScenario, seed: int, folder: RunFolder | None
+) -> Iterator[SampleWriter | None]:
+    if folder is None:
+        yield None
+        return
     metadata = {
         "asara.scenario": json.dumps(scenario.to_document()),
         "asara.seed": str(seed),
         "asara.version": __version__,
     }
-    with sample_writer(out_dir / "samples.parquet", sample_columns(scenario), metadata) as writer:
+    writer = SampleWriter(folder.partial("samples.parquet"), sample_columns(scenario), metadata)
+    try:
         yield writer
+    finally:
+        writer.close()

@@ -25,7 +25,8 @@ from asara.cli.sie_analysis import (
 )
 from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
-from asara.io.atomic import write_text
+from asara.io.atomic import check_writable_target, write_text
+from asara.io.runfolder import verify_files
 from asara.models.sie import trajectory as run_trajectory
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 
@@ -248,9 +249,23 @@ def summary_command(
         raise InputError(f"no run.json in {run_dir}", field="run_dir")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{record_path} is not valid JSON: {error}", field="run_dir") from None
-    text = markdown_report(record)
+    except (OSError, RecursionError, ValueError) as error:
+        raise InputError(f"cannot read {record_path}: {error}", field="run_dir") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{record_path} is not a run record (expected a JSON object)", field="run_dir")
+    verify_files(run_dir, record)
+    try:
+        text = markdown_report(record)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        problem = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+        raise InputError(
+            f"{record_path} is not a run record written by `asara sie run --out` ({problem})",
+            field="run_dir",
+        ) from None
+    if markdown is not None:
+        check_writable_target(markdown, field="markdown")
     typer.echo(text)
     if markdown is not None:
         write_text(markdown, text)
