@@ -22,7 +22,7 @@ from asara.montecarlo.executors import (
     Executor,
     ProcessExecutor,
     SerialExecutor,
-    default_workers,
+    capped_workers,
 )
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 from asara.sie import check_run_arguments
@@ -40,7 +40,7 @@ def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Ex
         with DaskExecutor(dask_address) as executor:
             yield executor
         return
-    count = default_workers() if workers is None else workers
+    count = capped_workers(workers)
     yield ProcessExecutor(count) if count > 1 else SerialExecutor()
 
 

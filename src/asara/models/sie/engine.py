@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from asara.io.numba_cache import njit, prepare_numba_cache
 from asara.models.base import FloatArray
+
+prepare_numba_cache()
 
 INPUT_NAMES: tuple[str, ...] = ("speedup", "returns", "limit_years", "parallel_penalty")
 
@@ -213,7 +215,7 @@ class Trajectory:
 _LOGISTIC_STEEPNESS = 10.0
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float, end: float) -> float:
     """The speed-up at simulation time ``t`` (the ramp starts at t = 0)."""
     if shape == 4:  # step: the start value until ASARA, then f
@@ -232,7 +234,7 @@ def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float
     return grown
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _log2_research_input(labour: float, compute: float, share: float, rho: float) -> float:
     """log2 of the CES research input, normalized to 1 at ASARA; arguments are log2 of L/L0 and C/C0."""
     if rho == 0.0:
@@ -242,7 +244,7 @@ def _log2_research_input(labour: float, compute: float, share: float, rho: float
     return value
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _compute_doublings(t0: float, t1: float, asara: float, rate: float, decay: float) -> float:
     """Doublings of compute between times t0 and t1; compute grows from ASARA at ``rate`` (per month,
     natural units) with its growth rate decaying at ``decay`` per month."""
@@ -255,7 +257,7 @@ def _compute_doublings(t0: float, t1: float, asara: float, rate: float, decay: f
     return doublings
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(nogil=True, error_model="numpy", inline="always")
 def _run_one(
     params: NDArray[np.float64],
     s: int,
@@ -431,7 +433,7 @@ def _run_one(
     return times, r_path, n, t, reason, r
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _simulate_batch(
     params: NDArray[np.float64],
     flags: NDArray[np.int64],
