@@ -33,7 +33,8 @@ try:
     from asara.errors import InputError, Interrupted
 except KeyboardInterrupt:  # Ctrl-C while the libraries load (about a second): no traceback either
     sys.stderr.write("asara: interrupted\n")
-    sys.exit(130)
+    sys.stderr.flush()
+    os._exit(130)  # nothing to clean up yet; a plain exit can still die of the pending signal
 
 app = typer.Typer(
     name="asara",
