@@ -28,6 +28,7 @@ from asara.errors import InputError
 from asara.io.atomic import check_writable_target, write_text
 from asara.io.runfolder import verify_files
 from asara.models.sie import trajectory as run_trajectory
+from asara.models.sie.engine import ceiling_problem
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 
 sie_app = typer.Typer(
@@ -187,6 +188,9 @@ def trajectory_command(
     """One run: every doubling time, r along the way, and the compression it reaches."""
     loaded = sie.load(scenario, overrides or [])
     options = loaded.options()
+    problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
+    if problem is not None:
+        raise InputError(problem, field="limit-years")
     path = run_trajectory(
         _positive(speedup, "speedup"),
         _positive(returns, "returns"),

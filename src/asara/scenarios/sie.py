@@ -20,11 +20,27 @@ from pydantic import (
 from asara.distributions import Distribution, Fixed, LogUniform, Uniform, median
 from asara.models.base import FloatArray
 from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, RampShape, Retraining, SieModel, SieOptions
-from asara.models.sie.engine import InitialDoubling
+from asara.models.sie.engine import InitialDoubling, ceiling_problem
 from asara.montecarlo.sampling import copula_factor
 from asara.scenarios.loader import Document, load_scenario
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+MAX_LIST_ITEMS = 100
+"""Most cells or windows a scenario may have (each window is tracked at every step of every run)."""
+MAX_CELL_DOUBLINGS = 1e15
+"""Most doublings a cell may require (beyond any run's reach already; keeps the count an exact integer)."""
+LARGEST_UNIFORM = 1.0 - 2.0**-53
+"""The largest uniform the sampler draws: the highest value a distribution with an unbounded range yields."""
+
+
+def highest_value(distribution: Distribution) -> float:
+    """The largest value a run can draw from ``distribution``."""
+    high = distribution.support[1]
+    if math.isfinite(high):
+        return high
+    return float(distribution.ppf(np.array([LARGEST_UNIFORM]))[0])
+
+
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
@@ -235,6 +251,24 @@ class SieScenario(BaseModel):
         if not windows:
             raise ValueError("at least one window is needed")
         return windows
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SieScenario:
+        """Refuse settings that would make a run's work unbounded (or its numbers undefined)."""
+        highest = highest_value(self.inputs.limit_years)
+        problem = ceiling_problem(self.software_share, highest)
+        if problem is not None:
+            raise ValueError(f"unbounded run: {problem}")
+        for name, items in (("cells", self.cells), ("windows_months", self.windows_months)):
+            if len(items) > MAX_LIST_ITEMS:
+                raise ValueError(f"{name}: at most {MAX_LIST_ITEMS} entries (got {len(items)})")
+        for i, cell in enumerate(self.cells):
+            if not cell.years * 4.0 / self.software_share <= MAX_CELL_DOUBLINGS:
+                raise ValueError(
+                    f"cells.{i}.years: {cell.years:g} years is {cell.years * 4.0 / self.software_share:.4g} "
+                    f"doublings; at most {MAX_CELL_DOUBLINGS:.0e} can be counted"
+                )
+        return self
 
     @model_validator(mode="after")
     def _correlations(self) -> SieScenario:
