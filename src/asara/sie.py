@@ -56,13 +56,22 @@ def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size
 
 
 MIN_TARGET_SE = 1e-6
+MIN_TARGET_SE_SAMPLES = 1024
+"""With --target-se a run never stops before this many samples: a standard error from a handful of
+samples says nothing (one sample gives 0 for every cell)."""
 
 
-def check_target_se(target_se: float | None) -> None:
+def check_target_se(target_se: float | None, samples: int | None = None) -> None:
     # Below 1e-6 no run could get there (it would take ~1e11 samples) and target_se**2 underflows.
     if target_se is not None and not (math.isfinite(target_se) and MIN_TARGET_SE <= target_se < 0.5):
         raise InputError(
             f"must be a number from {MIN_TARGET_SE:g} up to 0.5 (got {target_se})", field="target-se"
+        )
+    if target_se is not None and samples is not None and samples < MIN_TARGET_SE_SAMPLES:
+        raise InputError(
+            f"with --target-se, the most samples to draw must be at least {MIN_TARGET_SE_SAMPLES:,} "
+            f"(got {samples:,}): the run never stops earlier",
+            field="samples",
         )
 
 
@@ -87,7 +96,7 @@ def run(
     if isinstance(scenario, str):
         scenario = load(scenario)
     check_run_arguments(samples, seed, workers, chunk_size)
-    check_target_se(target_se)
+    check_target_se(target_se, samples)
     model = scenario.model()
     executor = executor or local_executor(workers)
     with _maybe_folder(out_dir) as folder, _maybe_writer(scenario, seed, folder) as writer:
@@ -120,6 +129,7 @@ def run(
                 seed,
                 target_se,
                 max_samples=samples,
+                first_checkpoint=max(precision.DEFAULT_FIRST_CHECKPOINT, MIN_TARGET_SE_SAMPLES),
                 chunk_size=chunk_size,
                 executor=executor,
                 keep_samples=writer is not None,

@@ -109,19 +109,24 @@ def _prepare_streams() -> None:
 
 
 def _stdout_problem() -> str | None:
-    if sys.stdout is None:
+    if sys.stdout is None:  # Python found file descriptor 1 closed at start
         return "standard output is closed"
     try:
-        os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to check
+        return None
+    try:
+        os.fstat(descriptor)
+    except OSError:
         return "standard output is closed"
     return None
 
 
-def _fail(message: str, status: int) -> None:
+def _fail(message: str, status: int, stdout_broken: bool = False) -> None:
     with contextlib.suppress(OSError, ValueError):  # stderr closed too: only the exit status is left
         typer.echo(f"asara: {message}", err=True)
-    _silence_stdout()
+    if stdout_broken:
+        _silence_stdout()
     sys.exit(status)
 
 
@@ -143,7 +148,7 @@ def main() -> None:
     """Entry point: run the app, turning input and environment errors into one line and exit status 2."""
     problem = _stdout_problem()
     if problem is not None:
-        _fail(f"error: {problem}", 2)
+        _fail(f"error: {problem}", 2, stdout_broken=True)
     _prepare_streams()
     install_signal_handlers()
     try:
@@ -168,9 +173,12 @@ def main() -> None:
         _fail("error: not enough memory for this run (ask for fewer samples or a smaller grid)", 2)
     except OSError as error:  # the environment: a full disk, a closed pipe, a file that vanished, ...
         where = f": {error.filename}" if error.filename else ""
-        if error.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO) and not error.filename:
+        stdout_broken = (
+            error.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO) and not error.filename
+        )
+        if stdout_broken:
             where = " (standard output)"
-        _fail(f"error: {error.strerror or _one_line(error)}{where}", 2)
+        _fail(f"error: {error.strerror or _one_line(error)}{where}", 2, stdout_broken)
     except Exception as error:  # a bug: still one line for the user, the traceback on request
         if os.environ.get("ASARA_DEBUG"):
             raise

@@ -98,7 +98,7 @@ def run_command(
     if samples is None:
         samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
     sie.check_run_arguments(samples, seed, workers, chunk_size)
-    sie.check_target_se(target_se)
+    sie.check_target_se(target_se, samples)
     started = time.perf_counter()
     with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
         summary = sie.run(

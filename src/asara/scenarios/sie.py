@@ -238,6 +238,14 @@ class SieScenario(BaseModel):
     data: DataSection = Field(default_factory=DataSection)
     correlations: list[Correlation] = Field(default_factory=list)
 
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **options: Any) -> SieScenario:
+        """Strict by default: a number must be written as a number and a switch as true/false ("48"
+        and "yes" are refused, not read as 48 and true). Integers are still accepted as numbers."""
+        if strict is None and isinstance(obj, dict):
+            obj, strict = _strict_ready(obj), True
+        return super().model_validate(obj, strict=strict, **options)
+
     @field_validator("cells")
     @classmethod
     def _some_cells(cls, cells: list[CellSpec]) -> list[CellSpec]:
@@ -353,6 +361,30 @@ class SieScenario(BaseModel):
         # which validation reads back as inf.
         document: dict[str, Any] = json.loads(self.model_dump_json())
         return document
+
+
+_INFINITE_SETTINGS = (("compute", "halving_years"), ("data", "stock_years"))
+_INFINITY_WORDS = {"Infinity": math.inf, "inf": math.inf, "+Infinity": math.inf}
+
+
+def _strict_ready(document: dict[str, Any]) -> dict[str, Any]:
+    """The two spellings strict validation would refuse although they are ours: the JSON string
+    "Infinity" that :meth:`SieScenario.to_document` writes for an infinite setting, and a correlation's
+    pair of inputs as a list (TOML and JSON have no tuples)."""
+    ready = dict(document)
+    for section, key in _INFINITE_SETTINGS:
+        values = ready.get(section)
+        if isinstance(values, dict) and isinstance(values.get(key), str) and values[key] in _INFINITY_WORDS:
+            ready[section] = {**values, key: _INFINITY_WORDS[values[key]]}
+    correlations = ready.get("correlations")
+    if isinstance(correlations, list):
+        ready["correlations"] = [
+            {**pair, "inputs": tuple(pair["inputs"])}
+            if isinstance(pair, dict) and isinstance(pair.get("inputs"), list)
+            else pair
+            for pair in correlations
+        ]
+    return ready
 
 
 def load(source: str, overrides: list[str] | tuple[str, ...] = ()) -> SieScenario:
