@@ -33,6 +33,12 @@ LARGEST_UNIFORM = 1.0 - 2.0**-53
 """The largest uniform the sampler draws: the highest value a distribution with an unbounded range yields."""
 
 
+def worst_case_doublings(scenario: SieScenario) -> float:
+    """The most doublings any run of ``scenario`` can take (N at the highest limit_years it can draw):
+    a bound on each run's steps, for estimating a request's cost up front."""
+    return 4.0 / scenario.software_share * highest_value(scenario.inputs.limit_years)
+
+
 def highest_value(distribution: Distribution) -> float:
     """The largest value a run can draw from ``distribution``."""
     high = distribution.support[1]
