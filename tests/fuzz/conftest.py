@@ -5,11 +5,9 @@ ASARA_FUZZ_EXAMPLES=2000 pytest tests/fuzz   # the longer run
 
 from __future__ import annotations
 
-import os
-
 from hypothesis import HealthCheck, settings
 
-EXAMPLES = int(os.environ.get("ASARA_FUZZ_EXAMPLES", "0") or 0)
+from tests.fuzz.budget import EXAMPLES
 
 settings.register_profile(
     "asara-fuzz",
@@ -19,8 +17,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,
 )
-
-
-def examples(default: int) -> int:
-    """``default`` examples in the normal run; ASARA_FUZZ_EXAMPLES in the long one."""
-    return EXAMPLES or default
