@@ -105,7 +105,7 @@ def command_lines(draw: st.DrawFn) -> list[str]:
         for option in ("--speedup", "--returns", "--limit-years", "--parallel-penalty"):
             args += [option, draw(NUMBERS.map(str) | TEXT)]
     elif kind == "explain-sample":
-        args += ["--index", draw(st.integers(-5, 2000).map(str)), "--samples", draw(SMALL_SAMPLES)]
+        args += ["--sample", draw(st.integers(-5, 2000).map(str))]
     else:
         args += ["--samples", draw(SMALL_SAMPLES), "--seed", draw(st.integers(-3, 2**70).map(str))]
         if draw(st.booleans()):
