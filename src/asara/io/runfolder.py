@@ -118,9 +118,12 @@ def run_folder(directory: Path, manifest: str = "run.json", field: str = "out") 
         folder.discard()
 
 
-def verify_files(directory: Path, record: Mapping[str, Any], field: str = "run_dir") -> None:
+def verify_files(
+    directory: Path, record: Mapping[str, Any], field: str = "run_dir", allow_missing: bool = False
+) -> None:
     """Check that the data files a manifest lists are the ones in ``directory`` (InputError if not).
-    Manifests written before hashes were recorded (no ``"files"`` key) pass unchecked."""
+    Manifests written before hashes were recorded (no ``"files"`` key) pass unchecked; with
+    ``allow_missing``, so do files that are absent (a reader that needs only the manifest)."""
     files = record.get(FILES_KEY)
     if files is None:
         return
@@ -132,6 +135,8 @@ def verify_files(directory: Path, record: Mapping[str, Any], field: str = "run_d
         if not isinstance(expected, str):
             raise InputError(f"malformed manifest: no sha256 for {name}", field)
         if not path.is_file():
+            if allow_missing and not path.is_symlink() and not path.exists():
+                continue
             raise InputError(f"{path} is missing (the run that wrote this folder did not finish?)", field)
         if sha256_file(path) != expected:
             raise InputError(
