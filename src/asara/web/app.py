@@ -295,8 +295,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             cancelled.set()
             raise ApiError(
                 503,
-                f"the computation took longer than {config.timeout_seconds:g} s (this server's limit) and was "
-                "stopped, or waited that long for a free slot; ask for fewer samples, or try again later",
+                f"the computation took longer than {config.timeout_seconds:g} s (this server's limit) and "
+                "was stopped, or waited that long for a free slot; ask for fewer samples, or try again later",
             ) from None
 
     @app.exception_handler(ApiError)
