@@ -9,7 +9,7 @@ from tests.fuzz.hostile import MEMORY_CAP_BYTES, hammer, server
 
 def test_hostile_load_keeps_memory_under_the_cap() -> None:
     with server(timeout=2.0) as (url, process):
-        outcome = hammer(url, process, requests=EXAMPLES or 64)
+        outcome = hammer(url, process, requests=EXAMPLES or 32)
     assert outcome.healthy_after
     assert outcome.rss_peak < MEMORY_CAP_BYTES, outcome
     bad = {

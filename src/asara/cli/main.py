@@ -71,10 +71,21 @@ def _leave_now(signum: int, frame: FrameType | None) -> None:
     os._exit(128 + signum)
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers() -> dict[int, object]:
+    """Install the stop handlers; returns the previous ones (main() restores them when it returns, so
+    that calling it in a test leaves the test process as it was)."""
+    previous: dict[int, object] = {}
     for number in STOP_SIGNALS:
-        if signal.getsignal(number) is not signal.SIG_IGN:  # e.g. nohup: keep ignoring SIGHUP
+        previous[number] = signal.getsignal(number)
+        if previous[number] is not signal.SIG_IGN:  # e.g. nohup: keep ignoring SIGHUP
             signal.signal(number, _stop)
+    return previous
+
+
+def restore_signal_handlers(previous: dict[int, object]) -> None:
+    for number, handler in previous.items():
+        if callable(handler) or handler in (signal.SIG_DFL, signal.SIG_IGN):
+            signal.signal(number, handler)  # type: ignore[arg-type]
 
 
 # Plain-ASCII stand-ins for the few non-ASCII characters asara prints, for terminals and pipes whose
@@ -150,7 +161,14 @@ def main() -> None:
     if problem is not None:
         _fail(f"error: {problem}", 2, stdout_broken=True)
     _prepare_streams()
-    install_signal_handlers()
+    previous = install_signal_handlers()
+    try:
+        _run()
+    finally:
+        restore_signal_handlers(previous)
+
+
+def _run() -> None:
     try:
         status = app(standalone_mode=False)
         sys.stdout.flush()  # a full disk or closed pipe shows here, not in Python's exit handler

@@ -39,6 +39,7 @@ from asara import __version__, sie
 from asara.errors import InputError
 from asara.scenarios.loader import list_presets, read_document, validate_document
 from asara.scenarios.sie import SieScenario, worst_case_doublings
+from asara.web.memory import release_memory
 from asara.web.security import RequestGuard, error_response, install_error_handlers
 
 STATIC = resources.files("asara.web").joinpath("static")
@@ -288,6 +289,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 return work(check)
             finally:
                 gate.release()
+                release_memory()
 
         try:
             return await asyncio.wait_for(asyncio.to_thread(guarded), timeout=config.timeout_seconds + 1.0)
