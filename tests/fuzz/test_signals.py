@@ -30,10 +30,17 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def _signal_and_wait(process: subprocess.Popen[str], number: int) -> tuple[int, str, float, list[int]]:
+def _signal_and_wait(
+    process: subprocess.Popen[str], number: int, group: bool = False
+) -> tuple[int, str, float, list[int]]:
+    """Send ``number`` to the process (or, ``group``, to its whole process group, as a terminal's
+    Ctrl-C does) and wait for it to end."""
     children = psutil.Process(process.pid).children(recursive=True)
     sent = time.monotonic()
-    process.send_signal(number)
+    if group:
+        os.killpg(process.pid, number)
+    else:
+        process.send_signal(number)
     try:
         _, stderr = process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
@@ -82,11 +89,13 @@ def test_sweep_stops_its_worker_processes(tmp_path: Path, number: int) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, which a Ctrl-C reaches as a whole
     )
     # The moment: worker processes exist and are computing.
     _wait_for(lambda: len(psutil.Process(process.pid).children(recursive=True)) >= 3)
     time.sleep(1.0)
-    status, stderr, elapsed, alive = _signal_and_wait(process, number)
+    # Ctrl-C reaches every process of the terminal's group; SIGTERM usually comes to the parent alone.
+    status, stderr, elapsed, alive = _signal_and_wait(process, number, group=number == signal.SIGINT)
     assert status == 128 + number and len(stderr.strip().splitlines()) == 1, stderr
     assert elapsed < 2.0 and not alive
     assert not out.exists() and not _partials(tmp_path)

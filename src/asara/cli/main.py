@@ -32,8 +32,9 @@ try:
     from asara.cli.web import web_command
     from asara.errors import InputError, Interrupted
 except KeyboardInterrupt:  # Ctrl-C while the libraries load (about a second): no traceback either
-    sys.stderr.write("asara: interrupted\n")
-    sys.stderr.flush()
+    if __name__ != "__mp_main__":  # not in a worker's server process: the command itself says it
+        sys.stderr.write("asara: interrupted\n")
+        sys.stderr.flush()
     os._exit(130)  # nothing to clean up yet; a plain exit can still die of the pending signal
 
 app = typer.Typer(
