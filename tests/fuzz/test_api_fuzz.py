@@ -156,7 +156,7 @@ def test_fuzzed_requests_never_get_a_5xx(client: TestClient, data: st.DataObject
             min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="?#%\x7f", exclude_categories=["Cc"]
         ),
         max_size=30,
-    ).map(lambda t: "/" + t),
+    ).map(lambda t: "/" + t.lstrip("/")),  # "//x" would be a host name to the client
     method=st.sampled_from(["GET", "PUT", "DELETE", "PATCH", "POST"]),
 )
 @settings(settings.get_profile("asara-fuzz"), max_examples=examples(40))
