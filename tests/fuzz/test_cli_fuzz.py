@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +264,41 @@ def test_malformed_run_json_is_exit_2(
         status, out, err = run_cli(["sie", "summary", str(tmp_path)], capsys, monkeypatch)
         check_outcome(["sie", "summary"], status, out, err)
         assert status == 2
+
+
+def _shell(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+    )
+
+
+CLI = f"{sys.executable} -m asara.cli.main"
+
+
+def test_closed_stdout_is_one_line_and_exit_2() -> None:
+    done = _shell(f"{CLI} version >&-")
+    assert done.returncode == 2 and done.stderr.strip() == "asara: error: standard output is closed"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_stdout_is_one_line_and_exit_2() -> None:
+    done = _shell(f"{CLI} sie presets > /dev/full")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "No space left" in done.stderr
+
+
+def test_ascii_only_output_is_plain_ascii() -> None:
+    done = _shell(f"{CLI} sie run paper-baseline -n 1000", PYTHONIOENCODING="ascii")
+    assert done.returncode == 0, done.stderr
+    done.stdout.encode("ascii")
+    assert "+/-" in done.stdout
+
+
+def test_workers_are_capped_by_cores_and_tasks() -> None:
+    from asara.montecarlo.executors import WORKERS_PER_CORE, ProcessExecutor, capped_workers, default_workers
+
+    assert capped_workers(10**10) == WORKERS_PER_CORE * default_workers()
+    assert capped_workers(16, tasks=2) == 2
+    assert list(ProcessExecutor(16).map(abs, [-1, -2])) == [1, 2]  # two tasks: at most two processes
