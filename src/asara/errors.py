@@ -14,3 +14,13 @@ class InputError(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class Interrupted(BaseException):
+    """A signal asked the command to stop (SIGINT, SIGTERM, SIGHUP). A BaseException, like
+    KeyboardInterrupt, so that no ``except Exception`` swallows it and every ``finally`` runs: partial
+    files are removed and worker processes stopped on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)

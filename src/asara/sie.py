@@ -20,8 +20,8 @@ from typing import Any
 from asara import __version__
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
-from asara.io.atomic import write_json
-from asara.io.parquet import SampleWriter, sample_writer
+from asara.io.parquet import SampleWriter
+from asara.io.runfolder import RunFolder, run_folder
 from asara.models.sie.model import window_column
 from asara.montecarlo import precision, runner
 from asara.montecarlo.executors import Executor, local_executor
@@ -56,13 +56,22 @@ def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size
 
 
 MIN_TARGET_SE = 1e-6
+MIN_TARGET_SE_SAMPLES = 1024
+"""With --target-se a run never stops before this many samples: a standard error from a handful of
+samples says nothing (one sample gives 0 for every cell)."""
 
 
-def check_target_se(target_se: float | None) -> None:
+def check_target_se(target_se: float | None, samples: int | None = None) -> None:
     # Below 1e-6 no run could get there (it would take ~1e11 samples) and target_se**2 underflows.
     if target_se is not None and not (math.isfinite(target_se) and MIN_TARGET_SE <= target_se < 0.5):
         raise InputError(
             f"must be a number from {MIN_TARGET_SE:g} up to 0.5 (got {target_se})", field="target-se"
+        )
+    if target_se is not None and samples is not None and samples < MIN_TARGET_SE_SAMPLES:
+        raise InputError(
+            f"with --target-se, the most samples to draw must be at least {MIN_TARGET_SE_SAMPLES:,} "
+            f"(got {samples:,}): the run never stops earlier",
+            field="samples",
         )
 
 
@@ -87,10 +96,10 @@ def run(
     if isinstance(scenario, str):
         scenario = load(scenario)
     check_run_arguments(samples, seed, workers, chunk_size)
-    check_target_se(target_se)
+    check_target_se(target_se, samples)
     model = scenario.model()
     executor = executor or local_executor(workers)
-    with _maybe_writer(scenario, seed, out_dir) as writer:
+    with _maybe_folder(out_dir) as folder, _maybe_writer(scenario, seed, folder) as writer:
         on_chunk: Callable[[ChunkResult], None] | None = None
         if writer is not None:
             sink = writer
@@ -120,6 +129,7 @@ def run(
                 seed,
                 target_se,
                 max_samples=samples,
+                first_checkpoint=max(precision.DEFAULT_FIRST_CHECKPOINT, MIN_TARGET_SE_SAMPLES),
                 chunk_size=chunk_size,
                 executor=executor,
                 keep_samples=writer is not None,
@@ -127,9 +137,13 @@ def run(
                 on_chunk=on_chunk,
                 on_progress=on_progress,
             )
-    summary = SieSummary.from_run(scenario, result, stopping)
-    if out_dir is not None:
-        write_json(out_dir / "run.json", run_record(summary, command))
+        if writer is not None:
+            writer.close()
+        summary = SieSummary.from_run(scenario, result, stopping)
+        if folder is not None:
+            # samples.parquet and run.json are replaced as one unit; run.json (written last) carries
+            # the Parquet file's SHA-256, which `asara sie summary` checks.
+            folder.commit(run_record(summary, command))
     return summary
 
 
@@ -145,16 +159,28 @@ def run_record(summary: SieSummary, command: Sequence[str] | None = None) -> dic
 
 
 @contextlib.contextmanager
-def _maybe_writer(scenario: SieScenario, seed: int, out_dir: Path | None) -> Iterator[SampleWriter | None]:
+def _maybe_folder(out_dir: Path | None) -> Iterator[RunFolder | None]:
     if out_dir is None:
         yield None
         return
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} exists and is not a directory", field="out")
+    with run_folder(out_dir) as folder:
+        yield folder
+
+
+@contextlib.contextmanager
+def _maybe_writer(
+    scenario: SieScenario, seed: int, folder: RunFolder | None
+) -> Iterator[SampleWriter | None]:
+    if folder is None:
+        yield None
+        return
     metadata = {
         "asara.scenario": json.dumps(scenario.to_document()),
         "asara.seed": str(seed),
         "asara.version": __version__,
     }
-    with sample_writer(out_dir / "samples.parquet", sample_columns(scenario), metadata) as writer:
+    writer = SampleWriter(folder.partial("samples.parquet"), sample_columns(scenario), metadata)
+    try:
         yield writer
+    finally:
+        writer.close()

@@ -192,3 +192,33 @@ def test_malformed_toml(tmp_path: Path) -> None:
     path.write_text("software_share = = 0.5\n")
     result = asara("sie", "run", str(path))
     assert result.returncode == 2 and "malformed TOML" in result.stderr
+
+
+def test_out_refuses_fifos_and_links_with_exit_2(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.parquet"
+    link.symlink_to(tmp_path / "target.parquet")
+    grid = ["sie", "sweep", "paper-baseline", "--grid", "inputs.returns.high=3,4", "-n", "100", "--out"]
+    for target in (fifo, link):
+        done = asara(*grid, str(target))
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "only replaces regular files" in done.stderr
+    assert fifo.exists() and not fifo.is_file()
+    assert link.is_symlink() and not (tmp_path / "target.parquet").exists()
+
+
+def test_summary_detects_samples_from_another_run(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for seed, folder in ((1, first), (2, second)):
+        done = asara("sie", "run", "paper-baseline", "-n", "600", "--seed", str(seed), "--out", str(folder))
+        assert done.returncode == 0, done.stderr
+    assert asara("sie", "summary", str(first)).returncode == 0
+    (first / "samples.parquet").write_bytes((second / "samples.parquet").read_bytes())
+    done = asara("sie", "summary", str(first))
+    assert done.returncode == 2 and "does not match" in done.stderr
+    (first / "run.json").write_text('{"scenario": "x"}', encoding="utf-8")
+    done = asara("sie", "summary", str(first))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1

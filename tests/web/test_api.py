@@ -427,3 +427,24 @@ def test_input_labels_match_the_page_sliders() -> None:
     assert len(sliders) >= 10
     for name, label in sliders.items():
         assert INPUT_LABELS.get(name) == label, name
+
+
+def test_the_time_limit_stops_the_computation_and_frees_its_slot() -> None:
+    """A stopped request must not keep computing: with one slot, the next request gets it at once."""
+    import time
+
+    quick = WebSettings(max_samples=10**6, timeout_seconds=0.5, concurrency=1)
+    with TestClient(create_app(quick)) as slow_client:
+        heavy = slow_client.post("/api/sie/run", json={"samples": 1_000_000, "seed": 1})
+        assert heavy.status_code == 503
+        started = time.monotonic()
+        light = slow_client.post("/api/sie/run", json={"samples": 2_000, "seed": 1})
+        assert light.status_code == 200, light.text
+        assert time.monotonic() - started < 2.0
+
+
+def test_work_over_the_budget_is_refused_up_front() -> None:
+    small = WebSettings(max_samples=10**6, max_work=1e6)
+    with TestClient(create_app(small)) as budget_client:
+        response = budget_client.post("/api/sie/run", json={"samples": 100_000})
+    assert response.status_code == 422 and "steps" in response.json()["error"]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from asara.errors import InputError
+from asara.io.atomic import check_writable_target
 
 FORMATS = ("png", "svg")
 
@@ -35,6 +36,7 @@ def _read_json(path: Path, field: str) -> Any:
 def _check_suffix(out: Path) -> None:
     if out.suffix.lower().lstrip(".") not in FORMATS:
         raise InputError(f"the file name must end in .png or .svg (got {out.name!r})", field="out")
+    check_writable_target(out)  # never write a figure into a FIFO, a device or through a link
 
 
 @plot_app.command("cdf")

@@ -32,8 +32,10 @@ def report_command(
     ] = None,
 ) -> None:
     """Run the scenarios and write a self-contained HTML report (tables, figures, comparison, provenance)."""
+    from asara.io.atomic import check_writable_target
     from asara.report import html
 
+    check_writable_target(out)  # before minutes of work, not after
     built = html.build(
         scenarios,
         samples,

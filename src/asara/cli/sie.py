@@ -25,8 +25,10 @@ from asara.cli.sie_analysis import (
 )
 from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
-from asara.io.atomic import write_text
+from asara.io.atomic import check_writable_target, write_text
+from asara.io.runfolder import verify_files
 from asara.models.sie import trajectory as run_trajectory
+from asara.models.sie.engine import ceiling_problem
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 
 sie_app = typer.Typer(
@@ -96,7 +98,7 @@ def run_command(
     if samples is None:
         samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
     sie.check_run_arguments(samples, seed, workers, chunk_size)
-    sie.check_target_se(target_se)
+    sie.check_target_se(target_se, samples)
     started = time.perf_counter()
     with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
         summary = sie.run(
@@ -186,6 +188,9 @@ def trajectory_command(
     """One run: every doubling time, r along the way, and the compression it reaches."""
     loaded = sie.load(scenario, overrides or [])
     options = loaded.options()
+    problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
+    if problem is not None:
+        raise InputError(problem, field="limit-years")
     path = run_trajectory(
         _positive(speedup, "speedup"),
         _positive(returns, "returns"),
@@ -248,9 +253,24 @@ def summary_command(
         raise InputError(f"no run.json in {run_dir}", field="run_dir")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{record_path} is not valid JSON: {error}", field="run_dir") from None
-    text = markdown_report(record)
+    except (OSError, RecursionError, ValueError) as error:
+        raise InputError(f"cannot read {record_path}: {error}", field="run_dir") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{record_path} is not a run record (expected a JSON object)", field="run_dir")
+    # The summary needs only run.json, but never beside samples from another run.
+    verify_files(run_dir, record, allow_missing=True)
+    try:
+        text = markdown_report(record)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        problem = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+        raise InputError(
+            f"{record_path} is not a run record written by `asara sie run --out` ({problem})",
+            field="run_dir",
+        ) from None
+    if markdown is not None:
+        check_writable_target(markdown, field="markdown")
     typer.echo(text)
     if markdown is not None:
         write_text(markdown, text)

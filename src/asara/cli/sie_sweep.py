@@ -16,12 +16,13 @@ from rich.table import Table
 from asara.analysis.sweep import SweepResult, run_sweep
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
+from asara.io.atomic import check_writable_target
 from asara.montecarlo.executors import (
     DaskExecutor,
     Executor,
     ProcessExecutor,
     SerialExecutor,
-    default_workers,
+    capped_workers,
 )
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 from asara.sie import check_run_arguments
@@ -39,7 +40,7 @@ def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Ex
         with DaskExecutor(dask_address) as executor:
             yield executor
         return
-    count = default_workers() if workers is None else workers
+    count = capped_workers(workers)
     yield ProcessExecutor(count) if count > 1 else SerialExecutor()
 
 
@@ -83,6 +84,8 @@ def sweep_command(
     check_run_arguments(samples, seed, workers, chunk_size)
     if out is not None and out.is_dir():
         raise InputError(f"{out} is a directory; give a file name such as sweep.parquet", field="out")
+    if out is not None:
+        check_writable_target(out)  # before the sweep runs, not after
     started = time.perf_counter()
     with (
         sweep_executor(workers, dask) as executor,

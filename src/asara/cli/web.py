@@ -37,12 +37,16 @@ def web_command(
     import uvicorn
 
     from asara.web.app import WebSettings, create_app
+    from asara.web.security import WILDCARD_ADDRESSES, allowed_hosts_for
 
     settings = WebSettings(
         max_samples=max_samples,
         max_download_samples=min(max_samples, WebSettings.max_download_samples),
         timeout_seconds=timeout,
         workers=workers,
+        # Only the names this server was started for (DNS rebinding: see asara.web.security).
+        allowed_hosts=tuple(sorted(allowed_hosts_for(host) or ())),
+        any_ip_host=host in WILDCARD_ADDRESSES,
     )
     typer.echo(f"asara web: serving on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

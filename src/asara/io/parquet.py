@@ -33,6 +33,7 @@ class SampleWriter:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            self._writer = None
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import multiprocessing
 import os
 import re
@@ -46,12 +47,16 @@ def _ordered(
     pool: FuturesExecutor, fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], in_flight: int
 ) -> Iterator[ResultT]:
     pending: deque[Future[ResultT]] = deque()
-    for task in tasks:
-        pending.append(pool.submit(fn, task))
-        if len(pending) >= in_flight:
+    try:
+        for task in tasks:
+            pending.append(pool.submit(fn, task))
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:
+        for future in pending:  # stopped early (an error, a signal): queued tasks never start
+            future.cancel()
 
 
 class ThreadExecutor:
@@ -73,18 +78,67 @@ class ProcessExecutor:
         self.workers = workers
 
     def map(self, fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT]) -> Iterator[ResultT]:
+        # No more processes than tasks: a short sweep does not start a worker per core for nothing.
+        remaining = iter(tasks)
+        head = list(itertools.islice(remaining, self.workers))
+        count = max(1, len(head))
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            yield from _ordered(pool, fn, tasks, 2 * self.workers)
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_worker_ignores_sigint)
+        finished = False
+        try:
+            yield from _ordered(pool, fn, itertools.chain(head, remaining), 2 * count)
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:
+                _stop_pool(pool)
+
+
+def _worker_ignores_sigint() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the parent stops the workers itself, so
+    they print no KeyboardInterrupt tracebacks of their own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
+    """Stop a pool now: queued tasks are cancelled and running workers terminated (not waited for),
+    so an error or a signal ends the run within about ``grace`` seconds."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
 
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+WORKERS_PER_CORE = 4
+"""Most workers per core a local run starts: more only add memory and start-up time."""
+
+
+def capped_workers(requested: int | None, tasks: int | None = None) -> int:
+    """The workers to start for ``requested`` (None: one per core): at most ``WORKERS_PER_CORE`` per
+    core, and no more than there are tasks. Results never depend on the number of workers."""
+    count = default_workers() if requested is None else requested
+    count = min(count, WORKERS_PER_CORE * default_workers())
+    if tasks is not None:
+        count = min(count, max(1, tasks))
+    return max(1, count)
+
+
 def local_executor(workers: int | None = None) -> Executor:
     """Threads for ``workers`` > 1 (default: one per core), else serial."""
-    count = default_workers() if workers is None else workers
+    count = capped_workers(workers)
     return ThreadExecutor(count) if count > 1 else SerialExecutor()
 
 

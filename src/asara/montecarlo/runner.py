@@ -24,6 +24,9 @@ from asara.montecarlo.sampling import BLOCK_SIZE, sample_inputs
 from asara.montecarlo.stats import Proportion
 
 DEFAULT_CHUNK_SIZE = 65_536
+MAX_CHUNK_SIZE = 4_194_304
+"""Larger chunks are split: a chunk's arrays (inputs and outputs, a few hundred bytes per sample) stay
+around a gigabyte at most whatever ``--chunk-size`` says. Results never depend on the chunking."""
 
 
 class CountingModel(Model, Protocol):
@@ -130,7 +133,7 @@ def chunk_tasks(
     copula: FloatArray | None = None,
 ) -> Iterator[ChunkTask]:
     """Tasks covering samples ``first`` to ``samples``; chunk edges are rounded to whole blocks."""
-    step = max(1, math.ceil(chunk_size / BLOCK_SIZE)) * BLOCK_SIZE
+    step = max(1, math.ceil(min(chunk_size, MAX_CHUNK_SIZE) / BLOCK_SIZE)) * BLOCK_SIZE
     for start in range(first, samples, step):
         yield ChunkTask(model, distributions, seed, start, min(start + step, samples), keep_samples, copula)
 

@@ -43,20 +43,51 @@ def list_presets(model: str) -> list[Preset]:
     return sorted(presets, key=lambda preset: preset.name)
 
 
+MAX_SOURCE_CHARS = 4096
+"""Longest scenario name or path (Linux allows 4,096 bytes in a path)."""
+MAX_KEY_PARTS = 16
+"""Most dotted parts in a ``--set`` key: scenario files are a few levels deep."""
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays in a scenario document."""
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _check_text(text: str, field: str) -> None:
+    """Text that came from the command line or a file must be valid Unicode: undecodable bytes arrive
+    as lone surrogates, which no file format can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{_shown(text)} is not valid UTF-8 text", field=field) from None
+
+
 def read_document(model: str, source: str) -> Document:
     """The TOML document of a preset (by name) or of a file (by path)."""
+    _check_text(source, "scenario")
+    if len(source) > MAX_SOURCE_CHARS or "\0" in source:
+        raise InputError(f"no such preset or file: {_shown(source)}", field="scenario")
+    try:
+        return _read_document(model, source)
+    except RecursionError:
+        raise InputError(f"{_shown(source)} is nested too deeply", field="scenario") from None
+
+
+def _read_document(model: str, source: str) -> Document:
     preset = _preset_dir(model).joinpath(f"{source}.toml")
-    if "/" not in source and preset.is_file():
+    if "/" not in source and _is_file(preset):
         text = preset.read_text(encoding="utf-8")
         origin = f"preset {source}"
     else:
         path = Path(source)
-        if not path.is_file():
+        if not _is_file(path):
             names = ", ".join(p.name for p in list_presets(model))
             if path.suffix == ".toml" or "/" in source:
                 raise InputError(f"no such file: {source}", field="scenario")
             raise InputError(
-                f"unknown preset or missing file {source!r} (presets: {names})", field="scenario"
+                f"unknown preset or missing file {_shown(source)} (presets: {names})", field="scenario"
             )
         try:
             text = path.read_text(encoding="utf-8")
@@ -71,12 +102,51 @@ def read_document(model: str, source: str) -> Document:
     return document
 
 
+def _is_file(path: Any) -> bool:
+    try:
+        return bool(path.is_file())
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte, ...
+        return False
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a document, counting no further than ``limit + 1`` (no recursion)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _check_strings(value: Any, field: str) -> None:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            _check_text(node, field)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                _check_text(str(key), field)
+                stack.append(child)
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+
+
 def parse_value(text: str) -> Any:
     """A ``--set`` value: TOML syntax (numbers, booleans, arrays, quoted strings), else a bare string."""
     try:
         value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise InputError(f"{_shown(text)} is nested too deeply", field="--set") from None
     return value
 
 
@@ -84,10 +154,13 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> Do
     """A copy of ``document`` with each ``dotted.key=value`` applied; new keys are left to validation."""
     result: Document = copy.deepcopy(dict(document))
     for override in overrides:
+        _check_text(override, "--set")
         key, sep, raw = override.partition("=")
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
-            raise InputError(f"expected key=value, got {override!r}", field="--set")
+            raise InputError(f"expected key=value, got {_shown(override)}", field="--set")
+        if key.count(".") >= MAX_KEY_PARTS:
+            raise InputError(f"at most {MAX_KEY_PARTS} dotted parts in a key", field="--set")
         value = parse_value(raw.strip())
         if isinstance(value, float) and math.isnan(value):
             raise InputError("NaN is not a valid value", field=key)
@@ -112,8 +185,13 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> SchemaT:
     """Validate against ``schema``; the first problem becomes a one-line :class:`InputError`."""
+    if _depth(document, MAX_DEPTH) > MAX_DEPTH:
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep", field="scenario")
+    _check_strings(document, "scenario")
     try:
         return schema.model_validate(document)
+    except RecursionError:
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep", field="scenario") from None
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         field = _location(first["loc"])
@@ -121,7 +199,8 @@ def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> Sch
         if first["type"] == "extra_forbidden":
             message = "unknown key"
         elif "input" in first and not isinstance(first["input"], dict | list) and "(got " not in message:
-            message = f"{message} (got {first['input']!r})"
+            shown = repr(first["input"])
+            message = f"{message} (got {shown if len(shown) <= 80 else shown[:80] + '...'})"
         raise InputError(message, field=field) from None
 
 

@@ -20,11 +20,33 @@ from pydantic import (
 from asara.distributions import Distribution, Fixed, LogUniform, Uniform, median
 from asara.models.base import FloatArray
 from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, RampShape, Retraining, SieModel, SieOptions
-from asara.models.sie.engine import InitialDoubling
+from asara.models.sie.engine import InitialDoubling, ceiling_problem
 from asara.montecarlo.sampling import copula_factor
 from asara.scenarios.loader import Document, load_scenario
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+MAX_LIST_ITEMS = 100
+"""Most cells or windows a scenario may have (each window is tracked at every step of every run)."""
+MAX_CELL_DOUBLINGS = 1e15
+"""Most doublings a cell may require (beyond any run's reach already; keeps the count an exact integer)."""
+LARGEST_UNIFORM = 1.0 - 2.0**-53
+"""The largest uniform the sampler draws: the highest value a distribution with an unbounded range yields."""
+
+
+def worst_case_doublings(scenario: SieScenario) -> float:
+    """The most doublings any run of ``scenario`` can take (N at the highest limit_years it can draw):
+    a bound on each run's steps, for estimating a request's cost up front."""
+    return 4.0 / scenario.software_share * highest_value(scenario.inputs.limit_years)
+
+
+def highest_value(distribution: Distribution) -> float:
+    """The largest value a run can draw from ``distribution``."""
+    high = distribution.support[1]
+    if math.isfinite(high):
+        return high
+    return float(distribution.ppf(np.array([LARGEST_UNIFORM]))[0])
+
+
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
@@ -222,6 +244,14 @@ class SieScenario(BaseModel):
     data: DataSection = Field(default_factory=DataSection)
     correlations: list[Correlation] = Field(default_factory=list)
 
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **options: Any) -> SieScenario:
+        """Strict by default: a number must be written as a number and a switch as true/false ("48"
+        and "yes" are refused, not read as 48 and true). Integers are still accepted as numbers."""
+        if strict is None and isinstance(obj, dict):
+            obj, strict = _strict_ready(obj), True
+        return super().model_validate(obj, strict=strict, **options)
+
     @field_validator("cells")
     @classmethod
     def _some_cells(cls, cells: list[CellSpec]) -> list[CellSpec]:
@@ -235,6 +265,24 @@ class SieScenario(BaseModel):
         if not windows:
             raise ValueError("at least one window is needed")
         return windows
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SieScenario:
+        """Refuse settings that would make a run's work unbounded (or its numbers undefined)."""
+        highest = highest_value(self.inputs.limit_years)
+        problem = ceiling_problem(self.software_share, highest)
+        if problem is not None:
+            raise ValueError(f"unbounded run: {problem}")
+        for name, items in (("cells", self.cells), ("windows_months", self.windows_months)):
+            if len(items) > MAX_LIST_ITEMS:
+                raise ValueError(f"{name}: at most {MAX_LIST_ITEMS} entries (got {len(items)})")
+        for i, cell in enumerate(self.cells):
+            if not cell.years * 4.0 / self.software_share <= MAX_CELL_DOUBLINGS:
+                raise ValueError(
+                    f"cells.{i}.years: {cell.years:g} years is {cell.years * 4.0 / self.software_share:.4g} "
+                    f"doublings; at most {MAX_CELL_DOUBLINGS:.0e} can be counted"
+                )
+        return self
 
     @model_validator(mode="after")
     def _correlations(self) -> SieScenario:
@@ -319,6 +367,30 @@ class SieScenario(BaseModel):
         # which validation reads back as inf.
         document: dict[str, Any] = json.loads(self.model_dump_json())
         return document
+
+
+_INFINITE_SETTINGS = (("compute", "halving_years"), ("data", "stock_years"))
+_INFINITY_WORDS = {"Infinity": math.inf, "inf": math.inf, "+Infinity": math.inf}
+
+
+def _strict_ready(document: dict[str, Any]) -> dict[str, Any]:
+    """The two spellings strict validation would refuse although they are ours: the JSON string
+    "Infinity" that :meth:`SieScenario.to_document` writes for an infinite setting, and a correlation's
+    pair of inputs as a list (TOML and JSON have no tuples)."""
+    ready = dict(document)
+    for section, key in _INFINITE_SETTINGS:
+        values = ready.get(section)
+        if isinstance(values, dict) and isinstance(values.get(key), str) and values[key] in _INFINITY_WORDS:
+            ready[section] = {**values, key: _INFINITY_WORDS[values[key]]}
+    correlations = ready.get("correlations")
+    if isinstance(correlations, list):
+        ready["correlations"] = [
+            {**pair, "inputs": tuple(pair["inputs"])}
+            if isinstance(pair, dict) and isinstance(pair.get("inputs"), list)
+            else pair
+            for pair in correlations
+        ]
+    return ready
 
 
 def load(source: str, overrides: list[str] | tuple[str, ...] = ()) -> SieScenario:

@@ -2,9 +2,12 @@
 
 Hardening: bodies are read with a byte limit (413), parsed as strict JSON (NaN and Infinity are rejected),
 validated against request schemas that forbid unknown fields and coerce no types (422), scenario strings
-name presets only (never files), samples are capped (configurable), each computation runs in a worker
-thread under a deadline (the Monte Carlo run checks it after every chunk; 503 when it passes), and at most
-``concurrency`` computations run at once. Every :class:`InputError` becomes a 400 with its message.
+name presets only (never files), samples are capped (configurable), a request's worst-case work
+(evaluations x the scenario's most doublings per run) is capped (422), each computation runs in a worker
+thread under a deadline (the Monte Carlo run checks it after every chunk of ``chunk_size`` samples and
+stops; 503 when it passes), and at most ``concurrency`` computations run at once. Every
+:class:`InputError` becomes a 400 with its message. The Host header and the POST content type are
+checked before any route runs, and every error body is ``{"error": ...}`` (see ``asara.web.security``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from starlette.background import BackgroundTask
 from asara import __version__, sie
 from asara.errors import InputError
 from asara.scenarios.loader import list_presets, read_document, validate_document
-from asara.scenarios.sie import SieScenario
+from asara.scenarios.sie import SieScenario, worst_case_doublings
+from asara.web.memory import release_memory
+from asara.web.security import RequestGuard, error_response, install_error_handlers
 
 STATIC = resources.files("asara.web").joinpath("static")
 MAX_SEED = 2**63 - 1
@@ -84,6 +89,15 @@ class WebSettings:
     """Computations allowed at once; further requests wait (and count against their deadline)."""
     workers: int | None = None
     """Threads per Monte Carlo run (default: one per core)."""
+    chunk_size: int = 8192
+    """Samples per chunk: the time limit is checked between chunks (results do not depend on it)."""
+    max_work: float = 4e9
+    """Bound on evaluations x the scenario's most doublings per run (N = 4/s x limit_years), the
+    worst-case number of model steps a request may ask for (about 10 to 30 s of computing)."""
+    allowed_hosts: tuple[str, ...] | None = None
+    """Host header names answered (DNS rebinding); None answers any (tests, behind a proxy)."""
+    any_ip_host: bool = False
+    """Also answer Host headers that are IP literals (a server bound to 0.0.0.0 or ::)."""
 
 
 class ApiError(Exception):
@@ -175,6 +189,8 @@ async def read_json(request: Request, schema: type[RequestT], limit: int) -> Req
         )
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(400, f"the body is not valid JSON: {error}") from None
+    except ValueError as error:  # an integer literal longer than Python converts (4,300 digits)
+        raise ApiError(400, f"the body has a number out of range: {error}") from None
     except RecursionError:
         raise ApiError(400, "the body is nested too deeply") from None
     if not isinstance(data, dict):
@@ -252,6 +268,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     # The page's plotly.min.js is 4.8 MB; compressed it is about a third of that.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(RequestGuard, allowed_hosts=config.allowed_hosts, wildcard=config.any_ip_host)
+    install_error_handlers(app)
     gate = threading.BoundedSemaphore(config.concurrency)
 
     async def compute(work: Callable[[Callable[[int, int], None]], Any]) -> Any:
@@ -271,22 +289,37 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 return work(check)
             finally:
                 gate.release()
+                release_memory()
 
         try:
             return await asyncio.wait_for(asyncio.to_thread(guarded), timeout=config.timeout_seconds + 1.0)
         except (DeadlineExceeded, TimeoutError):
             cancelled.set()
             raise ApiError(
-                503, f"the computation took longer than {config.timeout_seconds:g} s; ask for fewer samples"
+                503,
+                f"the computation took longer than {config.timeout_seconds:g} s (this server's limit) and "
+                "was stopped, or waited that long for a free slot; ask for fewer samples, or try again later",
             ) from None
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"error": error.message, "field": error.field}, status_code=error.status)
+    async def _api_error(request: Request, error: ApiError) -> Response:
+        return error_response(error.status, error.message, error.field)
 
     @app.exception_handler(InputError)
-    async def _input_error(request: Request, error: InputError) -> JSONResponse:
-        return JSONResponse({"error": error.message, "field": error.field}, status_code=400)
+    async def _input_error(request: Request, error: InputError) -> Response:
+        return error_response(400, error.message, error.field)
+
+    def check_work(scenario: SieScenario, evaluations: int, field: str = "samples") -> None:
+        """Refuse a request whose worst case (every run going all the way to the limit) is too much."""
+        work = evaluations * worst_case_doublings(scenario)
+        if work > config.max_work:
+            raise ApiError(
+                422,
+                f"{evaluations:,} model runs of up to {worst_case_doublings(scenario):,.0f} doublings each "
+                f"could need {work:.3g} steps; this server allows {config.max_work:.3g} (ask for fewer "
+                "samples, or a larger software_share or smaller limit_years)",
+                field,
+            )
 
     def check_samples(samples: int, limit: int, field: str = "samples") -> None:
         if samples > limit:
@@ -352,10 +385,18 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         body = await read_json(request, SieRunRequest, config.max_body_bytes)
         check_samples(body.samples, config.max_samples)
         scenario = sie_scenario(body.scenario)
+        check_work(scenario, body.samples)
 
         def work(check: Callable[[int, int], None]) -> Any:
             started = time.perf_counter()
-            summary = sie.run(scenario, body.samples, body.seed, workers=config.workers, on_progress=check)
+            summary = sie.run(
+                scenario,
+                body.samples,
+                body.seed,
+                workers=config.workers,
+                chunk_size=config.chunk_size,
+                on_progress=check,
+            )
             return summary.to_dict(), time.perf_counter() - started
 
         record, elapsed = await compute(work)
@@ -394,6 +435,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         body = await read_json(request, SieSamplesRequest, config.max_body_bytes)
         check_samples(body.samples, config.max_download_samples)
         scenario = sie_scenario(body.scenario)
+        check_work(scenario, body.samples)
         directory = Path(tempfile.mkdtemp(prefix="asara-web-"))
 
         def work(check: Callable[[int, int], None]) -> Path:
@@ -402,6 +444,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 body.samples,
                 body.seed,
                 workers=config.workers,
+                chunk_size=config.chunk_size,
                 out_dir=directory,
                 on_progress=check,
             )
@@ -441,6 +484,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         changes = differing_groups(a, b, SIE_GROUPS)
         model_cells = validate_document(SieScenario, a).model().cells
         cost = body.samples * 2 ** len(changes)
+        check_work(validate_document(SieScenario, b), cost)
+        check_work(validate_document(SieScenario, a), cost, "baseline")
         if cost > config.max_explain_evaluations:
             raise ApiError(
                 422,
@@ -473,6 +518,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         body = await read_json(request, SieSensitivityRequest, config.max_body_bytes)
         check_samples(body.samples, config.max_sensitivity_samples)
         scenario = sie_scenario(body.scenario)
+        check_work(scenario, body.samples * (len(scenario.input_names()) + 2))
 
         def work(check: Callable[[int, int], None]) -> Any:
             from asara.analysis.sensitivity import morris, sobol
@@ -552,7 +598,8 @@ def _without_none(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _safe_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60]
+    # ASCII only: a header must be Latin-1, and a file name travels best as ASCII.
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)[:60]
     return cleaned or "scenario"
 
 

@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from asara.io.numba_cache import njit, prepare_numba_cache
 from asara.models.base import FloatArray
+
+prepare_numba_cache()
 
 INPUT_NAMES: tuple[str, ...] = ("speedup", "returns", "limit_years", "parallel_penalty")
 
@@ -212,8 +214,44 @@ class Trajectory:
 
 _LOGISTIC_STEEPNESS = 10.0
 
+MAX_CEILING_DOUBLINGS = 10_000
+"""Most doublings a run may have before the effective limit (N = 4/s x limit_years). N bounds the steps
+(time and memory) of every run; the paper's baseline needs at most 128. Scenarios and arguments above it
+are refused at validation."""
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+
+def ceiling_problem(software_share: float, limit_years: float) -> str | None:
+    """Why a run with this share and distance to the limit would be unbounded, or None."""
+    ceiling = 4.0 / software_share * limit_years if software_share > 0 else math.inf
+    if not ceiling <= MAX_CEILING_DOUBLINGS:
+        return (
+            f"N = 4/s x limit_years = 4/{software_share:g} x {limit_years:g} = {ceiling:.4g} doublings "
+            f"to the limit; at most {MAX_CEILING_DOUBLINGS:,} are allowed (each is a step of every run: "
+            "raise software_share or lower limit_years)"
+        )
+    return None
+
+
+@njit(nogil=True, error_model="numpy", inline="always")
+def _pow2(x: float) -> float:
+    """2**x; infinity past float range (compiled code does that anyway: this keeps NUMBA_DISABLE_JIT=1,
+    where Python raises OverflowError instead, giving the same numbers)."""
+    if not x >= 1024.0:  # NaN stays NaN, as before
+        power: float = 2.0**x
+        return power
+    return math.inf
+
+
+@njit(nogil=True, error_model="numpy", inline="always")
+def _exp2(x: float) -> float:
+    """math.exp2(x), with infinity past float range under NUMBA_DISABLE_JIT=1 too (see ``_pow2``)."""
+    if not x >= 1024.0:  # NaN stays NaN, as before
+        power: float = math.exp2(x)
+        return power
+    return math.inf
+
+
+@njit(nogil=True, error_model="numpy")
 def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float, end: float) -> float:
     """The speed-up at simulation time ``t`` (the ramp starts at t = 0)."""
     if shape == 4:  # step: the start value until ASARA, then f
@@ -232,17 +270,17 @@ def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float
     return grown
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _log2_research_input(labour: float, compute: float, share: float, rho: float) -> float:
     """log2 of the CES research input, normalized to 1 at ASARA; arguments are log2 of L/L0 and C/C0."""
     if rho == 0.0:
         return share * labour + (1.0 - share) * compute
-    mixed = share * 2.0 ** (rho * labour) + (1.0 - share) * 2.0 ** (rho * compute)
+    mixed = share * _pow2(rho * labour) + (1.0 - share) * _pow2(rho * compute)
     value: float = math.log2(mixed) / rho
     return value
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _compute_doublings(t0: float, t1: float, asara: float, rate: float, decay: float) -> float:
     """Doublings of compute between times t0 and t1; compute grows from ASARA at ``rate`` (per month,
     natural units) with its growth rate decaying at ``decay`` per month."""
@@ -255,7 +293,7 @@ def _compute_doublings(t0: float, t1: float, asara: float, rate: float, decay: f
     return doublings
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(nogil=True, error_model="numpy", inline="always")
 def _run_one(
     params: NDArray[np.float64],
     s: int,
@@ -283,7 +321,9 @@ def _run_one(
     ramp = flags[F_RAMP]
     retraining = flags[F_RETRAINING]
     n_windows = windows.shape[0]
-    ceiling = (4.0 / software_share) * params[s, P_LIMIT]
+    # Capped so that no sample can run forever (a limit_years drawn from a distribution's far tail);
+    # validation refuses settings whose ceiling can exceed the cap, so valid runs never reach it.
+    ceiling = min((4.0 / software_share) * params[s, P_LIMIT], MAX_CEILING_DOUBLINGS)
     k = 0.0 if flags[F_CONSTANT_R] else r0 / ceiling
 
     # Extensions, each skipped entirely at its neutral setting.
@@ -321,7 +361,7 @@ def _run_one(
         log2_dt = math.log2(recent_doubling / (1.0 + speedup))
     else:
         log2_dt = math.log2(recent_doubling / speedup)
-    dt = math.exp2(log2_dt)
+    dt = _exp2(log2_dt)
     # With data as its own input, algorithms and data each progress at their own pace (log2 of doublings
     # per month); software is their Cobb-Douglas composite, so its pace is the share-weighted sum.
     log2_pace_algorithms = -log2_dt
@@ -382,8 +422,8 @@ def _run_one(
             if compute_on:
                 step_compute = _compute_doublings(t - dt, t, lead, compute_rate, compute_decay)
             if data_on:
-                algorithm_doublings = 2.0**log2_pace_algorithms * dt
-                data_step = 2.0**log2_pace_data * dt if r_data > 0.0 else 0.0
+                algorithm_doublings = _pow2(log2_pace_algorithms) * dt
+                data_step = _pow2(log2_pace_data) * dt if r_data > 0.0 else 0.0
             else:
                 algorithm_doublings = 1.0
                 data_step = 0.0
@@ -422,16 +462,16 @@ def _run_one(
             log2_pace_data -= pace_change
             f_old = f_new
         if data_on:
-            pace = (1.0 - data_share) * 2.0**log2_pace_algorithms
+            pace = (1.0 - data_share) * _pow2(log2_pace_algorithms)
             if r_data > 0.0:
-                pace += data_share * 2.0**log2_pace_data
+                pace += data_share * _pow2(log2_pace_data)
             dt = 1.0 / pace
         else:
-            dt = math.exp2(log2_dt)
+            dt = _exp2(log2_dt)
     return times, r_path, n, t, reason, r
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _simulate_batch(
     params: NDArray[np.float64],
     flags: NDArray[np.int64],
