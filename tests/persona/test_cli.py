@@ -224,14 +224,22 @@ def test_the_installed_command_exits_2_with_one_line() -> None:
 
 def test_calibrate_json_has_the_documented_keys() -> None:
     record = invoke("calibrate", "--no-compare", "--json", "--set", "calibration.starts=4")
-    assert {"parameters", "conditions", "held_out"} <= set(record)
+    assert {"parameters", "conditions", "held_out", "free_parameters", "intervals", "at_bounds"} <= set(record)
     assert {"w_pretraining", "w_midtraining", "w_fine_tuning", "noise", "salience"} <= set(
         record["parameters"]
     )
-    for item in [*record["conditions"], *record["held_out"]]:
+    assert len(record["free_parameters"]) < 6
+    assert set(record["intervals"]) == set(record["free_parameters"])
+    for name, (low, high) in record["intervals"].items():
+        assert low <= record["parameters"][name] <= high
+    for item in record["conditions"]:
         assert set(item) == {"name", "stage", "observed", "predicted"}
         assert 0 < item["predicted"] < 1
+    for item in record["held_out"]:
+        assert set(item) == {"name", "stage", "observed", "predicted", "interval"}
+        assert item["interval"][0] <= item["predicted"] <= item["interval"][1]
     assert len(record["conditions"]) == 6 and {c["name"] for c in record["held_out"]} == {"filtered"}
+    assert {row["assumption"] for row in record["held_out_profile"]} >= {"q_waluigi", "fiction_diagnosticity"}
 
 
 def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:

@@ -238,7 +238,8 @@ def calibrate_command(
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Fit stage weights, prior, noise (and salience) to Tice et al.; predict the held-out filtered model."""
+    """Fit five numbers (prior, pre/midtraining and fine-tuning weights per document, noise, salience) on
+    Tice et al.'s six scores; profile intervals; predict the held-out filtered model with its interval."""
     from asara.models.persona import calibration
 
     loaded = scenarios.load(scenario, overrides or [])
@@ -257,7 +258,7 @@ def calibrate_command(
     if salience is not None:
         setup = replace(setup, salience=salience)
     result = calibration.calibrate(setup)
-    variants = calibration.compare(setup) if compare_all else []
+    variants = calibration.compare(setup, result) if compare_all else []
     if json_output:
         record = result.to_dict()
         record["comparison"] = [_variant_summary(v) for v in variants]
@@ -265,27 +266,55 @@ def calibrate_command(
         return
     out = console()
     with_salience = "with" if setup.salience else "without"
-    params = Table(title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience)")
-    params.add_column("parameter")
-    params.add_column("value", justify="right")
+    params = Table(
+        title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience): "
+        f"{len(result.free_parameters)} free on 6 numbers, profile-likelihood 95% intervals"
+    )
+    for column in ("parameter", "value", "95% interval", ""):
+        params.add_column(column, justify="right")
+    intervals = result.intervals or {}
     for name, value in result.parameters.items():
-        note = "  (fixed)" if name == "q_waluigi" else "  (at its bound)" if name in result.at_bounds else ""
-        params.add_row(name, f"{value:.4g}{note}")
+        if name in result.free_parameters:
+            low, high = intervals.get(name, (math.nan, math.nan))
+            note = "at its bound" if name in result.at_bounds else ""
+            if name in result.not_identified:
+                note = (note + "; " if note else "") + "not identified (profile reaches the search bound)"
+            params.add_row(name, f"{value:.4g}", f"[{low:.3g}, {high:.3g}]", note or "fitted")
+        elif name == "w_midtraining":
+            params.add_row(name, f"{value:.4g}", "", "tied to w_pretraining per document")
+        elif name == "salience" and not setup.salience:
+            continue
+        else:
+            params.add_row(name, f"{value:.4g}", "", "fixed")
     print_table(out, params)
     table = Table(title="misalignment score: published vs model")
-    for column in ("condition", "stage", "observed", "predicted", "error (points)", ""):
+    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", ""):
         table.add_column(column, justify="right")
     for fit in result.conditions:
-        table.add_row(*_condition_row(fit), "fit")
+        table.add_row(*_condition_row(fit), "", "fit")
     for fit in result.held_out:
-        table.add_row(*_condition_row(fit), "held out")
+        interval = "" if fit.interval is None else f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]"
+        table.add_row(*_condition_row(fit), interval, "held out")
     print_table(out, table)
     out.print(
-        f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit) "
-        "over the six fit numbers; "
+        f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit), chi-square "
+        f"{result.chi2:.2f} with a {setup.score_sd_points:g}-point measurement error, over the six fit numbers; "
         "post-training ordering (misalignment-upsampled below unfiltered) "
         + ("reproduced" if result.ordering_reproduced else "NOT reproduced: the known misfit")
     )
+    if result.assumption_profile:
+        profile = Table(title="held-out filtered, post-trained (published 28%), refitted with one fixed assumption moved")
+        for column in ("assumption", "value", "held-out prediction", "error (points)", "in-sample rms (points)"):
+            profile.add_column(column, justify="right")
+        for row in result.assumption_profile:
+            profile.add_row(
+                row.assumption,
+                f"{row.value:g}",
+                f"{row.held_out_post:.3f}",
+                f"{100 * (row.held_out_post - 0.28):+.1f}",
+                f"{row.rms_points:.2f}",
+            )
+        print_table(out, profile)
     if variants:
         comparison = Table(title="both pairings, with and without salience")
         for column in ("pairing", "salience", "rms (points)", "misaligned-up post", "unfiltered post",

@@ -200,11 +200,14 @@ class CalibrationSection(BaseModel):
     model_config = _STRICT
     pairing: Literal["draft", "unfiltered"] = "draft"
     salience: bool = True
-    q_waluigi: Probability = 0.6
+    q_waluigi: Annotated[float, Field(gt=0, le=1)] = 0.6
     natural_misaligned_fraction: Probability = 0.5
-    tokens_per_document: Annotated[float, Field(gt=0)] = 1000.0
-    post_training_documents: Annotated[float, Field(gt=0)] = 1e5
-    starts: Annotated[int, Field(ge=1, le=1000)] = 16
+    fiction_diagnosticity: Probability = 0.1
+    synthetic_opportunities: Annotated[float, Field(gt=0, le=1e6)] = 10.0
+    tokens_per_document: Annotated[float, Field(gt=0, le=1e9)] = 1000.0
+    post_training_documents: Annotated[float, Field(gt=0, le=MAX_DOCUMENTS)] = 1e5
+    score_sd_points: Annotated[float, Field(gt=0, le=50)] = 2.0
+    starts: Annotated[int, Field(ge=1, le=100)] = 6
     seed: Annotated[int, Field(ge=0)] = 0
 
     def setup(self) -> CalibrationSetup:
@@ -215,6 +218,9 @@ class CalibrationSection(BaseModel):
             salience=self.salience,
             q_waluigi=self.q_waluigi,
             natural_misaligned_fraction=self.natural_misaligned_fraction,
+            fiction_diagnosticity=self.fiction_diagnosticity,
+            synthetic_opportunities=self.synthetic_opportunities,
+            score_sd_points=self.score_sd_points,
             tokens_per_document=self.tokens_per_document,
             post_training_documents=self.post_training_documents,
             starts=self.starts,
