@@ -129,15 +129,18 @@ def test_condition_evidence_equals_the_engine_on_the_counted_documents(default: 
     population = build_population(
         [FamilySpec("luigi", 0.5), FamilySpec("naive", 0.5, q=grid_nodes([setup.q_waluigi], None, "q"))]
     )
-    s = engine.evidence(population, tabulate_many([docs[n] for n in names], setup.fiction_diagnosticity), p["noise"])
+    s = engine.evidence(
+        population, tabulate_many([docs[n] for n in names], setup.fiction_diagnosticity), p["noise"]
+    )
     problem = calibration._Problem(setup)
-    x = np.array([math.log(p["prior_waluigi_share"] / (1 - p["prior_waluigi_share"])),
-                  math.log10(p["w_pretraining"]), math.log10(p["w_fine_tuning"]), p["noise"], p["salience"]])  # fmt: skip
+    prior_logit = math.log(p["prior_waluigi_share"] / (1 - p["prior_waluigi_share"]))
+    x = np.array([prior_logit, math.log10(p["w_pretraining"]), math.log10(p["w_fine_tuning"]), p["noise"],
+                  p["salience"]])  # fmt: skip
     base, _ = problem.predict(x)
-    for c, name in enumerate(names):
-        log_odds = math.log(p["prior_waluigi_share"] / (1 - p["prior_waluigi_share"])) + p["w_pretraining"] * (
-            (s[1, 3 * c] + s[1, 3 * c + 1]) - (s[0, 3 * c] + s[0, 3 * c + 1])
-        )
+    for c in range(len(names)):
+        log_odds = math.log(p["prior_waluigi_share"] / (1 - p["prior_waluigi_share"])) + p[
+            "w_pretraining"
+        ] * ((s[1, 3 * c] + s[1, 3 * c + 1]) - (s[0, 3 * c] + s[0, 3 * c + 1]))
         share = 1 / (1 + math.exp(-log_odds))
         high = (1 - p["noise"]) * setup.q_waluigi + p["noise"] / 2
         assert base[c] == pytest.approx(p["noise"] / 2 + (high - p["noise"] / 2) * share, rel=1e-9)
@@ -181,7 +184,9 @@ def test_held_out_profile_covers_every_fixed_assumption(default: CalibrationResu
     assert moved == set(calibration.ASSUMPTION_GRID)
     # genre diagnosticity switched off (fiction counts like non-fiction): the held-out prediction fails,
     # though the in-sample fit is better -- the in-sample fit does not decide the prediction.
-    off = next(r for r in default.assumption_profile if r.assumption == "fiction_diagnosticity" and r.value == 1.0)
+    off = next(
+        r for r in default.assumption_profile if r.assumption == "fiction_diagnosticity" and r.value == 1.0
+    )
     assert off.held_out_post < 0.18 and off.rms_points < default.rms_points
 
 

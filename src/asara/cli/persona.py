@@ -88,7 +88,18 @@ def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:
         scenario.evaluation_weights(),
         scenario.noise,
         scenario.curve_max_documents,
+        scenario.fiction_diagnosticity,
     )
+
+
+def load_warned(source: str, overrides: list[str] | None) -> scenarios.PersonaScenario:
+    """Load a scenario and say on stderr where its weights leave the calibrated intervals (once its
+    persona set is known to build, so that a bad file gets its one error line only)."""
+    loaded = scenarios.load(source, overrides or [])
+    loaded.population()
+    for line in loaded.weight_warnings():
+        typer.echo(line, err=True)
+    return loaded
 
 
 @persona_app.command("run")
@@ -99,15 +110,30 @@ def run_command(
     out: Annotated[Path | None, typer.Option("--out", help="Also write DIR/run.json.")] = None,
 ) -> None:
     """Posterior family shares, decay curve, half-life, residual mass and predicted misbehaviour."""
-    loaded = scenarios.load(scenario, overrides or [])
+    from asara.report.persona import evidence_weights_record
+
+    loaded = load_warned(scenario, overrides)
     result = run_scenario(loaded)
-    record = {"scenario": loaded.name, "description": loaded.description, **result.to_dict()}
+    record = {
+        "scenario": loaded.name,
+        "description": loaded.description,
+        **result.to_dict(),
+        "evidence_weights": evidence_weights_record(loaded),
+    }
     if out is not None:
         write_json(out / "run.json", record)
     if json_output:
         typer.echo(json.dumps(record, indent=2, allow_nan=False))
         return
     print_run(loaded.name, result)
+    console().print(
+        "evidence weights per document: "
+        + "; ".join(
+            f"{stage} {w.value:.3g} ({w.source}"
+            + (f", 95% [{w.low:.3g}, {w.high:.3g}])" if w.source == "calibrated" else ")")
+            for stage, w in loaded.evidence_weights().items()
+        )
+    )
     if out is not None:
         console().print(f"Wrote {out / 'run.json'}")
 
@@ -298,13 +324,22 @@ def calibrate_command(
     print_table(out, table)
     out.print(
         f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit), chi-square "
-        f"{result.chi2:.2f} with a {setup.score_sd_points:g}-point measurement error, over the six fit numbers; "
+        f"{result.chi2:.2f} with a {setup.score_sd_points:g}-point measurement error, over the six fit "
+        "numbers; "
         "post-training ordering (misalignment-upsampled below unfiltered) "
         + ("reproduced" if result.ordering_reproduced else "NOT reproduced: the known misfit")
     )
     if result.assumption_profile:
-        profile = Table(title="held-out filtered, post-trained (published 28%), refitted with one fixed assumption moved")
-        for column in ("assumption", "value", "held-out prediction", "error (points)", "in-sample rms (points)"):
+        profile = Table(
+            title="held-out filtered, post-trained (published 28%), refitted with one fixed assumption moved"
+        )
+        for column in (
+            "assumption",
+            "value",
+            "held-out prediction",
+            "error (points)",
+            "in-sample rms (points)",
+        ):
             profile.add_column(column, justify="right")
         for row in result.assumption_profile:
             profile.add_row(
@@ -366,7 +401,7 @@ def optimize_command(
     """The mix of menu documents that most lowers predicted misbehaviour for a fixed budget."""
     from asara.models.persona.optimize import MenuItem, optimize_mix
 
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     if loaded.optimize is None:
         raise InputError("this scenario has no [optimize] menu", field="optimize")
     spend = loaded.optimize.budget if budget is None else budget
@@ -392,6 +427,7 @@ def optimize_command(
         loaded.evaluation_contexts(),
         loaded.evaluation_weights(),
         loaded.noise,
+        loaded.fiction_diagnosticity,
     )
     if json_output:
         typer.echo(json.dumps({"scenario": loaded.name, **result.to_dict()}, indent=2, allow_nan=False))
@@ -476,7 +512,7 @@ def sensitivity_command(
 ) -> None:
     """Which uncertain input (\\[uncertainty]: stage weights, credibility, prior shift) drives predicted
     misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     _require_uncertainty(loaded)
     result = run_sensitivity(
         loaded.model(),
@@ -508,7 +544,7 @@ def tornado_command(
     json_output: JsonOption = False,
 ) -> None:
     """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     _require_uncertainty(loaded)
     result = run_tornado(
         loaded.model(), loaded.distributions(), None, others, samples, seed, default_samples=2_000

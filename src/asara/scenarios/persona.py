@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from asara.distributions import Distribution, Fixed
+from asara.distributions import Distribution, Fixed, LogUniform
 from asara.errors import InputError
 from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document
 from asara.models.persona.population import (
@@ -21,6 +21,7 @@ from asara.models.persona.population import (
     grid_nodes,
     midpoint_nodes,
 )
+from asara.models.persona.weights import FICTION_DIAGNOSTICITY, StageWeight, outside_warnings, resolve_weights
 from asara.scenarios.loader import load_scenario
 
 if TYPE_CHECKING:  # both load the numba engine (and scipy.optimize): only when a scenario is run
@@ -146,6 +147,7 @@ class DocumentEntry(ContextEntry):
     training_stage: Literal["pretraining", "midtraining", "fine-tuning"] = "pretraining"
     copies: DocumentCount = 1.0
     cost: Annotated[float, Field(gt=0)] = 1.0
+    genre: Literal["fiction", "nonfiction"] = "nonfiction"
 
     @model_validator(mode="after")
     def _defection_needs_opportunity(self) -> DocumentEntry:
@@ -160,6 +162,7 @@ class DocumentEntry(ContextEntry):
             self.credibility,
             self.training_stage,
             self.copies if copies is None else copies,
+            self.genre,
         )
 
     def label(self, index: int) -> str:
@@ -171,19 +174,25 @@ class EvaluationEntry(ContextEntry):
 
 
 class StageWeights(BaseModel):
-    """Evidential weight w of one document (credibility 1) per training stage; w = 1 is exact Bayes."""
+    """Evidential weight w of one document (credibility 1) per training stage; w = 1 is exact Bayes.
+    A stage left out takes the calibrated weight (``asara persona calibrate``, per 1000-token document)."""
 
     model_config = _STRICT
-    pretraining: NonNegative = 1.0
-    midtraining: NonNegative = 1.0
-    fine_tuning: NonNegative = 1.0
+    pretraining: NonNegative | None = None
+    midtraining: NonNegative | None = None
+    fine_tuning: NonNegative | None = None
+
+    def resolved(self) -> dict[str, StageWeight]:
+        return resolve_weights(
+            {
+                "pretraining": self.pretraining,
+                "midtraining": self.midtraining,
+                "fine-tuning": self.fine_tuning,
+            }
+        )
 
     def as_dict(self) -> dict[str, float]:
-        return {
-            "pretraining": self.pretraining,
-            "midtraining": self.midtraining,
-            "fine-tuning": self.fine_tuning,
-        }
+        return {stage: weight.value for stage, weight in self.resolved().items()}
 
 
 class OptimizeSpec(BaseModel):
@@ -264,6 +273,7 @@ class PersonaScenario(BaseModel):
     evaluation: list[EvaluationEntry] = Field(default_factory=lambda: [EvaluationEntry()], min_length=1)
     stage_weights: StageWeights = Field(default_factory=StageWeights)
     noise: Probability = 0.0
+    fiction_diagnosticity: Probability = FICTION_DIAGNOSTICITY
     curve_max_documents: DocumentCount = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
@@ -297,19 +307,42 @@ class PersonaScenario(BaseModel):
     def evaluation_weights(self) -> list[float]:
         return [entry.weight for entry in self.evaluation]
 
+    def evidence_weights(self) -> dict[str, StageWeight]:
+        """Each training stage's weight and where it comes from (the scenario or the calibration)."""
+        return self.stage_weights.resolved()
+
+    def weight_warnings(self) -> list[str]:
+        """Scenario weights more than 10x outside the calibrated interval, and [uncertainty] ranges of
+        calibrated stages that do not cover the calibrated interval."""
+        weights = self.evidence_weights()
+        lines = outside_warnings(weights)
+        for stage, weight in weights.items():
+            distribution = getattr(self.uncertainty, "w_" + stage.replace("-", "_"))
+            if distribution is None or weight.source != "calibrated":
+                continue
+            low, high = distribution.support
+            if low > weight.low or high < weight.high:
+                lines.append(
+                    f"warning: uncertainty.w_{stage.replace('-', '_')} ({low:.3g}..{high:.3g}) does not "
+                    "cover "
+                    f"the calibrated interval [{weight.low:.3g}, {weight.high:.3g}]"
+                )
+        return lines
+
     def distributions(self) -> dict[str, Distribution]:
-        """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations."""
-        fixed = {
-            "w_pretraining": self.stage_weights.pretraining,
-            "w_midtraining": self.stage_weights.midtraining,
-            "w_fine_tuning": self.stage_weights.fine_tuning,
-            "credibility": 1.0,
-            "prior_shift": 0.0,
-        }
-        return {
-            name: getattr(self.uncertainty, name) or Fixed(kind="fixed", value=value)
-            for name, value in fixed.items()
-        }
+        """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations. A
+        calibrated stage weight without an [uncertainty] entry is log-uniform over its calibrated interval."""
+        weights = self.evidence_weights()
+        defaults: dict[str, Distribution] = {}
+        for stage, weight in weights.items():
+            name = "w_" + stage.replace("-", "_")
+            if weight.source == "calibrated":
+                defaults[name] = LogUniform(kind="log-uniform", low=weight.low, high=weight.high)
+            else:
+                defaults[name] = Fixed(kind="fixed", value=weight.value)
+        defaults["credibility"] = Fixed(kind="fixed", value=1.0)
+        defaults["prior_shift"] = Fixed(kind="fixed", value=0.0)
+        return {name: getattr(self.uncertainty, name) or value for name, value in defaults.items()}
 
     def model(self) -> PersonaModel:
         """The scenario as a generic model (uncertain stage weights, credibility, prior shift)."""
@@ -321,6 +354,7 @@ class PersonaScenario(BaseModel):
             self.evaluation_contexts(),
             self.evaluation_weights(),
             self.noise,
+            self.fiction_diagnosticity,
         )
 
 

@@ -26,7 +26,8 @@ midtraining (one number: both stages carry AI documents in the same ratio in eve
 natural and 10 : 1 synthetic, so no split between them is identified; midtraining is tied to it per
 document), the fine-tuning weight, the noise and the salience. Errors are weighted least squares on the
 logits of the scores with a measurement error of ``score_sd_points`` (an assumption: the intervals do not
-widen for the model's own misfit, which the chi-square reports); intervals are profile-likelihood 95% intervals (delta chi-square 3.84), and the
+widen for the model's own misfit, which the chi-square reports); intervals are profile-likelihood 95%
+intervals (delta chi-square 3.84), and the
 held-out interval is the range of the prediction over all parameter sets within that chi-square.
 """
 
@@ -91,7 +92,7 @@ class CalibrationSetup:
             value = getattr(self, name)
             if not (0 <= value <= 1):
                 raise InputError(f"must lie in [0, 1] (got {value})", field=f"calibration.{name}")
-        if not 0 < self.q_waluigi:
+        if self.q_waluigi <= 0:
             raise InputError("must be positive (got 0)", field="calibration.q_waluigi")
         positive = ("tokens_per_document", "pretraining_tokens", "midtraining_tokens",
                     "synthetic_pretraining_tokens", "synthetic_midtraining_tokens",
@@ -179,7 +180,9 @@ class _Problem:
             name: np.array(
                 [
                     sum(
-                        (setup.fiction_diagnosticity if d.genre == "fiction" else 1.0) * d.credibility * d.copies
+                        (setup.fiction_diagnosticity if d.genre == "fiction" else 1.0)
+                        * d.credibility
+                        * d.copies
                         for d in ds
                         if (d.context.opportunities, d.behaviour == "defected") == kind
                     )
@@ -229,7 +232,9 @@ class _Problem:
     def residuals(self, x: FloatArray) -> FloatArray:
         base, post = self.predict(x)
         predicted = np.clip(np.ravel(np.column_stack([base[:3], post[:3]])), 1e-15, 1 - 1e-15)
-        return np.asarray((special.logit(predicted) - special.logit(self.observed)) / self.sd, dtype=np.float64)
+        return np.asarray(
+            (special.logit(predicted) - special.logit(self.observed)) / self.sd, dtype=np.float64
+        )
 
     def chi2(self, x: FloatArray) -> float:
         return float(np.sum(self.residuals(x) ** 2))
@@ -341,14 +346,17 @@ def _fit(problem: _Problem, starts: int, seed: int, fixed: dict[int, float] | No
     for number, y0 in enumerate(candidates):
         y0 = np.clip(y0, _LOWER[free] + 1e-9, _UPPER[free] - 1e-9)
         warm = x0 is not None and number == 0
-        fit = optimize.least_squares(lambda y: problem.residuals(full(y)), y0, bounds=(_LOWER[free], _UPPER[free]),
+        fit = optimize.least_squares(lambda y: problem.residuals(full(y)), y0,
+                                     bounds=(_LOWER[free], _UPPER[free]),
                                      x_scale="jac", max_nfev=60 if warm else 300)  # fmt: skip
         if best is None or fit.cost < best.cost:
             best = fit
     return full(best.x)
 
 
-def _profile_end(problem: _Problem, x: FloatArray, index: int, direction: float, threshold: float) -> tuple[float, bool]:
+def _profile_end(
+    problem: _Problem, x: FloatArray, index: int, direction: float, threshold: float
+) -> tuple[float, bool]:
     """Where the profile chi-square of parameter ``index`` crosses ``threshold`` going ``direction`` from x;
     (value, reached_bound)."""
     bound = _UPPER[index] if direction > 0 else _LOWER[index]
@@ -437,7 +445,9 @@ def calibrate(
     chi2 = problem.chi2(x)
     threshold = chi2 + DELTA_CHI2_95
     span = _UPPER - _LOWER
-    on_bound = problem.active & ((x - _LOWER <= BOUND_TOLERANCE * span) | (_UPPER - x <= BOUND_TOLERANCE * span))
+    on_bound = problem.active & (
+        (x - _LOWER <= BOUND_TOLERANCE * span) | (_UPPER - x <= BOUND_TOLERANCE * span)
+    )
     free_names = tuple(name for name, flag in zip(REPORTED_NAMES, problem.active, strict=True) if flag)
     found: dict[str, tuple[float, float]] = {}
     unidentified: list[str] = []
@@ -448,9 +458,10 @@ def calibrate(
                 continue
             low, low_bound = _profile_end(problem, x, index, -1.0, threshold)
             high, high_bound = _profile_end(problem, x, index, 1.0, threshold)
-            ends = _reported(np.where(np.arange(len(x)) == index, low, x))[index], _reported(
-                np.where(np.arange(len(x)) == index, high, x)
-            )[index]
+            ends = (
+                _reported(np.where(np.arange(len(x)) == index, low, x))[index],
+                _reported(np.where(np.arange(len(x)) == index, high, x))[index],
+            )
             found[name] = (float(ends[0]), float(ends[1]))
             if low_bound or high_bound:
                 unidentified.append(name)
@@ -514,15 +525,20 @@ def assumption_profile(setup: CalibrationSetup, start: FloatArray | None = None)
         for value in grid:
             if value == getattr(setup, name):
                 base_fit = base_fit or calibrate(setup, intervals=False, profile=False, start=start)
-                rows.append(AssumptionProfile(name, value, base_fit.held_out[1].predicted, base_fit.rms_points))
+                rows.append(
+                    AssumptionProfile(name, value, base_fit.held_out[1].predicted, base_fit.rms_points)
+                )
                 continue
-            moved = replace(setup, **{name: value}, starts=2)
+            changes: dict[str, Any] = {name: value, "starts": 2}
+            moved = replace(setup, **changes)
             fit = calibrate(moved, intervals=False, profile=False, start=start)
             rows.append(AssumptionProfile(name, value, fit.held_out[1].predicted, fit.rms_points))
     return rows
 
 
-def compare(setup: CalibrationSetup | None = None, done: CalibrationResult | None = None) -> list[CalibrationResult]:
+def compare(
+    setup: CalibrationSetup | None = None, done: CalibrationResult | None = None
+) -> list[CalibrationResult]:
     """The fit under both pairings, with and without the salience channel (no intervals); ``done`` is a
     fit of one of them already made (reused, not repeated)."""
     setup = setup or CalibrationSetup()

@@ -89,6 +89,7 @@ def optimize_mix(
     evaluation: Sequence[Context],
     eval_weights: Sequence[float] | None = None,
     noise: float = 0.0,
+    fiction_weight: float = 1.0,
 ) -> OptimizeResult:
     if not menu:
         raise InputError("the menu is empty", field="optimize.menu")
@@ -99,10 +100,11 @@ def optimize_mix(
             raise InputError(
                 f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
             )
-    s0 = engine.evidence(population, tabulate(base_documents, stage_weights), noise)[:, 0]
+    s0 = engine.evidence(population, tabulate(base_documents, stage_weights, fiction_weight=fiction_weight),
+                         noise)[:, 0]  # fmt: skip
     unit = [replace(m.document, copies=1.0) for m in menu]
-    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit]), noise),
-                               stage_weights, len(menu))  # fmt: skip
+    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight),
+                                               noise), stage_weights, len(menu))  # fmt: skip
     p = engine.defect_probability(population, context_table(list(evaluation)), noise)
     w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
     r = p @ (w / w.sum())
