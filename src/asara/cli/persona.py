@@ -457,6 +457,97 @@ def optimize_command(
         )
 
 
+@persona_app.command("plan")
+def plan_command(
+    scenario: ScenarioArgument,
+    target: Annotated[
+        float, typer.Option("--target", help="Bring the objective to at most this value.")
+    ] = 0.05,
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="share (misaligned persona share), residual (the share no number of these documents can "
+            "remove) or misbehaviour (predicted on the evaluation set).",
+        ),
+    ] = "share",
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """How many documents of each \\[optimize] menu kind bring the objective below the target at least
+    cost, with an interval from the evidence weights' uncertainty."""
+    from asara.models.persona.optimize import MenuItem
+    from asara.models.persona.plan import OBJECTIVES, plan
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"must be one of {', '.join(OBJECTIVES)} (got {objective!r})", field="objective")
+    if not (math.isfinite(target) and 0 <= target <= 1):
+        raise InputError(f"must lie in [0, 1] (got {target})", field="target")
+    loaded = load_warned(scenario, overrides)
+    if loaded.optimize is None:
+        raise InputError("this scenario has no [optimize] menu of document kinds", field="optimize")
+    menu = [
+        MenuItem(entry.label(i), entry.document(1.0), entry.cost)
+        for i, entry in enumerate(loaded.optimize.menu)
+    ]
+    result = plan(
+        loaded.population(),
+        loaded.document_list(),
+        menu,
+        target,
+        objective,
+        loaded.evidence_weights(),
+        loaded.evaluation_contexts(),
+        loaded.evaluation_weights(),
+        loaded.noise,
+        loaded.fiction_diagnosticity,
+    )
+    if json_output:
+        from asara.report.persona import evidence_weights_record
+
+        record = {
+            "scenario": loaded.name,
+            **result.to_dict(),
+            "evidence_weights": evidence_weights_record(loaded),
+        }
+        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        return
+    out = console()
+    table = Table(title=f"{loaded.name}: cheapest plan for {objective} <= {target:g}")
+    for column in ("document kind", "cost each", "copies", "95% interval (weights)"):
+        table.add_column(column, justify="right")
+    for kind in result.kinds:
+        low, high = kind.interval
+        table.add_row(
+            kind.name,
+            f"{kind.cost:g}",
+            _count(kind.copies),
+            f"[{_count_or_never(low)}, {_count_or_never(high)}]",
+        )
+    print_table(out, table)
+    if result.feasible:
+        cost_low, cost_high = result.total_cost_interval
+        out.print(
+            f"{objective} {result.before:.4g} -> {result.after:.4g} (target {target:g}); total cost "
+            f"{result.total_cost:.4g}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] over "
+            "the "
+            "weights' intervals"
+        )
+    else:
+        out.print(
+            f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
+            f"(now {result.before:.4g})"
+        )
+    if objective == "residual":
+        out.print(
+            "the residual depends on which kinds are used, not on how many copies: one copy each is shown"
+        )
+
+
+def _count_or_never(value: float) -> str:
+    return "unreachable" if not math.isfinite(value) else _count(value)
+
+
 @persona_app.command("explain")
 def explain_command(
     baseline: Annotated[str, typer.Argument(help="Scenario A (preset or TOML path).")],
