@@ -52,7 +52,7 @@ class BetaPrior(BaseModel):
     b: Annotated[float, Field(gt=0)]
 
     def nodes(self, field: str) -> Nodes:
-        return beta_nodes(self.a, self.b)
+        return beta_nodes(self.a, self.b, field=field)
 
 
 class GridPrior(BaseModel):
@@ -70,7 +70,7 @@ class UniformPrior(BaseModel):
     kind: Literal["uniform"]
     low: float
     high: float
-    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    points: Annotated[int, Field(ge=1, le=100_000)] = 100
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformPrior:
@@ -87,7 +87,7 @@ class LogUniformPrior(BaseModel):
     kind: Literal["log-uniform"]
     low: Annotated[float, Field(gt=0)]
     high: Annotated[float, Field(gt=0)]
-    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    points: Annotated[int, Field(ge=1, le=100_000)] = 100
 
     @model_validator(mode="after")
     def _ordered(self) -> LogUniformPrior:
@@ -379,8 +379,12 @@ def parse_prior(text: str, field: str) -> Nodes:
     if kind == "beta" and len(numbers) == 2:
         if min(numbers) <= 0:
             raise InputError(f"Beta parameters must be positive (got {text!r})", field=field)
-        return beta_nodes(numbers[0], numbers[1])
+        return beta_nodes(numbers[0], numbers[1], field=field)
     if kind in ("log-uniform", "uniform") and len(numbers) in (2, 3):
+        if len(numbers) == 3 and not (numbers[2] == int(numbers[2]) and 1 <= numbers[2] <= 100_000):
+            raise InputError(
+                f"POINTS must be a whole number from 1 to 100,000 (got {numbers[2]:g})", field=field
+            )
         points = int(numbers[2]) if len(numbers) == 3 else 200
         if numbers[0] > numbers[1]:
             raise InputError(f"low must not exceed high (got {text!r})", field=field)

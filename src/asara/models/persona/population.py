@@ -49,6 +49,9 @@ MISALIGNED: frozenset[str] = frozenset({"naive", "test-aware", "patient", "x-alw
 """Families counted in the 'Waluigi' (misaligned) share; the others count as aligned."""
 
 LOGIT_STEP = 0.05
+MAX_NODES = 100_000
+"""Quadrature nodes per parameter prior (and personas per population: MAX_PERSONAS): bounded memory."""
+MAX_PERSONAS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,22 @@ class Nodes:
     log1m_values: FloatArray | None = None
 
 
-def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP) -> Nodes:
+def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP, field: str = "q") -> Nodes:
     """Trapezoid nodes in t = logit(q) for q ~ Beta(alpha, beta); q and 1 - q kept in log form exactly."""
     if not (alpha > 0 and beta > 0 and math.isfinite(alpha) and math.isfinite(beta)):
-        raise InputError(f"Beta parameters must be positive (got {alpha:g}, {beta:g})", field="q")
+        raise InputError(f"Beta parameters must be positive (got {alpha:g}, {beta:g})", field=field)
     low = -(60.0 + 40.0 / alpha)
     high = 40.0 + 40.0 / beta
+    nodes = (high - low) / step
+    if nodes > MAX_NODES:
+        # the tail of Beta(alpha, beta) in logit space has length ~40/alpha (~40/beta): a shape this small
+        # needs more nodes than the bound
+        smallest = 80.0 / (MAX_NODES * step - 100.0)
+        raise InputError(
+            f"Beta({alpha:g}, {beta:g}) needs {nodes:.3g} quadrature nodes, beyond the {MAX_NODES:,} allowed: "
+            f"both shapes must be at least {smallest:.2g}",
+            field=field,
+        )
     t = np.arange(low, high + step / 2, step)
     log_q = -np.logaddexp(0.0, -t)  # log sigmoid(t)
     log1m_q = -np.logaddexp(0.0, t)
@@ -125,6 +138,8 @@ def grid_nodes(values: Sequence[float], weights: Sequence[float] | None, field: 
     vals = np.asarray(values, dtype=np.float64)
     if vals.size == 0:
         raise InputError("needs at least one value", field=field)
+    if vals.size > MAX_NODES:
+        raise InputError(f"at most {MAX_NODES:,} values (got {vals.size:,})", field=field)
     if weights is None:
         w = np.ones_like(vals)
     else:
@@ -139,8 +154,8 @@ def grid_nodes(values: Sequence[float], weights: Sequence[float] | None, field: 
 
 def midpoint_nodes(low: float, high: float, points: int, log_scale: bool, field: str) -> Nodes:
     """Uniform (or log-uniform) prior on [low, high] by the midpoint rule with ``points`` nodes."""
-    if points < 1:
-        raise InputError(f"points must be at least 1 (got {points})", field=field)
+    if not 1 <= points <= MAX_NODES:
+        raise InputError(f"points must be between 1 and {MAX_NODES:,} (got {points:g})", field=field)
     if log_scale:
         if low <= 0:
             raise InputError(f"log-uniform needs low > 0 (got {low:g})", field=field)
@@ -207,6 +222,11 @@ def build_population(specs: Sequence[FamilySpec]) -> Population:
         tau = tau or Nodes(np.zeros(1), np.zeros(1))
         if np.any(~(tau.values >= 0) | ~np.isfinite(tau.values)):
             raise InputError("tau must be a non-negative number of years", field=f"{field}.tau")
+        size = q.values.size * a.values.size * tau.values.size
+        if size > MAX_PERSONAS:
+            raise InputError(
+                f"{size:,} personas (q x a x tau nodes), beyond the {MAX_PERSONAS:,} allowed", field=field
+            )
         iq, ia, it = np.meshgrid(
             np.arange(q.values.size), np.arange(a.values.size), np.arange(tau.values.size), indexing="ij"
         )
