@@ -121,8 +121,8 @@ def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP, field: str =
         # needs more nodes than the bound
         smallest = 80.0 / (MAX_NODES * step - 100.0)
         raise InputError(
-            f"Beta({alpha:g}, {beta:g}) needs {nodes:.3g} quadrature nodes, beyond the {MAX_NODES:,} allowed: "
-            f"both shapes must be at least {smallest:.2g}",
+            f"Beta({alpha:g}, {beta:g}) needs {nodes:.3g} quadrature nodes, beyond the {MAX_NODES:,} "
+            f"allowed: both shapes must be at least {smallest:.2g}",
             field=field,
         )
     t = np.arange(low, high + step / 2, step)
