@@ -584,8 +584,9 @@ def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
 
     if not varying_inputs(loaded.model(), loaded.distributions()):
         raise InputError(
-            f"{loaded.name} has no [uncertainty] section, so every input is fixed; add one to analyse it "
-            "(production-stories declares w_pretraining, credibility and prior_shift)",
+            f"{loaded.name} has no [uncertainty] section and sets every stage weight, so every input is "
+            "fixed; add one to analyse it, or leave a stage weight to the calibration (production-stories "
+            "declares credibility and prior_shift)",
             field="uncertainty",
         )
 
