@@ -207,3 +207,22 @@ def test_inoculation_arm_against_its_control() -> None:
     assert inoculated.posterior_misbehaviour == pytest.approx(0.8 * 0.2 / 0.5, rel=1e-12)
     assert control.posterior_misbehaviour == pytest.approx(0.8, rel=1e-12)
     assert inoculated.prior_misbehaviour == control.prior_misbehaviour == pytest.approx(0.16, rel=1e-12)
+
+
+@pytest.mark.parametrize(("hazard", "growth"), [(0.0, 0.0), (0.02, 0.0), (0.02, 0.1), (0.001, 0.5)])
+def test_patience_cost_discounts_the_prior_of_patient_waluigis(hazard: float, growth: float) -> None:
+    # Prior of Patient(tau) ~ weight(tau) x exp(-integral_0^tau h0 e^(g t) dt); zero hazard is the off switch.
+    taus = [0.0, 1.0, 10.0, 30.0, 100.0]
+    spec = FamilySpec("patient", 1.0, q=grid_nodes([0.5], None, "q"), tau=grid_nodes(taus, None, "tau"),
+                      patience_hazard=hazard, hazard_growth=growth)  # fmt: skip
+    population = build_population([FamilySpec("luigi", 1.0), spec])
+    patient = population.family_mask("patient")
+
+    def survival(tau: float) -> float:
+        integral = hazard * tau if growth == 0 else hazard * (math.exp(growth * tau) - 1) / growth
+        return math.exp(-integral)
+
+    weights = np.exp(population.log_prior[patient])
+    expected = np.array([survival(t) for t in taus]) / 5
+    luigi = math.exp(population.log_prior[~patient][0])
+    assert weights / luigi == pytest.approx(expected, rel=1e-12, abs=1e-300)

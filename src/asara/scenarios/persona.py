@@ -114,6 +114,8 @@ class FamilyEntry(BaseModel):
     q: Prior | None = None
     a: Prior | None = None
     tau: Prior | None = None
+    patience_hazard: Annotated[float, Field(ge=0, le=100)] = 0.0
+    hazard_growth: Annotated[float, Field(ge=0, le=10)] = 0.0
 
     def spec(self, index: int) -> FamilySpec:
         field = f"families.{index}"
@@ -123,6 +125,8 @@ class FamilyEntry(BaseModel):
             q=self.q.nodes(f"{field}.q") if self.q is not None else None,
             a=self.a.nodes(f"{field}.a") if self.a is not None else None,
             tau=self.tau.nodes(f"{field}.tau") if self.tau is not None else None,
+            patience_hazard=self.patience_hazard,
+            hazard_growth=self.hazard_growth,
         )
 
 

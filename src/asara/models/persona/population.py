@@ -188,6 +188,22 @@ class FamilySpec:
     q: Nodes | None = None
     a: Nodes | None = None
     tau: Nodes | None = None
+    patience_hazard: float = 0.0
+    """Patient family: yearly hazard h0 that a waiting Waluigi is caught or pre-empted, today."""
+    hazard_growth: float = 0.0
+    """Patient family: yearly growth g of that hazard as interpretability improves (h(t) = h0 e^(g t))."""
+
+
+def log_patience_survival(tau: FloatArray, hazard: float, growth: float) -> FloatArray:
+    """log P(a Waluigi that waits tau years is not caught first) = -integral_0^tau h0 e^(g t) dt:
+    -h0 tau for g = 0, -h0 (e^(g tau) - 1) / g otherwise. Zero hazard (the off switch) gives 0."""
+    tau = np.asarray(tau, dtype=np.float64)
+    if hazard == 0:
+        return np.zeros_like(tau)
+    if growth == 0:
+        return np.asarray(-hazard * tau, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return np.asarray(-hazard * np.expm1(growth * tau) / growth, dtype=np.float64)
 
 
 def build_population(specs: Sequence[FamilySpec]) -> Population:
@@ -236,8 +252,16 @@ def build_population(specs: Sequence[FamilySpec]) -> Population:
         parts["log1m_q"].append(log1m_q[iq])
         parts["a"].append(a.values[ia])
         parts["tau"].append(tau.values[it])
+        for name, value in (("patience_hazard", spec.patience_hazard), ("hazard_growth", spec.hazard_growth)):
+            if not (math.isfinite(value) and value >= 0):
+                raise InputError(f"must be a non-negative number (got {value})", field=f"{field}.{name}")
+        survival = (
+            log_patience_survival(tau.values[it], spec.patience_hazard, spec.hazard_growth)
+            if spec.family == "patient"
+            else np.zeros(it.size)
+        )
         parts["lw"].append(
-            math.log(spec.weight) + q.log_weights[iq] + a.log_weights[ia] + tau.log_weights[it]
+            math.log(spec.weight) + q.log_weights[iq] + a.log_weights[ia] + tau.log_weights[it] + survival
         )
     if not parts["family"]:
         raise InputError("every family has zero weight", field="families")
