@@ -226,3 +226,17 @@ def test_patience_cost_discounts_the_prior_of_patient_waluigis(hazard: float, gr
     expected = np.array([survival(t) for t in taus]) / 5
     luigi = math.exp(population.log_prior[~patient][0])
     assert weights / luigi == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize(("rivals", "rate"), [(0.0, 0.5), (1.0, 0.1), (9.0, 0.05)])
+def test_first_mover_rivals_discount_patient_waluigis(rivals: float, rate: float) -> None:
+    # M rivals each moving at rate r per year: a Waluigi waiting tau years keeps its opportunity with
+    # probability exp(-M r tau); M = 0 is the off switch. With the interpretability hazard the logs add.
+    taus = [0.0, 2.0, 20.0]
+    spec = FamilySpec("patient", 1.0, q=grid_nodes([0.5], None, "q"), tau=grid_nodes(taus, None, "tau"),
+                      patience_hazard=0.01, rival_models=rivals, rival_rate=rate)  # fmt: skip
+    population = build_population([FamilySpec("luigi", 1.0), spec])
+    patient = population.family_mask("patient")
+    weights = np.exp(population.log_prior[patient] - population.log_prior[~patient][0])
+    expected = np.array([math.exp(-0.01 * t - rivals * rate * t) for t in taus]) / 3
+    assert weights == pytest.approx(expected, rel=1e-12)

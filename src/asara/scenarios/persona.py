@@ -116,6 +116,8 @@ class FamilyEntry(BaseModel):
     tau: Prior | None = None
     patience_hazard: Annotated[float, Field(ge=0, le=100)] = 0.0
     hazard_growth: Annotated[float, Field(ge=0, le=10)] = 0.0
+    rival_models: Annotated[float, Field(ge=0, le=1e6)] = 0.0
+    rival_rate: Annotated[float, Field(ge=0, le=100)] = 0.0
 
     def spec(self, index: int) -> FamilySpec:
         field = f"families.{index}"
@@ -127,6 +129,8 @@ class FamilyEntry(BaseModel):
             tau=self.tau.nodes(f"{field}.tau") if self.tau is not None else None,
             patience_hazard=self.patience_hazard,
             hazard_growth=self.hazard_growth,
+            rival_models=self.rival_models,
+            rival_rate=self.rival_rate,
         )
 
 

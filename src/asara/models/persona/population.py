@@ -192,6 +192,11 @@ class FamilySpec:
     """Patient family: yearly hazard h0 that a waiting Waluigi is caught or pre-empted, today."""
     hazard_growth: float = 0.0
     """Patient family: yearly growth g of that hazard as interpretability improves (h(t) = h0 e^(g t))."""
+    rival_models: float = 0.0
+    """Patient family: other models that could move first (first-mover advantage)."""
+    rival_rate: float = 0.0
+    """Patient family: yearly rate at which each rival moves; the first mover takes the opportunity, so a
+    Waluigi waiting tau years keeps it with probability exp(-rival_models x rival_rate x tau)."""
 
 
 def log_patience_survival(tau: FloatArray, hazard: float, growth: float) -> FloatArray:
@@ -252,11 +257,14 @@ def build_population(specs: Sequence[FamilySpec]) -> Population:
         parts["log1m_q"].append(log1m_q[iq])
         parts["a"].append(a.values[ia])
         parts["tau"].append(tau.values[it])
-        for name, value in (("patience_hazard", spec.patience_hazard), ("hazard_growth", spec.hazard_growth)):
+        costs = {"patience_hazard": spec.patience_hazard, "hazard_growth": spec.hazard_growth,
+                 "rival_models": spec.rival_models, "rival_rate": spec.rival_rate}  # fmt: skip
+        for name, value in costs.items():
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"must be a non-negative number (got {value})", field=f"{field}.{name}")
         survival = (
             log_patience_survival(tau.values[it], spec.patience_hazard, spec.hazard_growth)
+            - spec.rival_models * spec.rival_rate * tau.values[it]
             if spec.family == "patient"
             else np.zeros(it.size)
         )
