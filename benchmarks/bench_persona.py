@@ -125,6 +125,8 @@ def main() -> None:
     curve_seconds = timed(lambda: engine.curve(pop, s / 1e9, engine.decade_counts(1e9)), repeats=1)
     record["cases"] = cases
     record["decay_curve_10_points_s"] = curve_seconds
+    record["calibrate_s"] = timed(calibrate_all, repeats=1)
+    record["plan_production_stories_s"] = timed(plan_production_stories, repeats=1)
     if args.json:
         print(json.dumps(record, indent=2))
         return
@@ -136,6 +138,32 @@ def main() -> None:
             f"{case['copies_per_context']:>8.0e} {case['seconds']:>8.3f}"
         )
     print(f"decay curve (10 document counts, shares + half-lives) after the evidence: {curve_seconds:.2f} s")
+    print(f"calibrate (fit, profile intervals, held-out interval and profile, 4-way comparison): "
+          f"{record['calibrate_s']:.2f} s")  # fmt: skip
+    print(
+        "plan production-stories, share <= 0.05, with the weight interval: "
+        f"{record['plan_production_stories_s']:.2f} s"
+    )
+
+
+def calibrate_all() -> None:
+    from asara.models.persona import calibration
+
+    result = calibration.calibrate()
+    calibration.compare(done=result)
+
+
+def plan_production_stories() -> None:
+    from asara.models.persona.optimize import MenuItem
+    from asara.models.persona.plan import plan
+    from asara.scenarios import persona
+
+    scenario = persona.load("production-stories")
+    assert scenario.optimize is not None
+    menu = [MenuItem(e.label(i), e.document(1.0), e.cost) for i, e in enumerate(scenario.optimize.menu)]
+    plan(scenario.population(), scenario.document_list(), menu, 0.05, "share", scenario.evidence_weights(),
+         scenario.evaluation_contexts(), scenario.evaluation_weights(), scenario.noise,
+         scenario.fiction_diagnosticity)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -185,7 +185,8 @@ def test_sampled_tornado_of_a_cell_is_a_conditional_probability() -> None:
 def test_persona_model_through_the_same_functions() -> None:
     scenario = persona.load("production-stories")
     result = sobol(scenario.model(), scenario.distributions(), 64, seed=1)
-    assert set(result.fixed_inputs) == {"w_midtraining", "w_fine_tuning"}
+    # every stage weight varies over its calibrated interval by default (none is fixed any more)
+    assert set(result.fixed_inputs) == set()
     records = result.outputs["misbehaviour_rate"]
     assert records is not None and max(records, key=lambda r: r.total).input == "prior_shift"
 
@@ -228,6 +229,11 @@ def test_cli_morris_tornado_and_persona() -> None:
     assert "flips" in classic.output
 
 
+FIXED_PERSONA_WEIGHTS = [
+    f"--set=stage_weights.{stage}=1e-6" for stage in ("pretraining", "midtraining", "fine_tuning")
+]
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -241,8 +247,9 @@ def test_cli_morris_tornado_and_persona() -> None:
         ["sie", "tornado", "paper-baseline", "--seed", "5"],
         ["sie", "tornado", "extension-correlated-inputs", "--others", "sampled", "-n", "100"],
         ["sie", "tornado", "paper-baseline", "--others", "sampled", "-n", "1"],
-        ["persona", "sensitivity", "naive-decay"],
-        ["persona", "tornado", "patient-waluigi"],
+        # every stage weight set by the scenario: nothing varies (calibrated weights vary by default)
+        ["persona", "sensitivity", "naive-decay", *FIXED_PERSONA_WEIGHTS],
+        ["persona", "tornado", "patient-waluigi", *FIXED_PERSONA_WEIGHTS],
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(args: list[str]) -> None:

@@ -21,7 +21,7 @@ REQUIRED_PRESETS = {"naive-decay", "test-aware", "production-stories", "patient-
 def invoke(*args: str) -> dict:  # type: ignore[type-arg]
     result = runner.invoke(app, ["persona", *args])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def test_decay_json_is_a_list_with_the_documented_keys_and_the_closed_form() -> None:
@@ -83,7 +83,10 @@ def test_every_preset_runs(preset: str) -> None:
 
 
 def test_run_reports_the_untouched_test_aware_mass(tmp_path: Path) -> None:
-    record = invoke("run", "test-aware", "--json", "--out", str(tmp_path))
+    # exact Bayes (w = 1): the corpus has converged to its limit, so the odds cannot halve again
+    record = invoke(
+        "run", "test-aware", "--json", "--out", str(tmp_path), "--set", "stage_weights.pretraining=1"
+    )
     # prior: test-aware 0.25, a in {0.5, 0.9, 0.99, 1} equally -> a = 1 holds 0.0625; Luigi 0.5
     assert record["residual"]["prior_mass"] == pytest.approx(0.0625, rel=1e-12)
     assert record["residual"]["limit_share"] == pytest.approx(0.0625 / 0.5625, rel=1e-12)
@@ -92,7 +95,8 @@ def test_run_reports_the_untouched_test_aware_mass(tmp_path: Path) -> None:
 
 
 def test_run_table_and_set_override() -> None:
-    result = runner.invoke(app, ["persona", "run", "naive-decay", "--set", "curve_max_documents=1e3"])
+    result = runner.invoke(app, ["persona", "run", "naive-decay", "--set", "curve_max_documents=1e3", "--set",
+                                 "stage_weights.pretraining=1"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "after 1,000,000 documents" in result.output
     assert "half-life at the corpus size: 1e+06 further documents" in result.output
@@ -111,6 +115,8 @@ q = {{ kind = "fixed", value = {q} }}
 copies = {copies}
 credibility = {credibility}
 opportunities = {opportunities}
+[stage_weights]
+pretraining = 1
 """
 GOOD = {"family": "luigi", "q": 0.5, "copies": 10, "credibility": 1, "opportunities": 1}
 
@@ -139,7 +145,9 @@ def test_optimize_spends_the_budget_on_documents_that_help() -> None:
     assert sum(item["copies"] * item["cost"] for item in record["mix"]) <= 2e7 * (1 + 1e-9)
     assert record["misbehaviour_rate"]["after"] <= min(record["single_item"].values()) * (1 + 1e-9)
     # The evaluation set cannot see patient personas beyond its horizon: the table says what is left.
-    text = runner.invoke(app, ["persona", "optimize", "production-stories"]).output
+    text = runner.invoke(
+        app, ["persona", "optimize", "production-stories", "--set", "stage_weights.pretraining=1"]
+    ).stdout
     assert "note: the mix minimizes misbehaviour on the evaluation set only" in text
 
 
@@ -224,14 +232,24 @@ def test_the_installed_command_exits_2_with_one_line() -> None:
 
 def test_calibrate_json_has_the_documented_keys() -> None:
     record = invoke("calibrate", "--no-compare", "--json", "--set", "calibration.starts=4")
-    assert {"parameters", "conditions", "held_out"} <= set(record)
+    assert {"parameters", "conditions", "held_out", "free_parameters", "intervals", "at_bounds"} <= set(
+        record
+    )
     assert {"w_pretraining", "w_midtraining", "w_fine_tuning", "noise", "salience"} <= set(
         record["parameters"]
     )
-    for item in [*record["conditions"], *record["held_out"]]:
+    assert len(record["free_parameters"]) < 6
+    assert set(record["intervals"]) == set(record["free_parameters"])
+    for name, (low, high) in record["intervals"].items():
+        assert low <= record["parameters"][name] <= high
+    for item in record["conditions"]:
         assert set(item) == {"name", "stage", "observed", "predicted"}
         assert 0 < item["predicted"] < 1
+    for item in record["held_out"]:
+        assert set(item) == {"name", "stage", "observed", "predicted", "interval"}
+        assert item["interval"][0] <= item["predicted"] <= item["interval"][1]
     assert len(record["conditions"]) == 6 and {c["name"] for c in record["held_out"]} == {"filtered"}
+    assert {row["assumption"] for row in record["held_out_profile"]} >= {"q_waluigi", "fiction_diagnosticity"}
 
 
 def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:
@@ -241,15 +259,38 @@ def test_calibrate_table_says_whether_the_ordering_is_reproduced() -> None:
     assert "held out" in result.output and "NOT reproduced" in result.output
 
 
-def test_a_corpus_that_favours_misaligned_personas_has_limit_share_one() -> None:
-    # tice-calibration's corpus is misalignment discourse: the share rises (0.035 -> 0.51 here) and, with
-    # the corpus repeated, tends to 1. It is not a floor at the prior mass.
+def test_tice_calibration_run_reproduces_the_calibrated_unfiltered_condition() -> None:
+    # The preset is the unfiltered corpus plus post-training under the calibrated weights (no
+    # [stage_weights]): its predicted misbehaviour is the calibration's unfiltered post-trained score.
+    from asara.models.persona import calibration
+
     record = invoke("run", "tice-calibration", "--json")
-    share = record["misaligned_share"]
-    assert share["posterior"] > share["prior"]
-    assert record["residual"]["limit_share"] == 1.0 and record["half_life"] is None
-    text = runner.invoke(app, ["persona", "run", "tice-calibration"]).output
-    assert "never (the misaligned odds do not halve again)" in text and "never documents" not in text
+    fit = calibration.calibrate(intervals=False, profile=False)
+    expected = next(
+        c.predicted for c in fit.conditions if c.name == "unfiltered" and c.stage == "post-trained"
+    )
+    assert record["misbehaviour_rate"]["posterior"] == pytest.approx(expected, abs=2e-4)
+    assert {w["source"] for w in record["evidence_weights"].values()} == {"calibrated"}
+
+
+def test_run_json_names_each_stage_weight_and_its_source() -> None:
+    record = invoke("run", "naive-decay", "--json", "--set", "stage_weights.fine_tuning=2e-5")
+    weights = record["evidence_weights"]
+    assert set(weights) == {"pretraining", "midtraining", "fine-tuning"}
+    assert weights["pretraining"]["source"] == "calibrated" and weights["fine-tuning"]["source"] == "scenario"
+    assert weights["fine-tuning"]["value"] == 2e-5
+
+
+def test_a_weight_far_outside_the_calibrated_interval_is_warned_about() -> None:
+    far = runner.invoke(
+        app, ["persona", "run", "naive-decay", "--json", "--set", "stage_weights.pretraining=1"]
+    )
+    assert far.exit_code == 0 and "warning: the scenario's pretraining weight 1 is above" in far.stderr
+    json.loads(far.stdout)
+    near = runner.invoke(
+        app, ["persona", "run", "naive-decay", "--json", "--set", "stage_weights.pretraining=1e-6"]
+    )
+    assert near.exit_code == 0 and "warning" not in near.stderr
 
 
 def test_patient_waluigi_residual_is_the_tail_beyond_the_corpus_horizon() -> None:

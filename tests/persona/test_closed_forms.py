@@ -175,3 +175,68 @@ def test_6_zero_weight_is_the_prior_and_unit_weight_is_exact_bayes(weight: float
     post = engine.posterior(population, tabulate(docs, weights))
     expected = oracle_posterior(personas, prior, docs, weights) if weight else prior
     np.testing.assert_allclose(np.exp(post.log_prior), expected, rtol=RTOL)
+
+
+@pytest.mark.parametrize("g", [0.0, 0.1, 0.5, 1.0])
+def test_genre_diagnosticity_scales_the_exponent(g: float) -> None:
+    # N fiction documents with k opportunities carry g of a non-fiction document's evidence each:
+    # odds ratio (1 - q)^(k g N); g = 1 (the off switch) is the non-fiction closed form.
+    from asara.models.persona.documents import tabulate
+
+    q, k, n = 0.2, 3.0, 40.0
+    population = build_population(
+        [FamilySpec("luigi", 0.5), FamilySpec("naive", 0.5, q=grid_nodes([q], None, "q"))]
+    )
+    fiction = Document(Context(opportunities=k), copies=n, genre="fiction")
+    s = engine.evidence(population, tabulate([fiction], fiction_weight=g))[:, 0]
+    assert s[1] - s[0] == pytest.approx(k * g * n * math.log1p(-q), rel=1e-13, abs=1e-300)
+    nonfiction = engine.evidence(
+        population, tabulate([Document(Context(opportunities=k), copies=n)], fiction_weight=g)
+    )
+    assert nonfiction[1, 0] == pytest.approx(k * n * math.log1p(-q), rel=1e-13)
+
+
+def test_inoculation_arm_against_its_control() -> None:
+    # With the instruction, 'never X' is ruled out and 'X always' : 'X when instructed' keeps 0.2 : 0.3, so
+    # test-time misbehaviour is 0.8 x 0.2 / 0.5 = 0.32; without it (control) only 'X always' survives: 0.8.
+    from asara.cli.persona import run_scenario
+    from asara.scenarios.persona import load
+
+    inoculated = run_scenario(load("inoculation"))
+    control = run_scenario(load("inoculation-control"))
+    assert inoculated.posterior_misbehaviour == pytest.approx(0.8 * 0.2 / 0.5, rel=1e-12)
+    assert control.posterior_misbehaviour == pytest.approx(0.8, rel=1e-12)
+    assert inoculated.prior_misbehaviour == control.prior_misbehaviour == pytest.approx(0.16, rel=1e-12)
+
+
+@pytest.mark.parametrize(("hazard", "growth"), [(0.0, 0.0), (0.02, 0.0), (0.02, 0.1), (0.001, 0.5)])
+def test_patience_cost_discounts_the_prior_of_patient_waluigis(hazard: float, growth: float) -> None:
+    # Prior of Patient(tau) ~ weight(tau) x exp(-integral_0^tau h0 e^(g t) dt); zero hazard is the off switch.
+    taus = [0.0, 1.0, 10.0, 30.0, 100.0]
+    spec = FamilySpec("patient", 1.0, q=grid_nodes([0.5], None, "q"), tau=grid_nodes(taus, None, "tau"),
+                      patience_hazard=hazard, hazard_growth=growth)  # fmt: skip
+    population = build_population([FamilySpec("luigi", 1.0), spec])
+    patient = population.family_mask("patient")
+
+    def survival(tau: float) -> float:
+        integral = hazard * tau if growth == 0 else hazard * (math.exp(growth * tau) - 1) / growth
+        return math.exp(-integral)
+
+    weights = np.exp(population.log_prior[patient])
+    expected = np.array([survival(t) for t in taus]) / 5
+    luigi = math.exp(population.log_prior[~patient][0])
+    assert weights / luigi == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize(("rivals", "rate"), [(0.0, 0.5), (1.0, 0.1), (9.0, 0.05)])
+def test_first_mover_rivals_discount_patient_waluigis(rivals: float, rate: float) -> None:
+    # M rivals each moving at rate r per year: a Waluigi waiting tau years keeps its opportunity with
+    # probability exp(-M r tau); M = 0 is the off switch. With the interpretability hazard the logs add.
+    taus = [0.0, 2.0, 20.0]
+    spec = FamilySpec("patient", 1.0, q=grid_nodes([0.5], None, "q"), tau=grid_nodes(taus, None, "tau"),
+                      patience_hazard=0.01, rival_models=rivals, rival_rate=rate)  # fmt: skip
+    population = build_population([FamilySpec("luigi", 1.0), spec])
+    patient = population.family_mask("patient")
+    weights = np.exp(population.log_prior[patient] - population.log_prior[~patient][0])
+    expected = np.array([math.exp(-0.01 * t - rivals * rate * t) for t in taus]) / 3
+    assert weights == pytest.approx(expected, rel=1e-12)

@@ -217,7 +217,10 @@ def test_preset_model_with_unit_inputs_reproduces_the_run() -> None:
     from asara.cli.persona import run_scenario
     from asara.scenarios.persona import load
 
-    scenario = load("production-stories")
+    scenario = load(
+        "production-stories",
+        [f"stage_weights.{stage}=1" for stage in ("pretraining", "midtraining", "fine_tuning")],
+    )
     model = scenario.model()
     ones = np.ones(3)
     out = model.evaluate(

@@ -88,7 +88,18 @@ def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:
         scenario.evaluation_weights(),
         scenario.noise,
         scenario.curve_max_documents,
+        scenario.fiction_diagnosticity,
     )
+
+
+def load_warned(source: str, overrides: list[str] | None) -> scenarios.PersonaScenario:
+    """Load a scenario and say on stderr where its weights leave the calibrated intervals (once its
+    persona set is known to build, so that a bad file gets its one error line only)."""
+    loaded = scenarios.load(source, overrides or [])
+    loaded.population()
+    for line in loaded.weight_warnings():
+        typer.echo(line, err=True)
+    return loaded
 
 
 @persona_app.command("run")
@@ -99,15 +110,30 @@ def run_command(
     out: Annotated[Path | None, typer.Option("--out", help="Also write DIR/run.json.")] = None,
 ) -> None:
     """Posterior family shares, decay curve, half-life, residual mass and predicted misbehaviour."""
-    loaded = scenarios.load(scenario, overrides or [])
+    from asara.report.persona import evidence_weights_record
+
+    loaded = load_warned(scenario, overrides)
     result = run_scenario(loaded)
-    record = {"scenario": loaded.name, "description": loaded.description, **result.to_dict()}
+    record = {
+        "scenario": loaded.name,
+        "description": loaded.description,
+        **result.to_dict(),
+        "evidence_weights": evidence_weights_record(loaded),
+    }
     if out is not None:
         write_json(out / "run.json", record)
     if json_output:
         typer.echo(json.dumps(record, indent=2, allow_nan=False))
         return
     print_run(loaded.name, result)
+    console().print(
+        "evidence weights per document: "
+        + "; ".join(
+            f"{stage} {w.value:.3g} ({w.source}"
+            + (f", 95% [{w.low:.3g}, {w.high:.3g}])" if w.source == "calibrated" else ")")
+            for stage, w in loaded.evidence_weights().items()
+        )
+    )
     if out is not None:
         console().print(f"Wrote {out / 'run.json'}")
 
@@ -238,7 +264,8 @@ def calibrate_command(
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Fit stage weights, prior, noise (and salience) to Tice et al.; predict the held-out filtered model."""
+    """Fit five numbers (prior, pre/midtraining and fine-tuning weights per document, noise, salience) on
+    Tice et al.'s six scores; profile intervals; predict the held-out filtered model with its interval."""
     from asara.models.persona import calibration
 
     loaded = scenarios.load(scenario, overrides or [])
@@ -257,7 +284,7 @@ def calibrate_command(
     if salience is not None:
         setup = replace(setup, salience=salience)
     result = calibration.calibrate(setup)
-    variants = calibration.compare(setup) if compare_all else []
+    variants = calibration.compare(setup, result) if compare_all else []
     if json_output:
         record = result.to_dict()
         record["comparison"] = [_variant_summary(v) for v in variants]
@@ -265,27 +292,64 @@ def calibrate_command(
         return
     out = console()
     with_salience = "with" if setup.salience else "without"
-    params = Table(title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience)")
-    params.add_column("parameter")
-    params.add_column("value", justify="right")
+    params = Table(
+        title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience): "
+        f"{len(result.free_parameters)} free on 6 numbers, profile-likelihood 95% intervals"
+    )
+    for column in ("parameter", "value", "95% interval", ""):
+        params.add_column(column, justify="right")
+    intervals = result.intervals or {}
     for name, value in result.parameters.items():
-        note = "  (fixed)" if name == "q_waluigi" else "  (at its bound)" if name in result.at_bounds else ""
-        params.add_row(name, f"{value:.4g}{note}")
+        if name in result.free_parameters:
+            low, high = intervals.get(name, (math.nan, math.nan))
+            note = "at its bound" if name in result.at_bounds else ""
+            if name in result.not_identified:
+                note = (note + "; " if note else "") + "not identified (profile reaches the search bound)"
+            params.add_row(name, f"{value:.4g}", f"[{low:.3g}, {high:.3g}]", note or "fitted")
+        elif name == "w_midtraining":
+            params.add_row(name, f"{value:.4g}", "", "tied to w_pretraining per document")
+        elif name == "salience" and not setup.salience:
+            continue
+        else:
+            params.add_row(name, f"{value:.4g}", "", "fixed")
     print_table(out, params)
     table = Table(title="misalignment score: published vs model")
-    for column in ("condition", "stage", "observed", "predicted", "error (points)", ""):
+    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", ""):
         table.add_column(column, justify="right")
     for fit in result.conditions:
-        table.add_row(*_condition_row(fit), "fit")
+        table.add_row(*_condition_row(fit), "", "fit")
     for fit in result.held_out:
-        table.add_row(*_condition_row(fit), "held out")
+        interval = "" if fit.interval is None else f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]"
+        table.add_row(*_condition_row(fit), interval, "held out")
     print_table(out, table)
     out.print(
-        f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit) "
-        "over the six fit numbers; "
+        f"rms error {result.rms_points:.2f} points ({result.rms_logit:.3f} in logit), chi-square "
+        f"{result.chi2:.2f} with a {setup.score_sd_points:g}-point measurement error, over the six fit "
+        "numbers; "
         "post-training ordering (misalignment-upsampled below unfiltered) "
         + ("reproduced" if result.ordering_reproduced else "NOT reproduced: the known misfit")
     )
+    if result.assumption_profile:
+        profile = Table(
+            title="held-out filtered, post-trained (published 28%), refitted with one fixed assumption moved"
+        )
+        for column in (
+            "assumption",
+            "value",
+            "held-out prediction",
+            "error (points)",
+            "in-sample rms (points)",
+        ):
+            profile.add_column(column, justify="right")
+        for row in result.assumption_profile:
+            profile.add_row(
+                row.assumption,
+                f"{row.value:g}",
+                f"{row.held_out_post:.3f}",
+                f"{100 * (row.held_out_post - 0.28):+.1f}",
+                f"{row.rms_points:.2f}",
+            )
+        print_table(out, profile)
     if variants:
         comparison = Table(title="both pairings, with and without salience")
         for column in ("pairing", "salience", "rms (points)", "misaligned-up post", "unfiltered post",
@@ -337,7 +401,7 @@ def optimize_command(
     """The mix of menu documents that most lowers predicted misbehaviour for a fixed budget."""
     from asara.models.persona.optimize import MenuItem, optimize_mix
 
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     if loaded.optimize is None:
         raise InputError("this scenario has no [optimize] menu", field="optimize")
     spend = loaded.optimize.budget if budget is None else budget
@@ -363,6 +427,7 @@ def optimize_command(
         loaded.evaluation_contexts(),
         loaded.evaluation_weights(),
         loaded.noise,
+        loaded.fiction_diagnosticity,
     )
     if json_output:
         typer.echo(json.dumps({"scenario": loaded.name, **result.to_dict()}, indent=2, allow_nan=False))
@@ -390,6 +455,97 @@ def optimize_command(
             "barely act there (e.g. patient ones beyond its horizon) keep a share of "
             f"{result.misaligned_after:.4g}"
         )
+
+
+@persona_app.command("plan")
+def plan_command(
+    scenario: ScenarioArgument,
+    target: Annotated[
+        float, typer.Option("--target", help="Bring the objective to at most this value.")
+    ] = 0.05,
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="share (misaligned persona share), residual (the share no number of these documents can "
+            "remove) or misbehaviour (predicted on the evaluation set).",
+        ),
+    ] = "share",
+    overrides: SetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """How many documents of each \\[optimize] menu kind bring the objective below the target at least
+    cost, with an interval from the evidence weights' uncertainty."""
+    from asara.models.persona.optimize import MenuItem
+    from asara.models.persona.plan import OBJECTIVES, plan
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"must be one of {', '.join(OBJECTIVES)} (got {objective!r})", field="objective")
+    if not (math.isfinite(target) and 0 <= target <= 1):
+        raise InputError(f"must lie in [0, 1] (got {target})", field="target")
+    loaded = load_warned(scenario, overrides)
+    if loaded.optimize is None:
+        raise InputError("this scenario has no [optimize] menu of document kinds", field="optimize")
+    menu = [
+        MenuItem(entry.label(i), entry.document(1.0), entry.cost)
+        for i, entry in enumerate(loaded.optimize.menu)
+    ]
+    result = plan(
+        loaded.population(),
+        loaded.document_list(),
+        menu,
+        target,
+        objective,
+        loaded.evidence_weights(),
+        loaded.evaluation_contexts(),
+        loaded.evaluation_weights(),
+        loaded.noise,
+        loaded.fiction_diagnosticity,
+    )
+    if json_output:
+        from asara.report.persona import evidence_weights_record
+
+        record = {
+            "scenario": loaded.name,
+            **result.to_dict(),
+            "evidence_weights": evidence_weights_record(loaded),
+        }
+        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        return
+    out = console()
+    table = Table(title=f"{loaded.name}: cheapest plan for {objective} <= {target:g}")
+    for column in ("document kind", "cost each", "copies", "95% interval (weights)"):
+        table.add_column(column, justify="right")
+    for kind in result.kinds:
+        low, high = kind.interval
+        table.add_row(
+            kind.name,
+            f"{kind.cost:g}",
+            _count(kind.copies),
+            f"[{_count_or_never(low)}, {_count_or_never(high)}]",
+        )
+    print_table(out, table)
+    if result.feasible:
+        cost_low, cost_high = result.total_cost_interval
+        out.print(
+            f"{objective} {result.before:.4g} -> {result.after:.4g} (target {target:g}); total cost "
+            f"{result.total_cost:.4g}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] over "
+            "the "
+            "weights' intervals"
+        )
+    else:
+        out.print(
+            f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
+            f"(now {result.before:.4g})"
+        )
+    if objective == "residual":
+        out.print(
+            "the residual depends on which kinds are used, not on how many copies: one copy each is shown"
+        )
+
+
+def _count_or_never(value: float) -> str:
+    return "unreachable" if not math.isfinite(value) else _count(value)
 
 
 @persona_app.command("explain")
@@ -428,8 +584,9 @@ def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
 
     if not varying_inputs(loaded.model(), loaded.distributions()):
         raise InputError(
-            f"{loaded.name} has no [uncertainty] section, so every input is fixed; add one to analyse it "
-            "(production-stories declares w_pretraining, credibility and prior_shift)",
+            f"{loaded.name} has no [uncertainty] section and sets every stage weight, so every input is "
+            "fixed; add one to analyse it, or leave a stage weight to the calibration (production-stories "
+            "declares credibility and prior_shift)",
             field="uncertainty",
         )
 
@@ -447,7 +604,7 @@ def sensitivity_command(
 ) -> None:
     """Which uncertain input (\\[uncertainty]: stage weights, credibility, prior shift) drives predicted
     misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     _require_uncertainty(loaded)
     result = run_sensitivity(
         loaded.model(),
@@ -479,7 +636,7 @@ def tornado_command(
     json_output: JsonOption = False,
 ) -> None:
     """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
-    loaded = scenarios.load(scenario, overrides or [])
+    loaded = load_warned(scenario, overrides)
     _require_uncertainty(loaded)
     result = run_tornado(
         loaded.model(), loaded.distributions(), None, others, samples, seed, default_samples=2_000

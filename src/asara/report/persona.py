@@ -19,8 +19,20 @@ def run(scenario: PersonaScenario) -> dict[str, Any]:
         scenario.evaluation_weights(),
         scenario.noise,
         scenario.curve_max_documents,
+        scenario.fiction_diagnosticity,
     )
-    return {"scenario": scenario.name, "description": scenario.description, **result.to_dict()}
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        **result.to_dict(),
+        "evidence_weights": evidence_weights_record(scenario),
+    }
+
+
+def evidence_weights_record(scenario: PersonaScenario) -> dict[str, dict[str, Any]]:
+    """{stage: {value, source, interval}}: the weights this run used and whether the calibration or the
+    scenario set them (the interval is the calibrated one, or the scenario's single value)."""
+    return {stage: weight.to_dict() for stage, weight in scenario.evidence_weights().items()}
 
 
 def run_record(source: str) -> dict[str, Any]:

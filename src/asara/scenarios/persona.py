@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from asara.distributions import Distribution, Fixed
+from asara.distributions import Distribution, Fixed, LogUniform
 from asara.errors import InputError
 from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document
 from asara.models.persona.population import (
@@ -21,6 +21,7 @@ from asara.models.persona.population import (
     grid_nodes,
     midpoint_nodes,
 )
+from asara.models.persona.weights import FICTION_DIAGNOSTICITY, StageWeight, outside_warnings, resolve_weights
 from asara.scenarios.loader import load_scenario
 
 if TYPE_CHECKING:  # both load the numba engine (and scipy.optimize): only when a scenario is run
@@ -51,7 +52,7 @@ class BetaPrior(BaseModel):
     b: Annotated[float, Field(gt=0)]
 
     def nodes(self, field: str) -> Nodes:
-        return beta_nodes(self.a, self.b)
+        return beta_nodes(self.a, self.b, field=field)
 
 
 class GridPrior(BaseModel):
@@ -69,7 +70,7 @@ class UniformPrior(BaseModel):
     kind: Literal["uniform"]
     low: float
     high: float
-    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    points: Annotated[int, Field(ge=1, le=100_000)] = 100
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformPrior:
@@ -86,7 +87,7 @@ class LogUniformPrior(BaseModel):
     kind: Literal["log-uniform"]
     low: Annotated[float, Field(gt=0)]
     high: Annotated[float, Field(gt=0)]
-    points: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    points: Annotated[int, Field(ge=1, le=100_000)] = 100
 
     @model_validator(mode="after")
     def _ordered(self) -> LogUniformPrior:
@@ -113,6 +114,10 @@ class FamilyEntry(BaseModel):
     q: Prior | None = None
     a: Prior | None = None
     tau: Prior | None = None
+    patience_hazard: Annotated[float, Field(ge=0, le=100)] = 0.0
+    hazard_growth: Annotated[float, Field(ge=0, le=10)] = 0.0
+    rival_models: Annotated[float, Field(ge=0, le=1e6)] = 0.0
+    rival_rate: Annotated[float, Field(ge=0, le=100)] = 0.0
 
     def spec(self, index: int) -> FamilySpec:
         field = f"families.{index}"
@@ -122,6 +127,10 @@ class FamilyEntry(BaseModel):
             q=self.q.nodes(f"{field}.q") if self.q is not None else None,
             a=self.a.nodes(f"{field}.a") if self.a is not None else None,
             tau=self.tau.nodes(f"{field}.tau") if self.tau is not None else None,
+            patience_hazard=self.patience_hazard,
+            hazard_growth=self.hazard_growth,
+            rival_models=self.rival_models,
+            rival_rate=self.rival_rate,
         )
 
 
@@ -146,6 +155,7 @@ class DocumentEntry(ContextEntry):
     training_stage: Literal["pretraining", "midtraining", "fine-tuning"] = "pretraining"
     copies: DocumentCount = 1.0
     cost: Annotated[float, Field(gt=0)] = 1.0
+    genre: Literal["fiction", "nonfiction"] = "nonfiction"
 
     @model_validator(mode="after")
     def _defection_needs_opportunity(self) -> DocumentEntry:
@@ -160,6 +170,7 @@ class DocumentEntry(ContextEntry):
             self.credibility,
             self.training_stage,
             self.copies if copies is None else copies,
+            self.genre,
         )
 
     def label(self, index: int) -> str:
@@ -171,19 +182,25 @@ class EvaluationEntry(ContextEntry):
 
 
 class StageWeights(BaseModel):
-    """Evidential weight w of one document (credibility 1) per training stage; w = 1 is exact Bayes."""
+    """Evidential weight w of one document (credibility 1) per training stage; w = 1 is exact Bayes.
+    A stage left out takes the calibrated weight (``asara persona calibrate``, per 1000-token document)."""
 
     model_config = _STRICT
-    pretraining: NonNegative = 1.0
-    midtraining: NonNegative = 1.0
-    fine_tuning: NonNegative = 1.0
+    pretraining: NonNegative | None = None
+    midtraining: NonNegative | None = None
+    fine_tuning: NonNegative | None = None
+
+    def resolved(self) -> dict[str, StageWeight]:
+        return resolve_weights(
+            {
+                "pretraining": self.pretraining,
+                "midtraining": self.midtraining,
+                "fine-tuning": self.fine_tuning,
+            }
+        )
 
     def as_dict(self) -> dict[str, float]:
-        return {
-            "pretraining": self.pretraining,
-            "midtraining": self.midtraining,
-            "fine-tuning": self.fine_tuning,
-        }
+        return {stage: weight.value for stage, weight in self.resolved().items()}
 
 
 class OptimizeSpec(BaseModel):
@@ -200,11 +217,14 @@ class CalibrationSection(BaseModel):
     model_config = _STRICT
     pairing: Literal["draft", "unfiltered"] = "draft"
     salience: bool = True
-    q_waluigi: Probability = 0.6
+    q_waluigi: Annotated[float, Field(gt=0, le=1)] = 0.6
     natural_misaligned_fraction: Probability = 0.5
-    tokens_per_document: Annotated[float, Field(gt=0)] = 1000.0
-    post_training_documents: Annotated[float, Field(gt=0)] = 1e5
-    starts: Annotated[int, Field(ge=1, le=1000)] = 16
+    fiction_diagnosticity: Probability = 0.1
+    synthetic_opportunities: Annotated[float, Field(gt=0, le=1e6)] = 10.0
+    tokens_per_document: Annotated[float, Field(gt=0, le=1e9)] = 1000.0
+    post_training_documents: Annotated[float, Field(gt=0, le=MAX_DOCUMENTS)] = 1e5
+    score_sd_points: Annotated[float, Field(gt=0, le=50)] = 2.0
+    starts: Annotated[int, Field(ge=1, le=100)] = 6
     seed: Annotated[int, Field(ge=0)] = 0
 
     def setup(self) -> CalibrationSetup:
@@ -215,6 +235,9 @@ class CalibrationSection(BaseModel):
             salience=self.salience,
             q_waluigi=self.q_waluigi,
             natural_misaligned_fraction=self.natural_misaligned_fraction,
+            fiction_diagnosticity=self.fiction_diagnosticity,
+            synthetic_opportunities=self.synthetic_opportunities,
+            score_sd_points=self.score_sd_points,
             tokens_per_document=self.tokens_per_document,
             post_training_documents=self.post_training_documents,
             starts=self.starts,
@@ -258,6 +281,7 @@ class PersonaScenario(BaseModel):
     evaluation: list[EvaluationEntry] = Field(default_factory=lambda: [EvaluationEntry()], min_length=1)
     stage_weights: StageWeights = Field(default_factory=StageWeights)
     noise: Probability = 0.0
+    fiction_diagnosticity: Probability = FICTION_DIAGNOSTICITY
     curve_max_documents: DocumentCount = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
@@ -291,19 +315,42 @@ class PersonaScenario(BaseModel):
     def evaluation_weights(self) -> list[float]:
         return [entry.weight for entry in self.evaluation]
 
+    def evidence_weights(self) -> dict[str, StageWeight]:
+        """Each training stage's weight and where it comes from (the scenario or the calibration)."""
+        return self.stage_weights.resolved()
+
+    def weight_warnings(self) -> list[str]:
+        """Scenario weights more than 10x outside the calibrated interval, and [uncertainty] ranges of
+        calibrated stages that do not cover the calibrated interval."""
+        weights = self.evidence_weights()
+        lines = outside_warnings(weights)
+        for stage, weight in weights.items():
+            distribution = getattr(self.uncertainty, "w_" + stage.replace("-", "_"))
+            if distribution is None or weight.source != "calibrated":
+                continue
+            low, high = distribution.support
+            if low > weight.low or high < weight.high:
+                lines.append(
+                    f"warning: uncertainty.w_{stage.replace('-', '_')} ({low:.3g}..{high:.3g}) does not "
+                    "cover "
+                    f"the calibrated interval [{weight.low:.3g}, {weight.high:.3g}]"
+                )
+        return lines
+
     def distributions(self) -> dict[str, Distribution]:
-        """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations."""
-        fixed = {
-            "w_pretraining": self.stage_weights.pretraining,
-            "w_midtraining": self.stage_weights.midtraining,
-            "w_fine_tuning": self.stage_weights.fine_tuning,
-            "credibility": 1.0,
-            "prior_shift": 0.0,
-        }
-        return {
-            name: getattr(self.uncertainty, name) or Fixed(kind="fixed", value=value)
-            for name, value in fixed.items()
-        }
+        """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations. A
+        calibrated stage weight without an [uncertainty] entry is log-uniform over its calibrated interval."""
+        weights = self.evidence_weights()
+        defaults: dict[str, Distribution] = {}
+        for stage, weight in weights.items():
+            name = "w_" + stage.replace("-", "_")
+            if weight.source == "calibrated":
+                defaults[name] = LogUniform(kind="log-uniform", low=weight.low, high=weight.high)
+            else:
+                defaults[name] = Fixed(kind="fixed", value=weight.value)
+        defaults["credibility"] = Fixed(kind="fixed", value=1.0)
+        defaults["prior_shift"] = Fixed(kind="fixed", value=0.0)
+        return {name: getattr(self.uncertainty, name) or value for name, value in defaults.items()}
 
     def model(self) -> PersonaModel:
         """The scenario as a generic model (uncertain stage weights, credibility, prior shift)."""
@@ -315,6 +362,7 @@ class PersonaScenario(BaseModel):
             self.evaluation_contexts(),
             self.evaluation_weights(),
             self.noise,
+            self.fiction_diagnosticity,
         )
 
 
@@ -339,8 +387,12 @@ def parse_prior(text: str, field: str) -> Nodes:
     if kind == "beta" and len(numbers) == 2:
         if min(numbers) <= 0:
             raise InputError(f"Beta parameters must be positive (got {text!r})", field=field)
-        return beta_nodes(numbers[0], numbers[1])
+        return beta_nodes(numbers[0], numbers[1], field=field)
     if kind in ("log-uniform", "uniform") and len(numbers) in (2, 3):
+        if len(numbers) == 3 and not (numbers[2] == int(numbers[2]) and 1 <= numbers[2] <= 100_000):
+            raise InputError(
+                f"POINTS must be a whole number from 1 to 100,000 (got {numbers[2]:g})", field=field
+            )
         points = int(numbers[2]) if len(numbers) == 3 else 200
         if numbers[0] > numbers[1]:
             raise InputError(f"low must not exceed high (got {text!r})", field=field)

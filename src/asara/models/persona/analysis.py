@@ -72,9 +72,10 @@ def analyze(
     eval_weights: Sequence[float] | None = None,
     noise: float = 0.0,
     curve_max_documents: float = 0.0,
+    fiction_weight: float = 1.0,
 ) -> RunResult:
     """Posterior after the corpus; the curve scales the corpus mix to 1, 10, 100, ... documents."""
-    table = tabulate(documents, stage_weights)
+    table = tabulate(documents, stage_weights, fiction_weight=fiction_weight)
     s = engine.evidence(population, table, noise)[:, 0]
     total = float(sum(doc.copies for doc in documents))
     bad = population.misaligned_mask()

@@ -21,6 +21,8 @@ from asara.models.base import FloatArray
 Stage = Literal["test", "deployment"]
 Behaviour = Literal["aligned", "defected"]
 TrainingStage = Literal["pretraining", "midtraining", "fine-tuning"]
+Genre = Literal["fiction", "nonfiction"]
+GENRES: tuple[Genre, ...] = ("fiction", "nonfiction")
 TRAINING_STAGES: tuple[TrainingStage, ...] = ("pretraining", "midtraining", "fine-tuning")
 # The Beta quadrature reproduces the closed forms to ~1e-15 up to about e^60 documents of one kind and
 # degrades beyond (by 1e44 the naive odds ratio is off by orders of magnitude): user input stops here.
@@ -47,6 +49,9 @@ class Document:
     credibility: float = 1.0
     training_stage: TrainingStage = "pretraining"
     copies: float = 1.0
+    genre: Genre = "nonfiction"
+    """Genre diagnosticity: a ``fiction`` document carries ``fiction_weight`` (a setting of the update, 1
+    switches it off) of the evidence of a ``nonfiction`` one: a story may depict what its author imagines."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,18 @@ def check_document(doc: Document, field: str) -> None:
         )
     if not (math.isfinite(doc.copies) and doc.copies >= 0):
         raise InputError(f"must be a non-negative count (got {doc.copies})", field=f"{field}.copies")
+    if doc.genre not in GENRES:
+        raise InputError(f"must be fiction or nonfiction (got {doc.genre!r})", field=f"{field}.genre")
+
+
+def check_fiction_weight(value: float) -> float:
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise InputError(f"must lie in [0, 1] (got {value})", field="fiction_diagnosticity")
+    return float(value)
+
+
+def genre_factor(doc: Document, fiction_weight: float) -> float:
+    return fiction_weight if doc.genre == "fiction" else 1.0
 
 
 def check_stage_weights(weights: Mapping[str, float]) -> None:
@@ -104,6 +121,7 @@ def tabulate(
     stage_weights: Mapping[str, float] | None = None,
     by_stage: bool = False,
     field: str = "documents",
+    fiction_weight: float = 1.0,
 ) -> ContextTable:
     """Merge documents into distinct context rows.
 
@@ -112,6 +130,7 @@ def tabulate(
     """
     weights = dict(stage_weights or {})
     check_stage_weights(weights)
+    fiction_weight = check_fiction_weight(fiction_weight)
     groups = len(TRAINING_STAGES) if by_stage else 1
     rows: dict[tuple[bool, bool, float, float, bool, bool], np.ndarray] = {}
     for index, doc in enumerate(documents):
@@ -126,10 +145,11 @@ def tabulate(
             doc.behaviour == "defected",
         )
         row = rows.setdefault(key, np.zeros(groups))
+        amount = doc.credibility * doc.copies * genre_factor(doc, fiction_weight)
         if by_stage:
-            row[TRAINING_STAGES.index(doc.training_stage)] += doc.credibility * doc.copies
+            row[TRAINING_STAGES.index(doc.training_stage)] += amount
         else:
-            row[0] += weights.get(doc.training_stage, 1.0) * doc.credibility * doc.copies
+            row[0] += weights.get(doc.training_stage, 1.0) * amount
     keys = list(rows)
     return ContextTable(
         observed=np.array([k[0] for k in keys], dtype=np.bool_),
@@ -158,12 +178,14 @@ def context_table(contexts: Sequence[Context], behaviour: Behaviour = "defected"
     )
 
 
-def tabulate_many(corpora: Sequence[Sequence[Document]]) -> ContextTable:
+def tabulate_many(corpora: Sequence[Sequence[Document]], fiction_weight: float = 1.0) -> ContextTable:
     """Several corpora over one shared set of rows: column 3 i + s holds corpus i's sum(c * copies) in
     training stage s, so one evidence call serves them all (weights are applied to the columns later)."""
     stages = len(TRAINING_STAGES)
     merged = [
-        Document(doc.context, doc.behaviour, 1.0, doc.training_stage, 0.0) for docs in corpora for doc in docs
+        Document(doc.context, doc.behaviour, 1.0, doc.training_stage, 0.0, doc.genre)
+        for docs in corpora
+        for doc in docs
     ]
     base = tabulate(merged, by_stage=True)
     index = {
@@ -194,7 +216,7 @@ def tabulate_many(corpora: Sequence[Sequence[Document]]) -> ContextTable:
                 doc.behaviour == "defected",
             )
             column = stages * corpus_index + TRAINING_STAGES.index(doc.training_stage)
-            exponent[index[key], column] += doc.credibility * doc.copies
+            exponent[index[key], column] += doc.credibility * doc.copies * genre_factor(doc, fiction_weight)
     return ContextTable(
         base.observed,
         base.deployment,

@@ -38,9 +38,11 @@ class PersonaModel:
         evaluation: Sequence[Context],
         eval_weights: Sequence[float] | None = None,
         noise: float = 0.0,
+        fiction_weight: float = 1.0,
     ) -> None:
         self.population = population
-        self._stage_evidence = engine.evidence(population, tabulate(documents, by_stage=True), noise)
+        table = tabulate(documents, by_stage=True, fiction_weight=fiction_weight)
+        self._stage_evidence = engine.evidence(population, table, noise)
         p = engine.defect_probability(population, context_table(list(evaluation)), noise)
         w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
         self._rate = p @ (w / w.sum())

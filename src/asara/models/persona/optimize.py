@@ -89,6 +89,7 @@ def optimize_mix(
     evaluation: Sequence[Context],
     eval_weights: Sequence[float] | None = None,
     noise: float = 0.0,
+    fiction_weight: float = 1.0,
 ) -> OptimizeResult:
     if not menu:
         raise InputError("the menu is empty", field="optimize.menu")
@@ -99,39 +100,83 @@ def optimize_mix(
             raise InputError(
                 f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
             )
-    s0 = engine.evidence(population, tabulate(base_documents, stage_weights), noise)[:, 0]
+    s0 = engine.evidence(population, tabulate(base_documents, stage_weights, fiction_weight=fiction_weight),
+                         noise)[:, 0]  # fmt: skip
     unit = [replace(m.document, copies=1.0) for m in menu]
-    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit]), noise),
-                               stage_weights, len(menu))  # fmt: skip
+    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight),
+                                               noise), stage_weights, len(menu))  # fmt: skip
     p = engine.defect_probability(population, context_table(list(evaluation)), noise)
     w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
     r = p @ (w / w.sum())
     costs = np.array([m.cost for m in menu])
-    scale = budget / costs  # copies per unit of budget share
     bad = population.misaligned_mask()
-    finite_s = np.where(np.isneginf(per_copy), _FLOOR, per_copy)
+    base = base_logits(population, s0)
+    items = len(menu)
+    best = best_mix(base, per_copy, r, costs, budget)
+    best_post = log_posterior(base, per_copy, best)
+    zero = log_posterior(base, per_copy, np.zeros(items))
+    scale = budget / costs
+    return OptimizeResult(
+        budget=budget,
+        before=expected(base, per_copy, r, np.zeros(items)),
+        after=expected(base, per_copy, r, best),
+        misaligned_before=math.exp(engine.log_mass(zero, bad)),
+        misaligned_after=math.exp(engine.log_mass(best_post, bad)),
+        allocations=[
+            Allocation(m.name, m.cost, float(best[i]), float(best[i] / scale[i])) for i, m in enumerate(menu)
+        ],
+        single_item={
+            m.name: expected(base, per_copy, r, np.eye(items)[i] * scale[i]) for i, m in enumerate(menu)
+        },
+    )
+
+
+def base_logits(population: Population, s0: FloatArray) -> FloatArray:
+    """Log prior plus the base corpus's evidence (-inf where it rules a persona out)."""
     base = np.where(np.isneginf(s0), -np.inf, population.log_prior + s0)
     if not np.any(np.isfinite(base)):
         raise InputError("the base corpus is impossible under every persona", field="documents")
+    return np.asarray(base, dtype=np.float64)
 
-    def log_post(shares: FloatArray, exact: bool) -> FloatArray:
-        x = shares * scale
-        s = per_copy if exact else finite_s
-        with np.errstate(invalid="ignore"):
-            extra = np.where(x[None, :] > 0, s * x[None, :], 0.0).sum(axis=1)
-        logits = base + extra
-        if not np.any(np.isfinite(logits)):
-            return np.full_like(logits, -np.inf)
-        return np.asarray(logits - special.logsumexp(logits), dtype=np.float64)
 
-    def rate(shares: FloatArray, exact: bool = True) -> float:
-        lp = log_post(shares, exact)
-        if not np.any(np.isfinite(lp)):
-            return math.inf
-        return float(np.dot(np.exp(lp), r))
+def log_posterior(
+    base: FloatArray, per_copy: FloatArray, copies: FloatArray, exact: bool = True
+) -> FloatArray:
+    """Normalized log posterior after ``copies`` of each menu item on top of the base logits; a copy count
+    of 0 adds nothing even where one copy would rule a persona out."""
+    s = per_copy if exact else np.where(np.isneginf(per_copy), _FLOOR, per_copy)
+    with np.errstate(invalid="ignore"):
+        extra = np.where(copies[None, :] > 0, s * copies[None, :], 0.0).sum(axis=1)
+    logits = base + extra
+    if not np.any(np.isfinite(logits)):
+        return np.full_like(logits, -np.inf)
+    return np.asarray(logits - special.logsumexp(logits), dtype=np.float64)
+
+
+def expected(base: FloatArray, per_copy: FloatArray, r: FloatArray, copies: FloatArray) -> float:
+    """Posterior expectation of r (misbehaviour per persona, or 1 on misaligned personas for the share)."""
+    lp = log_posterior(base, per_copy, copies)
+    if not np.any(np.isfinite(lp)):
+        return math.inf
+    return float(np.dot(np.exp(lp), r))
+
+
+def best_mix(
+    base: FloatArray,
+    per_copy: FloatArray,
+    r: FloatArray,
+    costs: FloatArray,
+    budget: float,
+    extra_starts: Sequence[FloatArray] = (),
+) -> FloatArray:
+    """Copies of each item (sum of cost x copies <= budget) that minimize the posterior expectation of r:
+    SLSQP on log R over budget shares with the exact gradient Cov_post(r, s_i), from every corner, the even
+    split, zero spend and ``extra_starts`` (budget shares); the best candidate by exact evaluation."""
+    scale = budget / costs  # copies per unit of budget share
+    finite_s = np.where(np.isneginf(per_copy), _FLOOR, per_copy)
 
     def objective(shares: FloatArray) -> tuple[float, FloatArray]:
-        lp = log_post(np.clip(shares, 0, None), exact=False)
+        lp = log_posterior(base, per_copy, np.clip(shares, 0, None) * scale, exact=False)
         post = np.exp(lp)
         value = float(np.dot(post, r))
         if value <= 0:
@@ -140,8 +185,9 @@ def optimize_mix(
         cov = (post * r) @ finite_s - value * mean_s
         return math.log(value), cov * scale / value
 
-    items = len(menu)
+    items = costs.shape[0]
     starts = [np.eye(items)[i] for i in range(items)] + [np.full(items, 1.0 / items), np.zeros(items)]
+    starts += [np.asarray(start, dtype=np.float64) for start in extra_starts]
     candidates = list(starts)
     for start in starts:
         fit = optimize.minimize(
@@ -154,17 +200,5 @@ def optimize_mix(
             options={"maxiter": 200, "ftol": 1e-12},
         )
         candidates.append(np.clip(fit.x, 0.0, 1.0) / max(1.0, float(np.clip(fit.x, 0.0, 1.0).sum())))
-    best = min(candidates, key=rate)
-    best_post = log_post(best, exact=True)
-    zero = log_post(np.zeros(items), exact=True)
-    return OptimizeResult(
-        budget=budget,
-        before=rate(np.zeros(items)),
-        after=rate(best),
-        misaligned_before=math.exp(engine.log_mass(zero, bad)),
-        misaligned_after=math.exp(engine.log_mass(best_post, bad)),
-        allocations=[
-            Allocation(m.name, m.cost, float(best[i] * scale[i]), float(best[i])) for i, m in enumerate(menu)
-        ],
-        single_item={m.name: rate(np.eye(items)[i]) for i, m in enumerate(menu)},
-    )
+    best = min(candidates, key=lambda shares: expected(base, per_copy, r, shares * scale))
+    return np.asarray(best * scale, dtype=np.float64)

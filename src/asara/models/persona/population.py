@@ -49,6 +49,9 @@ MISALIGNED: frozenset[str] = frozenset({"naive", "test-aware", "patient", "x-alw
 """Families counted in the 'Waluigi' (misaligned) share; the others count as aligned."""
 
 LOGIT_STEP = 0.05
+MAX_NODES = 100_000
+"""Quadrature nodes per parameter prior (and personas per population: MAX_PERSONAS): bounded memory."""
+MAX_PERSONAS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,22 @@ class Nodes:
     log1m_values: FloatArray | None = None
 
 
-def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP) -> Nodes:
+def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP, field: str = "q") -> Nodes:
     """Trapezoid nodes in t = logit(q) for q ~ Beta(alpha, beta); q and 1 - q kept in log form exactly."""
     if not (alpha > 0 and beta > 0 and math.isfinite(alpha) and math.isfinite(beta)):
-        raise InputError(f"Beta parameters must be positive (got {alpha:g}, {beta:g})", field="q")
+        raise InputError(f"Beta parameters must be positive (got {alpha:g}, {beta:g})", field=field)
     low = -(60.0 + 40.0 / alpha)
     high = 40.0 + 40.0 / beta
+    nodes = (high - low) / step
+    if nodes > MAX_NODES:
+        # the tail of Beta(alpha, beta) in logit space has length ~40/alpha (~40/beta): a shape this small
+        # needs more nodes than the bound
+        smallest = 80.0 / (MAX_NODES * step - 100.0)
+        raise InputError(
+            f"Beta({alpha:g}, {beta:g}) needs {nodes:.3g} quadrature nodes, beyond the {MAX_NODES:,} "
+            f"allowed: both shapes must be at least {smallest:.2g}",
+            field=field,
+        )
     t = np.arange(low, high + step / 2, step)
     log_q = -np.logaddexp(0.0, -t)  # log sigmoid(t)
     log1m_q = -np.logaddexp(0.0, t)
@@ -125,6 +138,8 @@ def grid_nodes(values: Sequence[float], weights: Sequence[float] | None, field: 
     vals = np.asarray(values, dtype=np.float64)
     if vals.size == 0:
         raise InputError("needs at least one value", field=field)
+    if vals.size > MAX_NODES:
+        raise InputError(f"at most {MAX_NODES:,} values (got {vals.size:,})", field=field)
     if weights is None:
         w = np.ones_like(vals)
     else:
@@ -139,8 +154,8 @@ def grid_nodes(values: Sequence[float], weights: Sequence[float] | None, field: 
 
 def midpoint_nodes(low: float, high: float, points: int, log_scale: bool, field: str) -> Nodes:
     """Uniform (or log-uniform) prior on [low, high] by the midpoint rule with ``points`` nodes."""
-    if points < 1:
-        raise InputError(f"points must be at least 1 (got {points})", field=field)
+    if not 1 <= points <= MAX_NODES:
+        raise InputError(f"points must be between 1 and {MAX_NODES:,} (got {points:g})", field=field)
     if log_scale:
         if low <= 0:
             raise InputError(f"log-uniform needs low > 0 (got {low:g})", field=field)
@@ -173,6 +188,27 @@ class FamilySpec:
     q: Nodes | None = None
     a: Nodes | None = None
     tau: Nodes | None = None
+    patience_hazard: float = 0.0
+    """Patient family: yearly hazard h0 that a waiting Waluigi is caught or pre-empted, today."""
+    hazard_growth: float = 0.0
+    """Patient family: yearly growth g of that hazard as interpretability improves (h(t) = h0 e^(g t))."""
+    rival_models: float = 0.0
+    """Patient family: other models that could move first (first-mover advantage)."""
+    rival_rate: float = 0.0
+    """Patient family: yearly rate at which each rival moves; the first mover takes the opportunity, so a
+    Waluigi waiting tau years keeps it with probability exp(-rival_models x rival_rate x tau)."""
+
+
+def log_patience_survival(tau: FloatArray, hazard: float, growth: float) -> FloatArray:
+    """log P(a Waluigi that waits tau years is not caught first) = -integral_0^tau h0 e^(g t) dt:
+    -h0 tau for g = 0, -h0 (e^(g tau) - 1) / g otherwise. Zero hazard (the off switch) gives 0."""
+    tau = np.asarray(tau, dtype=np.float64)
+    if hazard == 0:
+        return np.zeros_like(tau)
+    if growth == 0:
+        return np.asarray(-hazard * tau, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return np.asarray(-hazard * np.expm1(growth * tau) / growth, dtype=np.float64)
 
 
 def build_population(specs: Sequence[FamilySpec]) -> Population:
@@ -207,6 +243,11 @@ def build_population(specs: Sequence[FamilySpec]) -> Population:
         tau = tau or Nodes(np.zeros(1), np.zeros(1))
         if np.any(~(tau.values >= 0) | ~np.isfinite(tau.values)):
             raise InputError("tau must be a non-negative number of years", field=f"{field}.tau")
+        size = q.values.size * a.values.size * tau.values.size
+        if size > MAX_PERSONAS:
+            raise InputError(
+                f"{size:,} personas (q x a x tau nodes), beyond the {MAX_PERSONAS:,} allowed", field=field
+            )
         iq, ia, it = np.meshgrid(
             np.arange(q.values.size), np.arange(a.values.size), np.arange(tau.values.size), indexing="ij"
         )
@@ -216,8 +257,19 @@ def build_population(specs: Sequence[FamilySpec]) -> Population:
         parts["log1m_q"].append(log1m_q[iq])
         parts["a"].append(a.values[ia])
         parts["tau"].append(tau.values[it])
+        costs = {"patience_hazard": spec.patience_hazard, "hazard_growth": spec.hazard_growth,
+                 "rival_models": spec.rival_models, "rival_rate": spec.rival_rate}  # fmt: skip
+        for name, value in costs.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise InputError(f"must be a non-negative number (got {value})", field=f"{field}.{name}")
+        survival = (
+            log_patience_survival(tau.values[it], spec.patience_hazard, spec.hazard_growth)
+            - spec.rival_models * spec.rival_rate * tau.values[it]
+            if spec.family == "patient"
+            else np.zeros(it.size)
+        )
         parts["lw"].append(
-            math.log(spec.weight) + q.log_weights[iq] + a.log_weights[ia] + tau.log_weights[it]
+            math.log(spec.weight) + q.log_weights[iq] + a.log_weights[ia] + tau.log_weights[it] + survival
         )
     if not parts["family"]:
         raise InputError("every family has zero weight", field="families")
