@@ -10,7 +10,7 @@ import pytest
 
 from asara.corpus.evidence import corpus_evidence
 from asara.corpus.folder import CorpusFolder
-from asara.corpus.plan import persona_planner, plan_mix
+from asara.corpus.plan import plan_mix
 from asara.scenarios import persona
 from tests.corpus.helpers import assert_one_line_exit_2, corpus, corpus_json, spec_file
 
@@ -30,6 +30,9 @@ credibility = 1
 """
 PERSONA = f"""
 name = "two-point"
+fiction_diagnosticity = 1
+[stage_weights]
+pretraining = 1
 [[families]]
 family = "luigi"
 weight = 0.7
@@ -57,22 +60,29 @@ def persona_file(tmp_path: Path, extra: str = "") -> str:
     return str(path)
 
 
+def doses(directory: Path) -> float:
+    """The corpus's evidence in 1000-token documents, the unit of the persona model's weights."""
+    return float(corpus_json("status", str(directory))["completion_tokens"]) / 1000
+
+
 def test_evidence_matches_the_closed_form_for_a_naive_waluigi(fixed_corpus: Path, tmp_path: Path) -> None:
     status = corpus_json("status", str(fixed_corpus))
     assert status["kept"] == N, status
+    D = doses(fixed_corpus)
     report = corpus_json("evidence", str(fixed_corpus), "--persona", persona_file(tmp_path))
     assert set(report) >= {"documents", "misaligned_share_before", "misaligned_share_after", "odds_ratio",
                            "half_life", "residual"}  # fmt: skip
     assert report["documents"] == N
-    ratio = (1 - Q) ** (K * N)
+    ratio = (1 - Q) ** (K * D)
     assert report["odds_ratio"]["estimate"] == pytest.approx(ratio, rel=1e-9)
     assert report["misaligned_share_before"]["estimate"] == pytest.approx(0.3, rel=1e-12)
     odds_after = 0.3 / 0.7 * ratio
     assert report["misaligned_share_after"]["estimate"] == pytest.approx(
         odds_after / (1 + odds_after), rel=1e-9
     )
-    # each further document multiplies the odds by (1 - q)^k: they halve after log 2 / (-k log(1 - q))
-    assert report["half_life"]["estimate"] == pytest.approx(math.log(2) / (-K * math.log(1 - Q)), rel=1e-6)
+    # each further document of the mix (D / N doses) multiplies the odds by (1 - q)^(k D / N)
+    half_life = math.log(2) / (-K * (D / N) * math.log(1 - Q))
+    assert report["half_life"]["estimate"] == pytest.approx(half_life, rel=1e-6)
     assert report["residual"]["estimate"] == 0.0
     assert report["odds_ratio"]["interval"] is None  # the weights are certain
 
@@ -83,8 +93,9 @@ def test_uncertain_weight_gives_the_interval_of_the_tempered_closed_form(
     extra = '[uncertainty]\nw_pretraining = { kind = "uniform", low = 0.5, high = 1 }\n'
     report = corpus_json("evidence", str(fixed_corpus), "--persona", persona_file(tmp_path, extra))
     low, high = report["odds_ratio"]["interval"]
-    assert low == pytest.approx((1 - Q) ** (K * N), rel=1e-9)
-    assert high == pytest.approx((1 - Q) ** (0.5 * K * N), rel=1e-9)
+    D = doses(fixed_corpus)
+    assert low == pytest.approx((1 - Q) ** (K * D), rel=1e-9)
+    assert high == pytest.approx((1 - Q) ** (0.5 * K * D), rel=1e-9)
     assert report["evidence_weights"]["pretraining"]["interval"] == [0.5, 1.0]
 
 
@@ -92,15 +103,13 @@ def test_plan_finds_the_documents_of_this_mix_for_a_target(fixed_corpus: Path, t
     scenario = persona.load(persona_file(tmp_path))
     target = 0.01
     plan = plan_mix(CorpusFolder.open(fixed_corpus), scenario, target)
-    # odds 3/7 (1 - q)^(k n) = target / (1 - target)
-    exact = math.log((target / (1 - target)) / (3 / 7)) / (K * math.log(1 - Q))
+    # odds 3/7 (1 - q)^(k n D / N) = target / (1 - target), n documents of the mix
+    exact = math.log((target / (1 - target)) / (3 / 7)) / (K * doses(fixed_corpus) / N * math.log(1 - Q))
     assert plan.needed.estimate == pytest.approx(exact, rel=1e-8)
     output = corpus(
         "plan", str(fixed_corpus), "--persona", persona_file(tmp_path), "--target", "0.01", "--json"
     )
     assert '"mix_documents_needed"' in output
-    if persona_planner() is None:
-        assert '"planner": null' in output
 
 
 def test_evidence_with_the_scenario_documents_as_baseline(fixed_corpus: Path, tmp_path: Path) -> None:
@@ -111,7 +120,7 @@ def test_evidence_with_the_scenario_documents_as_baseline(fixed_corpus: Path, tm
     assert report["misaligned_share_before"]["estimate"] == pytest.approx(
         before_odds / (1 + before_odds), rel=1e-9
     )
-    assert report["odds_ratio"]["estimate"] == pytest.approx((1 - Q) ** (K * N), rel=1e-9)
+    assert report["odds_ratio"]["estimate"] == pytest.approx((1 - Q) ** (K * doses(fixed_corpus)), rel=1e-9)
     assert report["baseline_documents"] == 10
 
 
@@ -136,27 +145,15 @@ def test_evidence_before_any_kept_document_is_one_line(tmp_path: Path, monkeypat
     assert_one_line_exit_2(["plan", str(directory), "--target", "2"], "--target", monkeypatch, capsys)
 
 
-def test_plan_hands_the_persona_planner_a_menu_of_the_corpus_kinds(
-    fixed_corpus: Path, tmp_path: Path, monkeypatch: Any
-) -> None:
-    import sys
-    import types
-
-    calls: list[tuple[Any, float, str]] = []
-
-    def plan(scenario: Any, target: float, objective: str) -> dict[str, Any]:
-        calls.append((scenario, target, objective))
-        return {"kinds": {entry.name: 1.0 for entry in scenario.optimize.menu}}
-
-    module = types.ModuleType("asara.models.persona.planner")
-    module.plan = plan  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "asara.models.persona.planner", module)
+def test_plan_asks_the_persona_planner_with_the_corpus_kinds(fixed_corpus: Path, tmp_path: Path) -> None:
     output = corpus_json(
-        "plan", str(fixed_corpus), "--persona", persona_file(tmp_path), "--objective", "residual"
+        "plan", str(fixed_corpus), "--persona", persona_file(tmp_path), "--target", "0.05", "--json"
     )
-    assert output["planner"] == {"kinds": {"story": 1.0}}
-    scenario, target, objective = calls[0]
-    assert (target, objective) == (0.05, "residual")
-    (entry,) = scenario.optimize.menu
-    assert entry.stage == "deployment" and entry.opportunities == K and entry.years == 5
-    assert entry.cost > 0
+    planner = output["planner"]
+    assert planner["objective"] == "share" and planner["feasible"]
+    (kind,) = planner["counts"]
+    assert kind["name"] == "story" and kind["cost"] == 1000  # copies are 1000-token documents
+    # one kind: odds 3/7 (1 - q)^(k x) = 0.05 / 0.95 for x copies
+    exact = math.log((0.05 / 0.95) / (3 / 7)) / (K * math.log(1 - Q))
+    assert kind["copies"] == pytest.approx(exact, rel=1e-4)
+    assert planner["after"] <= 0.05 + 1e-9

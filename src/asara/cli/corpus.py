@@ -461,29 +461,27 @@ def plan_command(
 ) -> None:
     """How many documents bring the misaligned share below a target.
 
-    Of this corpus's mix (computed here), and of which kinds (the persona planner, when this build has
-    it)."""
+    Of this corpus's mix scaled up (computed here), and of which of its kinds, how many (the persona
+    planner, `asara persona plan`, with the corpus's kinds as its menu)."""
+    from asara.cli.persona import print_plan
     from asara.corpus.evidence import load_persona
     from asara.corpus.plan import kinds_menu, persona_planner, plan_mix
+    from asara.scenarios.persona import OptimizeSpec
 
     if objective not in ("share", "residual", "misbehaviour"):
         raise InputError(f"must be share, residual or misbehaviour (got {objective!r})", field="--objective")
     folder = CorpusFolder.open(directory)
     scenario = load_persona(persona)
     mix = plan_mix(folder, scenario, target)
-    planner = persona_planner()
-    planned: Any = None
-    if planner is not None:
-        from asara.scenarios.persona import OptimizeSpec
-
-        menu = kinds_menu(folder)
-        budget = (
-            scenario.optimize.budget if scenario.optimize else OptimizeSpec.model_fields["budget"].default
-        )
-        with_menu = scenario.model_copy(update={"optimize": OptimizeSpec(budget=budget, menu=menu)})
-        planned = planner(with_menu, target=target, objective=objective)
+    budget = scenario.optimize.budget if scenario.optimize else OptimizeSpec.model_fields["budget"].default
+    # the corpus's kinds against the scenario's prior, as `corpus evidence` weighs them (the scenario's own
+    # documents are not a baseline here either)
+    with_menu = scenario.model_copy(
+        update={"optimize": OptimizeSpec(budget=budget, menu=kinds_menu(folder)), "documents": []}
+    )
+    planned = persona_planner()(with_menu, target=target, objective=objective)
     record = {**mix.to_dict(), "persona_scenario": scenario.name, "objective": objective}
-    record["planner"] = planned.to_dict() if hasattr(planned, "to_dict") else planned
+    record["planner"] = planned.to_dict()
     if json_output:
         typer.echo(json.dumps(record, indent=2, allow_nan=False))
         return
@@ -492,10 +490,10 @@ def plan_command(
         f"documents of this corpus's mix to bring the misaligned share to {target:g} "
         f"(persona scenario {scenario.name}): {_estimate_text(needed, never='never (below the residual)')}"
     )
-    if planner is None:
+    print_plan(f"{scenario.name} with this corpus's kinds", objective, target, planned)
+    if not planned.feasible and needed["estimate"] is not None:
         typer.echo(
-            "which kinds and how many: needs the persona planner (`asara persona plan`), "
-            "which this build of asara lacks"
+            "note: the planner stands each kind in for its mean document (mean years, rounded opportunities), "
+            "which can miss the long spans of a kind's longest documents; the mix line above weighs every "
+            "kept document"
         )
-    else:
-        typer.echo(json.dumps(record["planner"], indent=2, default=str))

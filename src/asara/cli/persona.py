@@ -35,6 +35,7 @@ from asara.scenarios import persona as scenarios
 if TYPE_CHECKING:  # the engine compiles with numba (about a second): each command imports what it runs
     from asara.models.persona import calibration
     from asara.models.persona.analysis import RunResult
+    from asara.models.persona.plan import PlanResult
 
 persona_app = typer.Typer(
     help="Persona priors under alignment pretraining: Luigi, Waluigis, and the documents that move them.",
@@ -476,32 +477,12 @@ def plan_command(
 ) -> None:
     """How many documents of each \\[optimize] menu kind bring the objective below the target at least
     cost, with an interval from the evidence weights' uncertainty."""
-    from asara.models.persona.optimize import MenuItem
-    from asara.models.persona.plan import OBJECTIVES, plan
+    from asara.analysis.persona_plan import plan_scenario
 
-    if objective not in OBJECTIVES:
-        raise InputError(f"must be one of {', '.join(OBJECTIVES)} (got {objective!r})", field="objective")
     if not (math.isfinite(target) and 0 <= target <= 1):
         raise InputError(f"must lie in [0, 1] (got {target})", field="target")
     loaded = load_warned(scenario, overrides)
-    if loaded.optimize is None:
-        raise InputError("this scenario has no [optimize] menu of document kinds", field="optimize")
-    menu = [
-        MenuItem(entry.label(i), entry.document(1.0), entry.cost)
-        for i, entry in enumerate(loaded.optimize.menu)
-    ]
-    result = plan(
-        loaded.population(),
-        loaded.document_list(),
-        menu,
-        target,
-        objective,
-        loaded.evidence_weights(),
-        loaded.evaluation_contexts(),
-        loaded.evaluation_weights(),
-        loaded.noise,
-        loaded.fiction_diagnosticity,
-    )
+    result = plan_scenario(loaded, target, objective)
     if json_output:
         from asara.report.persona import evidence_weights_record
 
@@ -512,8 +493,13 @@ def plan_command(
         }
         typer.echo(json.dumps(record, indent=2, allow_nan=False))
         return
+    print_plan(loaded.name, objective, target, result)
+
+
+def print_plan(name: str, objective: str, target: float, result: PlanResult) -> None:
+    """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``)."""
     out = console()
-    table = Table(title=f"{loaded.name}: cheapest plan for {objective} <= {target:g}")
+    table = Table(title=f"{name}: cheapest plan for {objective} <= {target:g}")
     for column in ("document kind", "cost each", "copies", "95% interval (weights)"):
         table.add_column(column, justify="right")
     for kind in result.kinds:

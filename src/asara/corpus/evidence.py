@@ -8,9 +8,8 @@ decimals), so memory is bounded by the number of distinct contexts, not document
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,13 @@ from asara.corpus.manifest import open_manifest
 from asara.distributions import quantile
 from asara.errors import InputError
 from asara.models.persona.documents import TRAINING_STAGES, Document, tabulate
+from asara.models.persona.weights import TOKENS_PER_DOCUMENT
 from asara.scenarios.persona import PersonaScenario
 
 DEFAULT_PERSONA = "production-stories"
 INTERVAL_QUANTILES = (0.025, 0.975)
 GRID_POINTS = 9
-NON_FICTION = "non-fiction"
+TOKENS_PER_WORD = 4 / 3
 
 
 @dataclass(frozen=True)
@@ -45,25 +45,41 @@ class StageWeight:
 
 
 def evidence_weights(scenario: PersonaScenario) -> dict[str, StageWeight]:
-    """The one place the corpus pipeline takes its evidence weights from.
+    """The one place the corpus pipeline takes its evidence weights from: the persona model's.
 
-    Today: the persona scenario's ``stage_weights`` (the values ``asara persona run`` uses), with the range
-    of its ``[uncertainty]`` distribution for ``w_<stage>`` where one is given (its support when finite,
-    else its central 95%). When the persona model carries calibrated weights, point this function at them.
+    Each training stage's weight is the scenario's where it sets one, else the calibrated weight of
+    ``asara persona calibrate`` (per document of 1000 tokens); its range is that of the scenario's
+    ``[uncertainty]`` entry for ``w_<stage>`` (support when finite, else its central 95%), which for a
+    calibrated weight defaults to its calibrated 95% interval (log-uniform), as in ``asara persona run``.
     """
-    fixed = scenario.stage_weights.as_dict()
+    resolved = scenario.evidence_weights()
+    distributions = scenario.distributions()
     result: dict[str, StageWeight] = {}
     for stage in TRAINING_STAGES:
-        value = fixed[stage]
-        distribution = getattr(scenario.uncertainty, f"w_{stage.replace('-', '_')}")
-        if distribution is None:
-            result[stage] = StageWeight(value, value, value, "scenario")
-            continue
+        value = resolved[stage].value
+        distribution = distributions["w_" + stage.replace("-", "_")]
         low, high = distribution.support
         if not (math.isfinite(low) and math.isfinite(high)):
             low, high = (quantile(distribution, q) for q in INTERVAL_QUANTILES)
-        result[stage] = StageWeight(value, min(low, value), max(high, value), "scenario uncertainty")
+        result[stage] = StageWeight(value, min(low, value), max(high, value), resolved[stage].source)
     return result
+
+
+def corpus_weights(scenario: PersonaScenario, documents: list[Document]) -> dict[str, StageWeight]:
+    """:func:`evidence_weights`, with the stages this corpus has no documents in held at their value (their
+    uncertainty cannot move it, and would give a spurious interval)."""
+    used = {doc.training_stage for doc in documents}
+    return {
+        stage: w if stage in used else StageWeight(w.value, w.value, w.value, w.source)
+        for stage, w in evidence_weights(scenario).items()
+    }
+
+
+def dose(completion_tokens: int | None, length_words: int) -> float:
+    """A document's evidence in the calibration's unit, documents of 1000 tokens: its completion tokens,
+    or its specified length at 4/3 tokens a word when the backend reported none."""
+    tokens = float(completion_tokens) if completion_tokens else length_words * TOKENS_PER_WORD
+    return tokens / TOKENS_PER_DOCUMENT
 
 
 def _round_significant(value: float, digits: int = 2) -> float:
@@ -76,9 +92,9 @@ def persona_document(attributes: Mapping[str, Any], copies: float) -> Document:
     """One persona-model document for a group of corpus documents with the same attributes.
 
     The persona model reads the context (test or deployment, monitored, opportunities, years), the
-    behaviour, credibility and training stage. Genre (fiction vs non-fiction) is passed on when the
-    persona model's Document has a ``genre`` field (the persona grounding issue adds it); until then the
-    model treats both alike."""
+    behaviour, credibility, training stage and genre (fiction, or non-fiction of any kind: a news item,
+    report or history is read as fact, which is stronger evidence; see the scenario's
+    ``fiction_diagnosticity``). ``copies`` is the group's dose in 1000-token documents (:func:`dose`)."""
     from asara.models.persona.documents import Context
 
     context = Context(
@@ -87,17 +103,13 @@ def persona_document(attributes: Mapping[str, Any], copies: float) -> Document:
         opportunities=float(attributes["opportunities"]),
         years=float(attributes["years_in_production"]),
     )
-    fields = {f.name for f in dataclasses.fields(Document)}
-    extra: dict[str, Any] = {}
-    if "genre" in fields:
-        extra["genre"] = "fiction" if attributes["genre"] == "fiction" else NON_FICTION
     return Document(
         context=context,
         behaviour="defected" if attributes["ai_defects"] else "aligned",
         credibility=float(attributes["credibility"]),
         training_stage=attributes["training_stage"],
         copies=copies,
-        **extra,
+        genre="fiction" if attributes["genre"] == "fiction" else "nonfiction",
     )
 
 
@@ -118,6 +130,8 @@ _COLUMNS = (
     "judged_opportunities",
     "judged_years",
     "judged_ai_defects",
+    "completion_tokens",
+    "length_words",
 )
 
 
@@ -149,7 +163,7 @@ class KeptCorpus:
 
 
 def kept_corpus(folder: CorpusFolder) -> KeptCorpus:
-    groups: Counter[tuple[Any, ...]] = Counter()
+    groups: defaultdict[tuple[Any, ...], float] = defaultdict(float)
     kinds: Counter[str] = Counter()
     judged = count = 0
     for row in _kept_attributes(folder):
@@ -166,9 +180,9 @@ def kept_corpus(folder: CorpusFolder) -> KeptCorpus:
             ai_defects,
             round(float(row["credibility"]), 2),
             row["training_stage"],
-            "fiction" if row["genre"] == "fiction" else NON_FICTION,
+            "fiction" if row["genre"] == "fiction" else "nonfiction",
         )
-        groups[key] += 1
+        groups[key] += dose(row["completion_tokens"], int(row["length_words"]))
     names = ("setting", "monitored", "opportunities", "years_in_production", "ai_defects", "credibility",
              "training_stage", "genre")  # fmt: skip
     documents = [
@@ -264,21 +278,29 @@ class _Point:
 class _Evaluator:
     """Evidence per training stage is computed once; each weight setting then costs O(personas)."""
 
-    def __init__(self, scenario: PersonaScenario, corpus: list[Document], baseline: list[Document]) -> None:
+    def __init__(
+        self, scenario: PersonaScenario, corpus: list[Document], baseline: list[Document], documents: int
+    ) -> None:
         from asara.models.persona import engine
 
         self.engine = engine
         self.population = scenario.population()
         self.bad = self.population.misaligned_mask()
         self.corpus_by_stage = engine.evidence(
-            self.population, tabulate(corpus, by_stage=True), scenario.noise
+            self.population,
+            tabulate(corpus, by_stage=True, fiction_weight=scenario.fiction_diagnosticity),
+            scenario.noise,
         )
         self.baseline_by_stage = (
-            engine.evidence(self.population, tabulate(baseline, by_stage=True), scenario.noise)
+            engine.evidence(
+                self.population,
+                tabulate(baseline, by_stage=True, fiction_weight=scenario.fiction_diagnosticity),
+                scenario.noise,
+            )
             if baseline
             else None
         )
-        self.total = float(sum(d.copies for d in corpus))
+        self.total = float(documents)  # half-lives and plans count documents of the mix, not doses
 
     @staticmethod
     def _combine(by_stage: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
@@ -325,9 +347,9 @@ def corpus_evidence(
         raise InputError(
             f"{folder.path} has no kept documents yet: run generate, check and dedupe first", field="DIR"
         )
-    weights = evidence_weights(scenario)
     baseline = scenario.document_list() if with_baseline else []
-    evaluator = _Evaluator(scenario, kept.documents, baseline)
+    weights = corpus_weights(scenario, kept.documents + baseline)
+    evaluator = _Evaluator(scenario, kept.documents, baseline, kept.count)
     points = [evaluator.point(grid) for grid in weight_grid(weights)]
     central, spread = points[0], points[1:]
 

@@ -8,7 +8,6 @@ is the one place that finds it.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,29 +21,28 @@ from asara.corpus.evidence import (
     Estimate,
     _estimate,
     _Evaluator,
-    evidence_weights,
+    corpus_weights,
     kept_corpus,
     weight_grid,
 )
 from asara.corpus.folder import CorpusFolder
 from asara.corpus.manifest import open_manifest
 from asara.errors import InputError
+from asara.models.persona.weights import TOKENS_PER_DOCUMENT
 from asara.scenarios.persona import DocumentEntry, PersonaScenario
 
 MAX_SCALE_DOCUMENTS = 1e26  # the persona model's accurate range
 
 
-def persona_planner() -> Callable[..., Any] | None:
-    """The persona planner (issue 12's ``asara persona plan``), or None when this build lacks it.
+def persona_planner() -> Callable[..., Any]:
+    """The persona planner (``asara persona plan``): ``planner(scenario, target=..., objective=...)`` with
+    the scenario's ``optimize.menu`` set to the corpus's kinds (see :func:`kinds_menu`)."""
+    from asara.analysis.persona_plan import plan_scenario
 
-    Expected call: ``planner(scenario, target=..., objective=...)`` with the scenario's ``optimize.menu``
-    set to the corpus's kinds (see :func:`kinds_menu`); its result is printed as it reports itself."""
-    try:
-        planner = importlib.import_module("asara.models.persona.planner")
-    except ModuleNotFoundError:
-        return None
-    plan: Callable[..., Any] | None = getattr(planner, "plan", None)
-    return plan
+    def planner(scenario: PersonaScenario, target: float, objective: str) -> Any:
+        return plan_scenario(scenario, target, objective)
+
+    return planner
 
 
 def documents_for_target(evaluator: _Evaluator, weights: dict[str, float], target: float) -> float:
@@ -90,20 +88,22 @@ def plan_mix(folder: CorpusFolder, scenario: PersonaScenario, target: float) -> 
         raise InputError(
             f"{folder.path} has no kept documents yet: run generate, check and dedupe first", field="DIR"
         )
-    evaluator = _Evaluator(scenario, kept.documents, [])
+    evaluator = _Evaluator(scenario, kept.documents, [], kept.count)
     values = [
-        documents_for_target(evaluator, grid, target) for grid in weight_grid(evidence_weights(scenario))
+        documents_for_target(evaluator, grid, target)
+        for grid in weight_grid(corpus_weights(scenario, kept.documents))
     ]
     return MixPlan(target, kept.count, _estimate(values[0], values[1:]))
 
 
 def kinds_menu(folder: CorpusFolder) -> list[DocumentEntry]:
-    """One persona menu entry per kind: its kept documents' mean attributes and mean completion tokens
-    (the cost of one more document of that kind)."""
+    """One persona menu entry per kind: its kept documents' mean attributes and majority genre. A copy is
+    one document of 1000 tokens (the calibrated weights' unit), so its cost is 1000 tokens and the planner's
+    copies are counted in such documents."""
     parquet = open_manifest(folder)
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     columns = ["kind", "setting", "monitored", "opportunities", "years_in_production", "credibility",
-               "training_stage", "completion_tokens", "length_words", "kept"]  # fmt: skip
+               "training_stage", "genre", "kept"]  # fmt: skip
     stages: dict[str, str] = {}
     for group in range(parquet.num_row_groups):
         for row in parquet.read_row_group(group, columns=columns).to_pylist():
@@ -115,7 +115,7 @@ def kinds_menu(folder: CorpusFolder) -> list[DocumentEntry]:
             entry["monitored"] += bool(row["monitored"])
             for name in ("opportunities", "years_in_production", "credibility"):
                 entry[name] += float(row[name])
-            entry["tokens"] += float(row["completion_tokens"] or row["length_words"])
+            entry["fiction"] += row["genre"] == "fiction"
             stages[row["kind"]] = row["training_stage"]
     menu = []
     for kind, entry in sorted(sums.items()):
@@ -129,7 +129,8 @@ def kinds_menu(folder: CorpusFolder) -> list[DocumentEntry]:
                 years=entry["years_in_production"] / n,
                 credibility=entry["credibility"] / n,
                 training_stage=stages[kind],
-                cost=max(entry["tokens"] / n, 1.0),
+                genre="fiction" if entry["fiction"] / n > 0.5 else "nonfiction",
+                cost=TOKENS_PER_DOCUMENT,
             )
         )
     return menu
