@@ -493,7 +493,7 @@ def plan_command(
     print_plan(f"{scenario.name} with this corpus's kinds", objective, target, planned)
     if not planned.feasible and needed["estimate"] is not None:
         typer.echo(
-            "note: the planner stands each kind in for its mean document (mean years, rounded opportunities), "
-            "which can miss the long spans of a kind's longest documents; the mix line above weighs every "
-            "kept document"
+            "note: the planner stands each kind in for its mean document (mean years, rounded "
+            "opportunities), which can miss the long spans of a kind's longest documents; the mix line "
+            "above weighs every kept document"
         )
