@@ -252,6 +252,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load the compiled kernels once, so the first visitor does not wait for them.
         await asyncio.to_thread(sie.run, "paper-baseline", 2048, 0, workers=config.workers)
+        await asyncio.to_thread(_plotly_gzip)  # compressed before the first visitor asks for it
         yield
 
     app = FastAPI(

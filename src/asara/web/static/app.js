@@ -719,7 +719,8 @@ function changed() {
     return;
   }
   clearTimeout(timer);
-  timer = setTimeout(run, 120);
+  // The first run starts at once (nothing to debounce on page load); later ones wait for the slider to rest.
+  timer = setTimeout(run, lastRun ? 120 : 0);
 }
 
 // The preset's own run at this page's samples and seed: the reference every change is measured against.
@@ -745,6 +746,15 @@ async function run() {
   const body = withSeed({ scenario, samples: state.samples });
   setStatus($("status"), `Computing ${plural(state.samples, "sample")}…`, "busy");
   const started = performance.now();
+  // The comparison with the preset is asked for at the same time as the run (the server computes both at once).
+  const comparison = modified
+    ? Promise.all([
+      referenceRun(controller.signal),
+      api("/api/sie/paired", withSeed({ reference: state.preset, scenario, samples: state.samples }), controller.signal)
+        .then((r) => r.json()),
+    ])
+    : null;
+  if (comparison) comparison.catch(() => {}); // its failure is reported where it is awaited
   try {
     const response = await api("/api/sie/run", body, controller.signal);
     const record = await response.json();
@@ -766,11 +776,7 @@ async function run() {
     clearStale();
     drawCdfSvg(record);
     if (modified) {
-      const [reference, paired] = await Promise.all([
-        referenceRun(controller.signal),
-        api("/api/sie/paired", withSeed({ reference: state.preset, scenario, samples: state.samples }), controller.signal)
-          .then((r) => r.json()),
-      ]);
+      const [reference, paired] = await comparison;
       if (controller.signal.aborted) return;
       lastReference = reference;
       lastPaired = paired;
@@ -894,7 +900,7 @@ function markPlotted() {
 // this is the first plot a visitor sees; plotly's interactive one replaces it.
 function drawCdfSvg(record) {
   const element = $("cdf");
-  if (element.data) { markPlotted(); return; } // plotly already owns the element; it is redrawn next
+  if (element.data) return; // plotly already owns the element: renderCdf redraws it
   const width = Math.max(280, element.clientWidth || 600);
   const height = narrow(element) ? 320 : 380;
   const m = { l: 46, r: 10, t: 30, b: 40 };
