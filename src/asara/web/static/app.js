@@ -1354,7 +1354,7 @@ function personaLabel(path) {
     }
     node = next;
   }
-  return words.join(" › ");
+  return words.slice(1).join(" › "); // the section is the group heading
 }
 
 // Every number and switch of the persona scenario as a box; the curves follow each edit.
@@ -1379,7 +1379,7 @@ function buildPersonaInputs() {
       }
       const row = document.createElement("label");
       row.className = "row setting";
-      row.append(personaLabel(here.slice(1)) || section.replace(/_/g, " "));
+      row.append(personaLabel(here) || section.replace(/_/g, " "));
       const input = document.createElement("input");
       input.id = `persona:${here.join(".")}`;
       if (typeof value === "boolean") {
