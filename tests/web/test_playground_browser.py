@@ -216,7 +216,6 @@ def test_phone_keeps_results_in_view_and_the_first_plot_does_not_wait_for_plotly
     page.wait_for_function("() => window.plotTimes && window.plotTimes.first !== null", timeout=60_000)
     assert page.evaluate("() => window.Plotly === undefined")
     assert page.locator("#cdf svg.first-plot").count() == 1
-    page.unroute("**/static/plotly.min.js")
     for route in held:
         route.continue_()
     wait_for_results(page)
