@@ -150,7 +150,7 @@ dl.prov dd { overflow-wrap: anywhere; }
 @media (max-width: 700px) {
   main { padding: 12px 10px 32px; }
   dl.prov { grid-template-columns: 1fr; } dl.prov dd { margin-bottom: 6px; }
-  th, td { padding: 3px 6px; }
+  th, td { padding: 3px 6px; white-space: nowrap; }
   .figure img { width: 680px; max-width: none; }
 }
 .figure { overflow-x: auto; max-width: 100%; }

@@ -825,7 +825,7 @@ function cellKey(cell) {
 // "≥3 years in ≤12 months" in words.
 function plainCell(cell) {
   const window = cell.months === 12 ? "a year" : cell.months === 1 ? "a month" : `${sig(cell.months)} months`;
-  return `${sig(cell.years)} years of progress within ${window} (≥${cell.years} years in ≤${cell.months} months)`;
+  return `${sig(cell.years)} years of progress within ${window}`;
 }
 
 const fmtSigned = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(4)}`;
@@ -844,12 +844,12 @@ function renderTable(record) {
     const change = paired && paired[key];
     const significant = change && Math.abs(change.difference) > 2 * change.standard_error;
     const values = [
-      [plainCell(cell), "outcome"],
+      [`${plainCell(cell)}\n≥${cell.years} years in ≤${cell.months} months`, "outcome"],
       [String(cell.required_doublings), "num"],
       [`${fmt4(cell.probability)} ± ${fmt4(cell.standard_error)}`, "num"],
       [`[${fmt4(cell.wilson_95[0])}, ${fmt4(cell.wilson_95[1])}]`, "num"],
       [ref ? `${fmt4(ref.probability)}` : modified ? "…" : "–", "num reference"],
-      [!modified ? "(this is the preset)" : change ? `${fmtSigned(change.difference)} ± ${fmt4(change.standard_error)}` : "…",
+      [!modified ? "same" : change ? `${fmtSigned(change.difference)} ± ${fmt4(change.standard_error)}` : "…",
         `num change${significant ? (change.difference > 0 ? " up" : " down") : ""}`],
       [key in PUBLISHED ? `${Math.round(PUBLISHED[key] * 100)}%` : "–", "num published"],
     ];
@@ -863,7 +863,7 @@ function renderTable(record) {
     summary.push(`<span><b>${sig(cell.years)}y/${sig(cell.months)}mo</b> ${fmt4(cell.probability)}` +
       (change ? ` <i class="${significant ? (change.difference > 0 ? "up" : "down") : ""}">${fmtSigned(change.difference)}</i>` : "") + "</span>");
   }
-  $("reference-head").textContent = `preset (${state.preset})`;
+  $("reference-head").title = `${state.preset}: the preset's own run with the same samples and seed`;
   $("sticky-summary").innerHTML = summary.join(" ");
   const note = $("paired-note");
   if (!modified) {
