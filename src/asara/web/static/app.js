@@ -919,7 +919,7 @@ function drawCdfSvg(record) {
     }
     return `${d}H${X(xmax)}V${Y(y).toFixed(1)}`;
   };
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="Years of progress compressed into a window" class="first-plot">`];
+  const parts = [`<svg width="${width}" height="${height}" role="img" aria-label="Years of progress compressed into a window" class="first-plot">`];
   parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">Years of progress compressed into a window</text>`);
   for (let t = 0; t <= 1; t += 0.25) {
     parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e3e6ea"/>`);
@@ -1159,6 +1159,9 @@ async function renderWaterfall(data, baseline) {
     traces.push({
       type: "bar", x: bars, y: values, base: bases, marker: { color: colours }, xaxis: `x${axis}`, yaxis: `y${axis}`,
       error_y: { type: "data", array: errors, visible: true, color: "#222" },
+      // Each bar's value on it: the endpoints as probabilities, the steps as signed changes.
+      text: values.map((v, k) => (k === 0 || k === values.length - 1 ? v.toFixed(3) : `${v >= 0 ? "+" : "\u2212"}${Math.abs(v).toFixed(3)}`)),
+      textposition: "inside", insidetextanchor: "middle", textfont: { size: 10, color: "#fff" }, cliponaxis: false,
       hovertemplate: "%{x}: %{y:+.4f}<extra></extra>",
     });
     const lastRow = panel.row === panel.rows - 1 || i + columns >= outputs.length;
@@ -1177,7 +1180,8 @@ async function renderWaterfall(data, baseline) {
       font: { size: 12 },
     });
   });
-  Plotly.react(element, traces, layout, plotConfig(element));
+  // No mode bar: over a grid of panels it covers the first panel's title.
+  Plotly.react(element, traces, layout, { ...plotConfig(element), displayModeBar: false });
 }
 
 // ---------------------------------------------------------------- sensitivity
