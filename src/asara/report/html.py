@@ -152,6 +152,10 @@ dl.prov dd { overflow-wrap: anywhere; }
   dl.prov { grid-template-columns: 1fr; } dl.prov dd { margin-bottom: 6px; }
   th, td { padding: 3px 6px; white-space: nowrap; }
   .figure img { width: 680px; max-width: none; }
+  /* A shadow on the right edge says that a wide table or figure scrolls sideways. */
+  table, .figure { background: linear-gradient(to right, #fff 30%, rgba(255, 255, 255, 0)) left / 20px 100%,
+    radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, 0.18), transparent) right / 12px 100%;
+    background-repeat: no-repeat; background-attachment: local, scroll; }
 }
 .figure { overflow-x: auto; max-width: 100%; }
 .table-scroll { overflow-x: auto; max-width: 100%; }

@@ -999,7 +999,8 @@ async function renderCdf(record) {
   markPlotted();
   $("band-note").textContent =
     `Shaded around each curve: its 95% Monte Carlo interval (±1.96 SE). At ${fmtInt(record.samples)} samples it is at ` +
-    `most ±${widest.toFixed(4)} wide, thinner than the line, so the lower panel draws it on its own scale. It is ` +
+    `most ±${widest.toFixed(4)} wide${widest < 0.005 ? ", thinner than the line" : ""}, so the lower panel draws it on its ` +
+    "own scale. It is " +
     "the error of the estimate, not uncertainty about the world: that is the spread of the inputs, which the curves " +
     "already show." + (modified ? " Dashed: the preset." : "");
 }
