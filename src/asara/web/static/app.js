@@ -1353,7 +1353,8 @@ function personaLabel(path) {
     const next = node[part];
     if (Array.isArray(node)) {
       const named = next && (next.family || next.name || next.stage);
-      words.push(named ? String(named).slice(0, 40) : `#${Number(part) + 1}`);
+      const text = named ? String(named) : `#${Number(part) + 1}`;
+      words.push(text.length > 48 ? `${text.slice(0, 47)}\u2026` : text);
     } else {
       words.push(String(part).replace(/_/g, " "));
     }
@@ -1638,7 +1639,7 @@ async function main() {
   $("download-csv").addEventListener("click", () => downloadSamples("csv"));
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
-  $("takeoff-panel").addEventListener("toggle", () => { if ($("takeoff-panel").open && lastRun && !lastTakeoff) takeoffRun(scenarioObject()); });
+  $("takeoff-panel").addEventListener("toggle", () => { if ($("takeoff-panel").open && lastRun) takeoffRun(scenarioObject()); });
   // On a phone the introduction starts folded, so the table and the inputs come first.
   if (document.documentElement.clientWidth < 700) $("intro").open = false;
   $("sensitivity-run").addEventListener("click", sensitivityRun);
