@@ -78,10 +78,16 @@ def test_report_shows_the_runs_numbers(two_scenarios: tuple[Path, str]) -> None:
             assert f"[{low:.4f}, {high:.4f}]" in text
     base = sie.run("paper-baseline", 3000, 4).cells[0].estimate
     boost = sie.run("paper-gradual-boost", 3000, 4).cells[0].estimate
-    difference = boost.probability - base.probability
-    assert (
-        f"{difference:+.4f}</span> ± {(base.standard_error**2 + boost.standard_error**2) ** 0.5:.4f}" in text
-    )
+    # The comparison is paired (same seed, sample by sample): its SE is that of per-sample differences,
+    # with the independent-runs SE beside it.
+    from asara.analysis.sie_paired import paired_difference
+
+    paired = paired_difference(sie.load("paper-baseline"), sie.load("paper-gradual-boost"), 3000, 4)[0]
+    assert f"{paired.difference:+.4f}</span> ± {paired.standard_error:.4f}" in text
+    independent = (base.standard_error**2 + boost.standard_error**2) ** 0.5
+    assert f"independent SE {paired.independent_standard_error:.4f}" in text
+    assert abs(paired.independent_standard_error - independent) < 0.01
+    assert paired.standard_error < paired.independent_standard_error
 
 
 def test_report_has_every_section_and_provenance(two_scenarios: tuple[Path, str]) -> None:

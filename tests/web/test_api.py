@@ -310,9 +310,13 @@ def test_page_and_assets_are_local(client: TestClient) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     script = client.get("/static/app.js").text
     style = client.get("/static/app.css").text
-    for text in (page.text, script, style):
+    # The only addresses elsewhere are the introduction's links to the paper and the reference code (links
+    # a reader may follow, never loaded by the page).
+    links = re.findall(r'<a href="(https?://[^"]+)"', page.text)
+    assert links and all(re.match(r"https://(www\.forethought\.org|github\.com)/", link) for link in links)
+    for text in (re.sub(r'<a href="https?://[^"]+"', "", page.text), script, style):
         assert not re.search(r"https?://", text)
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', re.sub(r'<a href="https?://[^"]+"', "", page.text))
     # The favicon is an inline data: URI, so the browser asks for no /favicon.ico.
     assert re.search(r'<link rel="icon" href="data:', page.text)
     sources = [s for s in sources if not s.startswith("data:")]

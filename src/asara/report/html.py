@@ -53,6 +53,8 @@ class Report:
     explain_samples: int = 0
     sensitivity: dict[str, list[dict[str, Any]]] | None = None
     trajectory_count: int = 6
+    paired: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Scenario name -> each cell's change from the first scenario on common random numbers (paired SE)."""
     created: str = ""
     command: list[str] = field(default_factory=list)
 
@@ -96,6 +98,16 @@ def build(
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         command=list(command) if command is not None else list(sys.argv),
     )
+    from asara.analysis.sie_paired import paired_difference
+
+    for source, scenario in zip(sources[1:], loaded[1:], strict=True):
+        if on_step is not None:
+            on_step(f"pairing {sources[0]} -> {source}")
+        try:
+            cells = paired_difference(loaded[0], scenario, samples, seed)
+        except InputError:  # different cells: the comparison falls back to independent errors
+            continue
+        report.paired[scenario.name] = [cell.to_dict() for cell in cells]
     if explain_samples > 0:
         from asara.analysis.sie_explain import explain_scenarios
 
@@ -138,8 +150,15 @@ dl.prov dd { overflow-wrap: anywhere; }
 @media (max-width: 700px) {
   main { padding: 12px 10px 32px; }
   dl.prov { grid-template-columns: 1fr; } dl.prov dd { margin-bottom: 6px; }
-  th, td { padding: 3px 6px; }
+  th, td { padding: 3px 6px; white-space: nowrap; }
+  .figure img { width: 680px; max-width: none; }
+  /* A shadow on the right edge says that a wide table or figure scrolls sideways. */
+  table, .figure { background: linear-gradient(to right, #fff 30%, rgba(255, 255, 255, 0)) left / 20px 100%,
+    radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, 0.18), transparent) right / 12px 100%;
+    background-repeat: no-repeat; background-attachment: local, scroll; }
 }
+.figure { overflow-x: auto; max-width: 100%; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
 """
 
 
@@ -149,7 +168,8 @@ def _e(value: object) -> str:
 
 def _image(figure: Figure, alt: str) -> str:
     data = base64.b64encode(plots.png_bytes(figure)).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+    # In a scrolling box: on a phone the figure keeps a readable width and scrolls sideways.
+    return f'<div class="figure"><img alt="{_e(alt)}" src="data:image/png;base64,{data}"></div>'
 
 
 def _flatten(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -308,23 +328,44 @@ def render(report: Report) -> str:
         parts += [f"<th>{_e(labels.get(c.cell.key, c.cell.key))}</th>" for c in first.cells]
         parts.append("</tr>")
         base = {c.cell.key: c.estimate for c in first.cells}
+        unpaired = []
         for summary in summaries[1:]:
             row = [f'<td class="key">{_e(summary.scenario.name)}</td>']
             mine = {c.cell.key: c.estimate for c in summary.cells}
+            paired = {c["cell"]: c for c in report.paired.get(summary.scenario.name, [])}
+            if not paired:
+                unpaired.append(summary.scenario.name)
             for key, estimate in base.items():
                 other = mine.get(key)
                 if other is None:
                     row.append("<td>not reported</td>")
                     continue
+                if key in paired:
+                    difference, error = paired[key]["difference"], paired[key]["standard_error"]
+                    independent = paired[key]["independent_standard_error"]
+                    row.append(
+                        f'<td class="num">{_signed(difference, error)}'
+                        f'<br><span class="note">independent SE {independent:.4f}</span></td>'
+                    )
+                    continue
                 difference = other.probability - estimate.probability
                 error = math.hypot(other.standard_error, estimate.standard_error)
-                row.append(f'<td class="num">{_signed(difference, error)}</td>')
+                row.append(f'<td class="num">{_signed(difference, error)} (independent)</td>')
             parts.append(f"<tr>{''.join(row)}</tr>")
         parts.append("</table>")
         parts.append(
-            '<p class="note">Difference from the first scenario ± SE computed as if the runs were '
-            "independent; they share the seed (common random numbers), which usually makes the true SE "
-            "smaller. Coloured: more than two SE from zero.</p>"
+            '<p class="note">Change from the first scenario ± the standard error of the paired difference: '
+            "both scenarios run on the same random numbers (same seed, sample by sample), so the SE is that "
+            "of "
+            "the per-sample differences, usually much smaller than the SE of two independent runs (shown "
+            "beneath for comparison). Coloured: more than two SE from zero."
+            + (
+                f" Marked (independent): {_e(', '.join(unpaired))} report other cells, so no pairing; "
+                "their SE treats the runs as independent."
+                if unpaired
+                else ""
+            )
+            + "</p>"
         )
         for source, summary in zip(report.sources[1:], summaries[1:], strict=True):
             parts.append(f"<h3>Why {_e(summary.scenario.name)} differs: Shapley attribution</h3>")

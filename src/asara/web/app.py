@@ -154,6 +154,18 @@ class SieSensitivityRequest(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
+class SiePairedRequest(SieRunRequest):
+    reference: str | dict[str, Any] = "paper-baseline"
+
+
+class SieTakeoffRequest(BaseModel):
+    model_config = _STRICT
+    scenario: str | dict[str, Any] = "paper-baseline"
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    runs: int = Field(500, ge=1, le=2000)
+    shown: int = Field(12, ge=0, le=50)
+
+
 class PersonaRunRequest(BaseModel):
     model_config = _STRICT
     scenario: str | dict[str, Any]
@@ -256,6 +268,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load the compiled kernels once, so the first visitor does not wait for them.
         await asyncio.to_thread(sie.run, "paper-baseline", 2048, 0, workers=config.workers)
+        await asyncio.to_thread(_plotly_gzip)  # compressed before the first visitor asks for it
         yield
 
     app = FastAPI(
@@ -549,6 +562,39 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             }
 
         return _finite_json(await compute(work))
+
+    @app.post("/api/sie/paired")
+    async def sie_paired(request: Request) -> Any:
+        """Each cell of ``scenario`` minus ``reference`` on common random numbers, with the paired SE."""
+        from asara.analysis.sie_paired import paired_difference
+
+        body = await read_json(request, SiePairedRequest, config.max_body_bytes)
+        check_samples(body.samples, config.max_samples)
+        reference, scenario = sie_scenario(body.reference, "reference"), sie_scenario(body.scenario)
+        cells = await compute(
+            lambda check: paired_difference(reference, scenario, body.samples, body.seed, check)
+        )
+        return _finite_json(
+            {
+                "reference": reference.name,
+                "scenario": scenario.name,
+                "samples": body.samples,
+                "seed": body.seed,
+            }
+            | {"cells": [cell.to_dict() for cell in cells]}
+        )
+
+    @app.post("/api/sie/takeoff")
+    async def sie_takeoff(request: Request) -> Any:
+        """Years of progress against months since ASARA: sample runs and quantile bands."""
+        from asara.analysis.sie_takeoff import takeoff
+
+        body = await read_json(request, SieTakeoffRequest, config.max_body_bytes)
+        scenario = sie_scenario(body.scenario)
+        shown = min(body.shown, body.runs)
+        return _finite_json(
+            await compute(lambda check: takeoff(scenario, body.seed, body.runs, shown, on_progress=check))
+        )
 
     # ------------------------------------------------------------------ persona
 

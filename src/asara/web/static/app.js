@@ -36,6 +36,18 @@ const LABELS = {
   "data.stock_years": "data stock (years of progress)",
 };
 const VARIANTS = ["constant_r", "retraining", "initial_doubling", "ramp.shape"];
+// Davidson & Houlden (2025), paper-baseline: the numbers the paper publishes for its four cells.
+const PUBLISHED = { p_3y_12mo: 0.57, p_3_33y_4mo: 0.41, p_10y_12mo: 0.18, p_10y_4mo: 0.12 };
+// Settings sections edited by number boxes ("every other setting"); the ramp's also sit under its shape.
+const SECTIONS = ["ramp", "compute", "bottlenecks", "continual_learning", "data"];
+const RAMP_KEYS = ["ramp.months", "ramp.lead_months", "ramp.start_speedup", "ramp.horizon_includes_ramp"];
+Object.assign(LABELS, {
+  "ramp.months": "ramp length (months)", "ramp.lead_months": "ramp start before ASARA (months; empty: the ramp length)",
+  "ramp.start_speedup": "ramp starting speed-up", "compute.growth_per_year": "compute growth per year (\u00d7)",
+  "compute.labour_share": "labour share of research", "bottlenecks.substitution_elasticity": "substitution elasticity (labour vs compute)",
+  "continual_learning.retraining_fraction": "retraining fraction \u03c6", "continual_learning.training_months": "training run length (months)",
+  "data.share": "data share of progress", "data.returns": "returns to data",
+});
 const STEPS = 1000;
 const COLOURS = { 12: "#1f5fa8", 4: "#d9641e" };
 const MAX_SEED = 2n ** 63n - 1n;
@@ -55,6 +67,11 @@ let lastRun = null;
 let lastExplain = null;
 let lastSensitivity = null;
 let lastPersona = null;
+let lastReference = null;
+let lastPaired = null;
+let lastTakeoff = null;
+// When the first plot (and the latest one) appeared, in ms since navigation: the browser tests read these.
+window.plotTimes = { first: null, last: null, count: 0 };
 let baselineDocument = null;
 let seedError = "";
 
@@ -251,6 +268,23 @@ function rangeInput(id, spec, value, onInput) {
   input.setAttribute("aria-label", `${spec.label} ${id.endsWith(".low") ? "low" : id.endsWith(".high") ? "high" : ""}`.trim());
   // A screen reader reads the value, not the slider's 0-1000 position.
   input.setAttribute("aria-valuetext", String(spec.integer ? value : sig(value)));
+  // A box beside the slider for an exact value (any value the model accepts, also outside the slider's range).
+  const box = document.createElement("input");
+  box.type = "number";
+  box.step = "any";
+  box.className = "numbox";
+  box.id = `${id}.box`;
+  box.value = String(value);
+  box.setAttribute("aria-label", `${input.getAttribute("aria-label")} (exact value)`);
+  const apply = (next) => {
+    onInput(next, input);
+    const now = getPath(scenarioObject(), id);
+    if (typeof now === "number") {
+      box.value = String(now);
+      input.value = String(toSlider(spec, now));
+      input.setAttribute("aria-valuetext", String(sig(now)));
+    }
+  };
   input.addEventListener("input", () => {
     // Back at the preset's position, the slider gives the preset's own value (not a rounded neighbour), so the
     // setting no longer counts as changed.
@@ -259,8 +293,17 @@ function rangeInput(id, spec, value, onInput) {
     const next = typeof base === "number" && toSlider(spec, base) === position ? base : fromSlider(spec, position);
     input.setAttribute("aria-valuetext", String(next));
     onInput(next, input);
+    box.value = String(getPath(scenarioObject(), id) ?? next);
   });
-  return input;
+  box.addEventListener("change", () => {
+    const typed = Number(box.value);
+    if (box.value.trim() === "" || !Number.isFinite(typed)) { box.value = String(getPath(scenarioObject(), id)); return; }
+    apply(spec.integer ? Math.round(typed) : typed);
+  });
+  const wrap = document.createElement("span");
+  wrap.className = "range-pair";
+  wrap.append(input, box);
+  return wrap;
 }
 
 function isDistribution(value) {
@@ -440,6 +483,7 @@ function syncVariants() {
   const scenario = scenarioObject();
   $("constant_r").checked = Boolean(scenario.constant_r);
   for (const key of ["retraining", "initial_doubling", "ramp.shape"]) $(key).value = getPath(scenario, key);
+  syncRamp();
   $("samples").value = String(state.samples);
   if (![...$("samples").options].some((o) => o.value === String(state.samples))) {
     const option = new Option(fmtInt(state.samples), String(state.samples));
@@ -452,10 +496,142 @@ function syncVariants() {
 function buildControls() {
   buildInputSliders();
   buildSettingSliders();
+  buildExtensionBoxes();
   buildScenarioOptions();
   syncVariants();
   const preset = presets.find((p) => p.name === state.preset);
   $("preset-description").textContent = preset ? preset.description : "";
+}
+
+// ---------------------------------------------------------------- every other setting, as number boxes
+
+// What a typed value means: a number, Infinity (written as the API writes it), empty for unset, or null if
+// it is none of these.
+function parseSetting(text, current) {
+  const value = text.trim();
+  if (value === "") return { ok: true, value: null };
+  if (/^(inf|infinity|∞)$/i.test(value)) return { ok: true, value: "Infinity" };
+  const number = Number(value);
+  if (!Number.isFinite(number)) return { ok: false };
+  return { ok: true, value: number };
+}
+
+function showSetting(value) {
+  if (value === null || value === undefined) return "";
+  if (value === "Infinity" || value === Infinity) return "Infinity";
+  return String(value);
+}
+
+// One labelled box (or checkbox) for a setting key; `prefix` keeps ids unique when a key shows twice.
+function settingBox(key, value, prefix) {
+  const row = document.createElement("label");
+  row.className = "row setting";
+  const name = document.createElement("span");
+  name.textContent = labelFor(key);
+  row.append(name);
+  if (isDistribution(value)) {
+    const note = document.createElement("span");
+    note.className = "fixed";
+    note.textContent = `${describe(value)} (sliders above)`;
+    row.append(note);
+    return row;
+  }
+  const input = document.createElement("input");
+  input.id = `${prefix}:${key}`;
+  input.dataset.key = key;
+  if (typeof value === "boolean") {
+    input.type = "checkbox";
+    input.checked = value;
+    input.addEventListener("change", () => { setOverride(key, input.checked); afterSettingChange(); });
+  } else {
+    input.type = "text";
+    input.inputMode = "decimal";
+    input.className = "numbox";
+    input.value = showSetting(value);
+    input.placeholder = value === null ? "unset" : "";
+    input.addEventListener("change", () => {
+      const parsed = parseSetting(input.value);
+      if (!parsed.ok) {
+        input.setAttribute("aria-invalid", "true");
+        input.title = "a number, Infinity, or empty for unset";
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      setOverride(key, parsed.value);
+      afterSettingChange();
+    });
+  }
+  row.append(input);
+  return row;
+}
+
+function afterSettingChange() {
+  buildExtensionBoxes();
+  buildInputSliders();
+  changed();
+}
+
+function buildExtensionBoxes() {
+  const box = $("extension-boxes");
+  box.replaceChildren();
+  const scenario = scenarioObject();
+  for (const section of SECTIONS) {
+    const values = scenario[section];
+    if (!values || typeof values !== "object") continue;
+    const title = document.createElement("h4");
+    title.textContent = section.replace("_", " ");
+    box.append(title);
+    for (const [name, value] of Object.entries(values)) {
+      if (section === "ramp" && name === "shape") continue;
+      box.append(settingBox(`${section}.${name}`, value, "box"));
+    }
+  }
+  const pairs = Array.isArray(scenario.correlations) ? scenario.correlations : [];
+  if (pairs.length) {
+    const title = document.createElement("h4");
+    title.textContent = "rank correlations";
+    box.append(title);
+    pairs.forEach((pair, i) => {
+      const row = document.createElement("label");
+      row.className = "row setting";
+      row.append(`${pair.inputs.map(inputLabel).join(" with ")}`);
+      const input = document.createElement("input");
+      input.type = "number";
+      input.step = "any";
+      input.min = "-1";
+      input.max = "1";
+      input.className = "numbox";
+      input.id = `box:correlations.${i}`;
+      input.value = String(pair.rank);
+      input.addEventListener("change", () => {
+        const rank = Number(input.value);
+        if (!Number.isFinite(rank) || input.value.trim() === "") { input.value = String(pair.rank); return; }
+        const next = scenarioObject().correlations.map((c, j) => (j === i ? { ...c, rank } : c));
+        setOverride("correlations", next);
+        afterSettingChange();
+      });
+      row.append(input);
+      box.append(row);
+    });
+  }
+  syncRamp();
+}
+
+// The ramp's own parameters sit under its shape whenever a ramp is chosen.
+function syncRamp() {
+  const scenario = scenarioObject();
+  const shape = getPath(scenario, "ramp.shape");
+  const box = $("ramp-settings");
+  box.replaceChildren();
+  box.hidden = shape === "none" || shape === undefined;
+  $("ramp-note").hidden = box.hidden;
+  if (box.hidden) return;
+  for (const key of RAMP_KEYS) box.append(settingBox(key, getPath(scenario, key), "ramp"));
+  $("ramp-note").textContent =
+    `Before ASARA the speed-up rises (${shape}) from the starting speed-up to f over the ramp's months. Progress ` +
+    "made during the ramp counts towards the windows, and the horizon is counted from ASARA unless it includes " +
+    "the ramp, so a ramp's shape and length move the probabilities: the table's change column shows by how much " +
+    "against the preset, and “Why does this differ” attributes it.";
 }
 
 // ---------------------------------------------------------------- API
@@ -524,6 +700,7 @@ function syncSensitivity() {
 
 function changed() {
   showModified();
+  syncRamp();
   buildScenarioOptions();
   syncSensitivity();
   if ($("explain-plot").data) {
@@ -542,7 +719,21 @@ function changed() {
     return;
   }
   clearTimeout(timer);
-  timer = setTimeout(run, 120);
+  // The first run starts at once (nothing to debounce on page load); later ones wait for the slider to rest.
+  timer = setTimeout(run, lastRun ? 120 : 0);
+}
+
+// The preset's own run at this page's samples and seed: the reference every change is measured against.
+const referenceCache = new Map();
+function referenceRun(signal) {
+  const key = `${state.preset}|${state.samples}|${state.seed}`;
+  if (!referenceCache.has(key)) {
+    const loading = api("/api/sie/run", withSeed({ scenario: state.preset, samples: state.samples }), signal)
+      .then((response) => response.json());
+    loading.catch(() => referenceCache.delete(key));
+    referenceCache.set(key, loading);
+  }
+  return referenceCache.get(key);
 }
 
 async function run() {
@@ -550,23 +741,56 @@ async function run() {
   runController = new AbortController();
   const controller = runController;
   const seed = state.seed;
-  const body = withSeed({ scenario: scenarioObject(), samples: state.samples });
+  const modified = Object.keys(state.overrides).length > 0;
+  const scenario = scenarioObject();
+  const body = withSeed({ scenario, samples: state.samples });
   setStatus($("status"), `Computing ${plural(state.samples, "sample")}…`, "busy");
   const started = performance.now();
+  // The comparison with the preset is asked for at the same time as the run (the server computes both at once).
+  const comparison = modified
+    ? Promise.all([
+      referenceRun(controller.signal),
+      api("/api/sie/paired", withSeed({ reference: state.preset, scenario, samples: state.samples }), controller.signal)
+        .then((r) => r.json()),
+    ])
+    : null;
+  if (comparison) comparison.catch(() => {}); // its failure is reported where it is awaited
   try {
     const response = await api("/api/sie/run", body, controller.signal);
     const record = await response.json();
     const server = Number(response.headers.get("X-Compute-Seconds"));
+    const roundTrip = (performance.now() - started) / 1000;
+    if (controller.signal.aborted) return;
     lastRun = record;
+    // Unchanged: the run is the preset's own (and is its reference); changed: the preset's run (cached) and the
+    // paired difference arrive next, and fill the preset and change columns.
+    if (!modified) {
+      referenceCache.set(`${state.preset}|${state.samples}|${state.seed}`, Promise.resolve(record));
+      lastReference = record;
+      lastPaired = null;
+    } else {
+      lastPaired = null;
+    }
     renderTable(record);
     renderRunNote(record);
     clearStale();
+    drawCdfSvg(record);
+    if (modified) {
+      const [reference, paired] = await comparison;
+      if (controller.signal.aborted) return;
+      lastReference = reference;
+      lastPaired = paired;
+      renderTable(record);
+      drawCdfSvg(record);
+    }
+    takeoffRun(scenario, controller.signal);
     await renderCdf(record);
     if (controller.signal.aborted) return;
     const total = (performance.now() - started) / 1000;
     setStatus(
       $("status"),
-      `${plural(record.samples, "sample")}, seed ${seed}: computed in ${server.toFixed(2)} s (page round trip ${total.toFixed(2)} s)`,
+      `${plural(record.samples, "sample")}, seed ${seed}: computed in ${server.toFixed(2)} s ` +
+        `(request ${roundTrip.toFixed(2)} s; table and plot ${total.toFixed(2)} s after the change)`,
       "",
     );
   } catch (error) {
@@ -594,24 +818,65 @@ function renderRunNote(record) {
   note.append("Every probability is a Monte Carlo estimate; ± is one standard error.");
 }
 
+function cellKey(cell) {
+  return `p_${cell.years}y_${cell.months}mo`.replace(/\./g, "_");
+}
+
+// "≥3 years in ≤12 months" in words.
+function plainCell(cell) {
+  const window = cell.months === 12 ? "a year" : cell.months === 1 ? "a month" : `${sig(cell.months)} months`;
+  return `${sig(cell.years)} years of progress within ${window}`;
+}
+
+const fmtSigned = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(4)}`;
+
 function renderTable(record) {
   const body = $("cells").querySelector("tbody");
   body.replaceChildren();
+  const modified = Object.keys(state.overrides).length > 0;
+  const reference = modified ? lastReference : record;
+  const paired = modified && lastPaired ? Object.fromEntries(lastPaired.cells.map((c) => [c.cell, c])) : null;
+  const summary = [];
   for (const cell of record.cells) {
+    const key = cellKey(cell);
     const row = document.createElement("tr");
+    const ref = reference ? reference.cells.find((c) => c.years === cell.years && c.months === cell.months) : null;
+    const change = paired && paired[key];
+    const significant = change && Math.abs(change.difference) > 2 * change.standard_error;
     const values = [
-      `${cell.years} years`,
-      `${cell.months} months`,
-      `${fmt4(cell.probability)} ± ${fmt4(cell.standard_error)}`,
-      `[${fmt4(cell.wilson_95[0])}, ${fmt4(cell.wilson_95[1])}]`,
+      [`${plainCell(cell)}\n≥${cell.years} years in ≤${cell.months} months`, "outcome"],
+      [String(cell.required_doublings), "num"],
+      [`${fmt4(cell.probability)} ± ${fmt4(cell.standard_error)}`, "num"],
+      [`[${fmt4(cell.wilson_95[0])}, ${fmt4(cell.wilson_95[1])}]`, "num"],
+      [ref ? `${fmt4(ref.probability)}` : modified ? "…" : "–", "num reference"],
+      [!modified ? "same" : change ? `${fmtSigned(change.difference)} ± ${fmt4(change.standard_error)}` : "…",
+        `num change${significant ? (change.difference > 0 ? " up" : " down") : ""}`],
+      [key in PUBLISHED ? `${Math.round(PUBLISHED[key] * 100)}%` : "–", "num published"],
     ];
-    values.forEach((text, i) => {
+    values.forEach(([text, css]) => {
       const td = document.createElement("td");
       td.textContent = text;
-      if (i >= 2) td.className = "num";
+      td.className = css;
       row.append(td);
     });
     body.append(row);
+    summary.push(`<span><b>${sig(cell.years)}y/${sig(cell.months)}mo</b> ${fmt4(cell.probability)}` +
+      (change ? ` <i class="${significant ? (change.difference > 0 ? "up" : "down") : ""}">${fmtSigned(change.difference)}</i>` : "") + "</span>");
+  }
+  $("reference-head").title = `${state.preset}: the preset's own run with the same samples and seed`;
+  $("sticky-summary").innerHTML = summary.join(" ");
+  const note = $("paired-note");
+  if (!modified) {
+    note.textContent = `This is the preset ${state.preset}: move any input and the preset's numbers stay in the ` +
+      "preset column (and its curves on the plot) for comparison. Paper: the published numbers for paper-baseline.";
+  } else if (lastPaired) {
+    const ratio = Math.max(...lastPaired.cells.map((c) => c.independent_standard_error / Math.max(c.standard_error, 1e-12)));
+    note.textContent = `Change from ${state.preset} ± the standard error of the paired difference: both ran on the same ` +
+      `random numbers (seed ${state.seed}, sample by sample), so the error is that of per-sample differences` +
+      (Number.isFinite(ratio) && ratio > 1 ? `, up to ${sig(ratio, 2)}× smaller than for two independent runs.` : ".") +
+      " Coloured: more than two SE from zero.";
+  } else {
+    note.textContent = `Computing the change from ${state.preset}…`;
   }
 }
 
@@ -624,10 +889,76 @@ function plotConfig(element) {
   return { displaylogo: false, responsive: true, displayModeBar: narrow(element) ? false : "hover" };
 }
 
+function markPlotted() {
+  const now = performance.now();
+  if (window.plotTimes.first === null) window.plotTimes.first = now;
+  window.plotTimes.last = now;
+  window.plotTimes.count += 1;
+}
+
+// The curves as a plain SVG, drawn the moment the numbers arrive (plotly takes about two seconds to start):
+// this is the first plot a visitor sees; plotly's interactive one replaces it.
+function drawCdfSvg(record) {
+  const element = $("cdf");
+  if (element.data) return; // plotly already owns the element: renderCdf redraws it
+  const width = Math.max(280, element.clientWidth || 600);
+  const height = narrow(element) ? 320 : 380;
+  const m = { l: 46, r: 10, t: 30, b: 40 };
+  const series = Object.entries(record.years_compressed);
+  const reference = Object.keys(state.overrides).length && lastReference ? Object.entries(lastReference.years_compressed) : [];
+  const xmax = Math.max(1, ...[...series, ...reference].flatMap(([, points]) => points.filter((p) => p.probability > 0.001).map((p) => p.years)));
+  const X = (x) => m.l + (x / xmax) * (width - m.l - m.r);
+  const Y = (y) => m.t + (1 - y / 1.02) * (height - m.t - m.b);
+  const path = (points) => {
+    let d = `M${X(0)},${Y(1)}`;
+    let y = 1;
+    for (const p of points) {
+      if (p.years > xmax) break;
+      d += `H${X(p.years).toFixed(1)}V${Y(p.probability).toFixed(1)}`;
+      y = p.probability;
+    }
+    return `${d}H${X(xmax)}V${Y(y).toFixed(1)}`;
+  };
+  const parts = [`<svg width="${width}" height="${height}" role="img" aria-label="Years of progress compressed into a window" class="first-plot">`];
+  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">Years of progress compressed into a window</text>`);
+  for (let t = 0; t <= 1; t += 0.25) {
+    parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e3e6ea"/>`);
+    parts.push(`<text x="${m.l - 4}" y="${Y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`);
+  }
+  const step = xmax > 20 ? 5 : xmax > 8 ? 2 : 1;
+  for (let x = 0; x <= xmax; x += step) parts.push(`<text x="${X(x)}" y="${height - m.b + 14}" text-anchor="middle" font-size="11">${x}</text>`);
+  parts.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - 6}" text-anchor="middle" font-size="12">years of progress (at least)</text>`);
+  for (const [months, points] of reference) {
+    parts.push(`<path d="${path(points)}" fill="none" stroke="${COLOURS[months] || "#555"}" stroke-width="1.5" stroke-dasharray="4 3" opacity="0.6"/>`);
+  }
+  series.forEach(([months, points], i) => {
+    const colour = COLOURS[months] || "#555";
+    parts.push(`<path d="${path(points)}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+    parts.push(`<text x="${width - m.r - 4}" y="${m.t + 16 + 16 * i}" text-anchor="end" font-size="12" fill="${colour}">within ${months} months</text>`);
+  });
+  parts.push("</svg>");
+  element.innerHTML = parts.join("");
+  markPlotted();
+}
+
 async function renderCdf(record) {
   const Plotly = await plotlyReady();
-  const small = narrow($("cdf"));
+  const element = $("cdf");
+  if (!element.data) element.replaceChildren(); // the first SVG gives way to plotly's figure
+  const small = narrow(element);
   const traces = [];
+  const modified = Object.keys(state.overrides).length > 0;
+  let widest = 0;
+  // The preset's curves, dashed, as the reference (only once something has changed).
+  if (modified && lastReference) {
+    for (const [months, points] of Object.entries(lastReference.years_compressed)) {
+      traces.push({
+        x: [0, ...points.map((p) => p.years)], y: [1, ...points.map((p) => p.probability)], mode: "lines",
+        name: `preset, ${months} months`, line: { color: COLOURS[months] || "#555", width: 1.5, dash: "dash", shape: "hv" },
+        opacity: 0.6, hovertemplate: `preset: ≥ %{x} years in ${months} months: %{y:.4f}<extra></extra>`,
+      });
+    }
+  }
   for (const [months, points] of Object.entries(record.years_compressed)) {
     const x = [0, ...points.map((p) => p.years)];
     const y = [1, ...points.map((p) => p.probability)];
@@ -635,6 +966,7 @@ async function renderCdf(record) {
     const colour = COLOURS[months] || "#555";
     const upper = y.map((v, i) => Math.min(1, v + 1.96 * se[i]));
     const lower = y.map((v, i) => Math.max(0, v - 1.96 * se[i]));
+    widest = Math.max(widest, ...se.map((v) => 1.96 * v));
     traces.push({ x, y: lower, mode: "lines", line: { width: 0, shape: "hv" }, hoverinfo: "skip", showlegend: false });
     traces.push({
       x, y: upper, mode: "lines", line: { width: 0, shape: "hv" }, fill: "tonexty",
@@ -644,24 +976,104 @@ async function renderCdf(record) {
       x, y, mode: "lines", name: `within ${months} months`, line: { color: colour, width: 2, shape: "hv" },
       customdata: se, hovertemplate: `≥ %{x} years in ${months} months: %{y:.4f} ± %{customdata:.4f}<extra></extra>`,
     });
+    // The Monte Carlo error on its own scale (lower panel): visible at any sample count.
+    traces.push({
+      x, y: se.map((v) => 1.96 * v), mode: "lines", line: { color: colour, width: 0, shape: "hv" }, fill: "tozeroy",
+      fillcolor: hexAlpha(colour, 0.35), xaxis: "x", yaxis: "y2", showlegend: false,
+      hovertemplate: `±%{y:.4f} (95%) at ≥ %{x} years, ${months} months<extra></extra>`,
+    });
   }
   const layout = {
     title: {
-      text: small ? "Years of progress compressed<br>into a window (band: ±1.96 SE)"
-        : "Years of progress compressed into a window (band: ±1.96 SE)",
+      text: small ? "Years of progress compressed<br>into a window" : "Years of progress compressed into a window",
       font: { size: small ? 13 : 14 },
     },
-    xaxis: { title: { text: "years of progress (at least)" }, rangemode: "tozero" },
-    yaxis: { title: { text: "probability" }, range: [0, 1.02] },
-    margin: { t: small ? 56 : 40, r: 10, b: 50, l: small ? 50 : 60 },
+    xaxis: { title: { text: "years of progress (at least)" }, rangemode: "tozero", anchor: "y2" },
+    yaxis: { title: { text: "probability" }, range: [0, 1.02], domain: [0.3, 1] },
+    yaxis2: { title: { text: "±1.96 SE", font: { size: 11 } }, domain: [0, 0.2], rangemode: "tozero", tickformat: ".3f" },
+    margin: { t: small ? 56 : 40, r: 10, b: 50, l: small ? 54 : 64 },
     legend: { x: 0.98, xanchor: "right", y: 0.98 },
+    height: small ? 420 : 480,
   };
   Plotly.react("cdf", traces, layout, plotConfig($("cdf")));
+  markPlotted();
+  $("band-note").textContent =
+    `Shaded around each curve: its 95% Monte Carlo interval (±1.96 SE). At ${fmtInt(record.samples)} samples it is at ` +
+    `most ±${widest.toFixed(4)} wide${widest < 0.005 ? ", thinner than the line" : ""}, so the lower panel draws it on its ` +
+    "own scale. It is " +
+    "the error of the estimate, not uncertainty about the world: that is the spread of the inputs, which the curves " +
+    "already show." + (modified ? " Dashed: the preset." : "");
 }
 
 function hexAlpha(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+// ---------------------------------------------------------------- takeoff over time
+
+const TAKEOFF_RUNS = 500;
+const TAKEOFF_SHOWN = 12;
+
+async function takeoffRun(scenario, signal) {
+  if (!$("takeoff-panel").open) return;
+  $("takeoff-note").textContent = "Computing sample runs…";
+  try {
+    const response = await api("/api/sie/takeoff", withSeed({ scenario, runs: TAKEOFF_RUNS, shown: TAKEOFF_SHOWN }), signal);
+    const data = await response.json();
+    if (signal && signal.aborted) return;
+    lastTakeoff = data;
+    await renderTakeoff(data);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    $("takeoff-note").textContent = `Error: ${error.message}`;
+  }
+}
+
+async function renderTakeoff(data) {
+  const Plotly = await plotlyReady();
+  const element = $("takeoff-plot");
+  const small = narrow(element);
+  const x = data.months;
+  const q = data.quantiles;
+  const traces = [
+    { x, y: q["0.05"], mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+    { x, y: q["0.95"], mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31, 95, 168, 0.15)", name: "5–95% of runs", hoverinfo: "skip" },
+    { x, y: q["0.25"], mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+    { x, y: q["0.75"], mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31, 95, 168, 0.3)", name: "25–75%", hoverinfo: "skip" },
+    { x, y: q["0.5"], mode: "lines", line: { color: "#1f5fa8", width: 3 }, name: "median", hovertemplate: "%{x:.1f} months: median %{y:.2f} years<extra></extra>" },
+  ];
+  data.samples.forEach((run, i) => {
+    const inputs = run.inputs;
+    traces.push({
+      x, y: run.years, mode: "lines", line: { color: "rgba(60, 60, 60, 0.55)", width: 1, shape: "hv" }, showlegend: i === 0,
+      name: "sample runs", legendgroup: "runs",
+      hovertemplate: `run ${run.sample + 1} (f ${sig(inputs.speedup)}, r\u2080 ${sig(inputs.returns)}, p ${sig(inputs.parallel_penalty)}): %{y:.2f} years at %{x:.1f} months<extra></extra>`,
+    });
+  });
+  const top = Math.max(...q["0.95"], ...data.samples.map((r) => Math.min(...r.years.slice(-1), q["0.95"][q["0.95"].length - 1] * 2)));
+  const marks = [
+    { x: 0, text: "ASARA", colour: "#2e8b57" },
+    { x: data.horizon_months, text: "horizon", colour: "#444" },
+  ];
+  const layout = {
+    title: { text: small ? "Years of progress<br>by month" : "Years of progress against months since ASARA", font: { size: small ? 13 : 14 } },
+    xaxis: { title: { text: "months since ASARA" } },
+    yaxis: { title: { text: "years of progress" }, range: [0, top * 1.05 || 1] },
+    margin: { t: small ? 70 : 50, r: 10, b: small ? 110 : 50, l: 54 },
+    legend: small ? { orientation: "h", x: 0, y: -0.25, yanchor: "top" } : { x: 0.02, y: 0.98 },
+    height: small ? 460 : 420,
+    shapes: marks.map((mark) => ({ type: "line", x0: mark.x, x1: mark.x, yref: "paper", y0: 0, y1: 1, line: { color: mark.colour, dash: "dot", width: 1.5 } })),
+    annotations: marks.map((mark) => ({ x: mark.x, y: 1, yref: "paper", yanchor: "bottom", text: mark.text, showarrow: false, font: { color: mark.colour, size: 11 } })),
+  };
+  Plotly.react(element, traces, layout, plotConfig(element));
+  const ramp = data.ramp_lead_months > 0
+    ? ` Negative months: the pre-ASARA ramp (up to ${sig(data.ramp_lead_months)} months); progress is counted from the ramp's start.`
+    : "";
+  $("takeoff-note").textContent =
+    `The first ${TAKEOFF_SHOWN} of ${fmtInt(data.runs)} runs (seed ${data.seed}, the same inputs the run above draws first) ` +
+    `and the 5, 25, 50, 75 and 95% quantiles over all ${fmtInt(data.runs)}: years of progress at the recent pace ` +
+    `(software doublings × s/4) by each month. Dotted: ASARA and the horizon. A run that flattens has reached its limit.${ramp}`;
 }
 
 // ---------------------------------------------------------------- subplot grids
@@ -748,6 +1160,9 @@ async function renderWaterfall(data, baseline) {
     traces.push({
       type: "bar", x: bars, y: values, base: bases, marker: { color: colours }, xaxis: `x${axis}`, yaxis: `y${axis}`,
       error_y: { type: "data", array: errors, visible: true, color: "#222" },
+      // Each bar's value on it: the endpoints as probabilities, the steps as signed changes.
+      text: values.map((v, k) => (k === 0 || k === values.length - 1 ? v.toFixed(3) : `${v >= 0 ? "+" : "\u2212"}${Math.abs(v).toFixed(3)}`)),
+      textposition: "inside", insidetextanchor: "middle", textfont: { size: 10, color: "#fff" }, cliponaxis: false,
       hovertemplate: "%{x}: %{y:+.4f}<extra></extra>",
     });
     const lastRow = panel.row === panel.rows - 1 || i + columns >= outputs.length;
@@ -766,7 +1181,8 @@ async function renderWaterfall(data, baseline) {
       font: { size: 12 },
     });
   });
-  Plotly.react(element, traces, layout, plotConfig(element));
+  // No mode bar: over a grid of panels it covers the first panel's title.
+  Plotly.react(element, traces, layout, { ...plotConfig(element), displayModeBar: false });
 }
 
 // ---------------------------------------------------------------- sensitivity
@@ -917,6 +1333,89 @@ function downloadSamples(format) {
 
 let personaPresets = [];
 
+// The persona scenario being edited: the preset's document with the page's edits (null: the preset as is).
+let personaDocument = null;
+let personaEdited = false;
+
+async function personaPresetChosen() {
+  const name = $("persona-preset").value;
+  personaDocument = await (await api(`/api/persona/presets/${encodeURIComponent(name)}`)).json();
+  personaEdited = false;
+  buildPersonaInputs();
+  await personaRun();
+}
+
+// A readable name for a place in the persona document: families and documents by their own names.
+function personaLabel(path) {
+  const words = [];
+  let node = personaDocument;
+  for (const part of path) {
+    const next = node[part];
+    if (Array.isArray(node)) {
+      const named = next && (next.family || next.name || next.stage);
+      const text = named ? String(named) : `#${Number(part) + 1}`;
+      words.push(text.length > 48 ? `${text.slice(0, 47)}\u2026` : text);
+    } else {
+      words.push(String(part).replace(/_/g, " "));
+    }
+    node = next;
+  }
+  return words.slice(1).join(" › "); // the section is the group heading
+}
+
+// Every number and switch of the persona scenario as a box; the curves follow each edit.
+function buildPersonaInputs() {
+  const box = $("persona-inputs");
+  box.replaceChildren();
+  if (!personaDocument) return;
+  const sections = new Map();
+  const walk = (node, path) => {
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...path, Array.isArray(node) ? Number(key) : key];
+      if (value !== null && typeof value === "object") { walk(value, here); continue; }
+      if (typeof value !== "number" && typeof value !== "boolean") continue;
+      const section = String(here[0]);
+      if (!sections.has(section)) {
+        const title = document.createElement("h4");
+        title.textContent = section.replace(/_/g, " ");
+        const group = document.createElement("div");
+        group.className = "persona-group";
+        box.append(title, group);
+        sections.set(section, group);
+      }
+      const row = document.createElement("label");
+      row.className = "row setting";
+      row.append(personaLabel(here) || section.replace(/_/g, " "));
+      const input = document.createElement("input");
+      input.id = `persona:${here.join(".")}`;
+      if (typeof value === "boolean") {
+        input.type = "checkbox";
+        input.checked = value;
+      } else {
+        input.type = "number";
+        input.step = "any";
+        input.className = "numbox";
+        input.value = String(value);
+      }
+      input.addEventListener("change", () => {
+        let next = input.checked;
+        if (input.type === "number") {
+          next = Number(input.value);
+          if (input.value.trim() === "" || !Number.isFinite(next)) { input.value = String(value); return; }
+        }
+        let target = personaDocument;
+        for (const part of here.slice(0, -1)) target = target[part];
+        target[here[here.length - 1]] = next;
+        personaEdited = true;
+        personaRun();
+      });
+      row.append(input);
+      sections.get(section).append(row);
+    }
+  };
+  walk(personaDocument, []);
+}
+
 async function personaRun() {
   const name = $("persona-preset").value;
   state.persona = name;
@@ -925,7 +1424,8 @@ async function personaRun() {
   $("persona-description").textContent = preset ? preset.description : "";
   setStatus($("persona-status"), "Computing…", "busy");
   try {
-    const response = await api("/api/persona/run", { scenario: name });
+    const scenario = personaEdited && personaDocument ? { ...personaDocument, name: `${name}-modified` } : name;
+    const response = await api("/api/persona/run", { scenario });
     const record = await response.json();
     lastPersona = record;
     const body = $("persona-shares").querySelector("tbody");
@@ -1007,10 +1507,10 @@ async function renderPersona(record) {
   if (limit != null && limit > 0) {
     // A floor only when the share falls towards it; otherwise where the rising share is headed.
     const falling = record.misaligned_share.posterior <= record.misaligned_share.prior;
-    shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line: { color: "#b03a48", dash: "dot", width: 1 } });
-    annotations.push({ xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: limit >= 0.95 ? "top" : "bottom", showarrow: false,
-      text: small ? `${falling ? "floor" : "limit"} ${fmtNum(limit)}` : `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats`,
-      font: { color: "#b03a48", size: 11 } });
+    // Named in the legend rather than written over the curves.
+    traces.push({ x: [x[0], Math.max(x[x.length - 1], record.documents || 1)], y: [limit, limit], mode: "lines",
+      line: { color: "#b03a48", dash: "dot", width: 1.5 }, hoverinfo: "skip",
+      name: `${falling ? "floor" : "limit"}: share ${fmtNum(limit)} as the corpus repeats` });
   }
   if (record.documents > 0) {
     shapes.push({ type: "line", x0: record.documents, x1: record.documents, yref: "paper", y0: 0, y1: 1, line: { color: "#5d6675", dash: "dot", width: 1 } });
@@ -1025,17 +1525,17 @@ async function renderPersona(record) {
     // The label goes on the side with room (plotly widens a log axis to fit a label that spills over its end).
     const last = x[x.length - 1];
     const right = Math.log(at / PRIOR_AT) > 0.5 * Math.log(Math.max(last, at) / PRIOR_AT);
-    annotations.push({ x: Math.log10(at), y: 0.97, yref: "paper", yanchor: "top", xanchor: right ? "right" : "left",
+    annotations.push({ x: Math.log10(at), y: 1, yref: "paper", yanchor: "bottom", xanchor: right ? "right" : "left",
       xshift: right ? -3 : 3, showarrow: false, text: `odds halve again:<br>${fmtCount(record.half_life)} further documents`,
       font: { color: "#d9641e", size: 11 }, bgcolor: "rgba(255,255,255,0.8)", align: right ? "right" : "left" });
   }
   Plotly.react("persona-plot", traces, {
-    title: { text: "Posterior share against corpus size", font: { size: 14 } },
+    title: { text: "Posterior share against corpus size", font: { size: 14 }, y: 0.99, yanchor: "top" },
     xaxis: { type: "log", title: { text: small ? "documents (log; leftmost: prior)" : "documents in the corpus (log scale; leftmost point: prior)" },
       exponentformat: "power" },
     yaxis: { title: { text: "posterior share" }, range: [-0.02, 1.02] },
     // Narrow: the legend goes below the axis title, in a bottom margin tall enough for both.
-    margin: { t: 40, r: 10, b: small ? 130 : 50, l: 60 }, shapes, annotations, height: small ? 470 : undefined,
+    margin: { t: 76, r: 10, b: small ? 150 : 50, l: 60 }, shapes, annotations, height: small ? 510 : 470,
     legend: small ? { orientation: "h", x: 0, xanchor: "left", y: -0.3, yanchor: "top" } : {},
   }, plotConfig($("persona-plot")));
 }
@@ -1073,19 +1573,21 @@ function showTab(tab) {
     button.tabIndex = selected ? 0 : -1;
   }
   $("panel-sie").hidden = tab !== "sie";
+  document.body.classList.toggle("persona", tab === "persona");
   $("panel-persona").hidden = tab !== "persona";
   writeUrl();
   if (tab === "sie" && window.Plotly && $("cdf").data) Plotly.Plots.resize("cdf");
-  if (tab === "persona" && !$("persona-plot").data) personaRun();
+  if (tab === "persona" && !$("persona-plot").data) personaPresetChosen();
 }
 
 async function main() {
   const overrides = readUrl();
   // Independent first requests in parallel; the baseline preset is also the default view's preset.
-  [limits, presets, baselineDocument] = await Promise.all([
+  [limits, presets, baselineDocument, personaPresets] = await Promise.all([
     api("/api/limits").then((response) => response.json()),
     api("/api/sie/presets").then((response) => response.json()),
     presetDocument("paper-baseline"),
+    api("/api/persona/presets").then((response) => response.json()),
   ]);
   for (const p of presets) {
     $("preset").add(new Option(p.name, p.name));
@@ -1137,6 +1639,9 @@ async function main() {
   $("download-csv").addEventListener("click", () => downloadSamples("csv"));
   $("download-parquet").addEventListener("click", () => downloadSamples("parquet"));
   $("explain-run").addEventListener("click", explainRun);
+  $("takeoff-panel").addEventListener("toggle", () => { if ($("takeoff-panel").open && lastRun) takeoffRun(scenarioObject()); });
+  // On a phone the introduction starts folded, so the table and the inputs come first.
+  if (document.documentElement.clientWidth < 700) $("intro").open = false;
   $("sensitivity-run").addEventListener("click", sensitivityRun);
   const tabs = [...document.querySelectorAll(".tab")];
   for (const button of tabs) {
@@ -1153,7 +1658,6 @@ async function main() {
     });
   }
 
-  personaPresets = await (await api("/api/persona/presets")).json();
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
   // A link that opens the persona tab shows its problems there too.
   const personaProblems = state.tab === "persona" ? [...urlProblems] : [];
@@ -1164,7 +1668,8 @@ async function main() {
     state.persona = $("persona-preset").value;
   }
   showNotice($("persona-notice"), personaProblems.join(" "));
-  $("persona-preset").addEventListener("change", personaRun);
+  $("persona-preset").addEventListener("change", personaPresetChosen);
+  $("persona-reset").addEventListener("click", personaPresetChosen);
 
   await loadPreset(state.preset, overrides);
   if (state.tab === "persona") showTab("persona");
@@ -1182,6 +1687,7 @@ window.addEventListener("resize", () => {
     if (lastExplain) renderWaterfall(lastExplain.data, lastExplain.baseline);
     if (lastSensitivity) renderSensitivity(lastSensitivity);
     if (lastPersona && !$("panel-persona").hidden) renderPersona(lastPersona);
+    if (lastTakeoff) renderTakeoff(lastTakeoff);
   }, 200);
 });
 
