@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from asara.cli.common import print_presets
 from asara.cli.progress import LazyProgress
 from asara.cli.sie_sweep import sweep_executor
 from asara.corpus import spec as corpus_spec
@@ -125,13 +126,7 @@ def client_settings(
 @corpus_app.command("presets")
 def presets_command(json_output: JsonOption = False) -> None:
     """List the shipped corpus specs, one line each."""
-    presets = corpus_spec.list_presets()
-    if json_output:
-        typer.echo(json.dumps([{"name": p.name, "description": p.description} for p in presets], indent=2))
-        return
-    width = max(len(p.name) for p in presets)
-    for preset in presets:
-        typer.echo(f"{preset.name:<{width}}  {preset.description}")
+    print_presets("corpus", json_output)
 
 
 @corpus_app.command("new")

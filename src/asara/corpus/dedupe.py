@@ -207,24 +207,13 @@ def _sign_kernel(
     """min over a document's shingles of a * fmix32(h) + b (mod 2^32), per permutation."""
     documents = starts.size
     perms = a.size
-    mask = np.uint64(0xFFFFFFFF)
     a64 = a.astype(np.uint64)
     b64 = b.astype(np.uint64)
     result = np.full((documents, perms), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     for d in range(documents):
         row = result[d]
         for i in range(starts[d], ends[d]):
-            # 32-bit arithmetic done in 64 bits and masked (numba widens 32-bit products)
-            h = np.uint64(shingles[i])
-            h ^= h >> np.uint64(16)
-            h = (h * np.uint64(0x85EBCA6B)) & mask
-            h ^= h >> np.uint64(13)
-            h = (h * np.uint64(0xC2B2AE35)) & mask
-            h ^= h >> np.uint64(16)
-            for p in range(perms):
-                value = np.uint32((a64[p] * h + b64[p]) & mask)
-                if value < row[p]:
-                    row[p] = value
+            _absorb(row, np.uint64(shingles[i]), a64, b64, perms)
     return result
 
 

@@ -2,19 +2,15 @@
 document specs, deterministic for a seed.
 
 A spec is TOML validated strictly (unknown keys and out-of-range distributions are refused). Presets live
-in ``asara/corpus/presets/<name>.toml``. Expansion runs in fixed chunks of :data:`CHUNK` documents, each
-with its own generator seeded by (seed, chunk index), so the same seed gives the same documents however
-the work is split.
+in ``asara/scenarios/presets/corpus/<name>.toml``. Expansion runs in fixed chunks of :data:`CHUNK`
+documents, each with its own generator seeded by (seed, chunk index), so the same seed gives the same
+documents however the work is split.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -24,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from asara.corpus import vocabulary
 from asara.distributions import Distribution, Fixed
 from asara.errors import InputError
-from asara.scenarios.loader import validate_document
+from asara.scenarios import loader
+from asara.scenarios.loader import Preset, validate_document
 
 GENRES = ("fiction", "technical-report", "incident-review", "news", "history", "interview")
 SETTINGS = ("test", "production")
@@ -121,47 +118,15 @@ class CorpusSpec(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    description: str
-
-
-def _preset_dir() -> Any:
-    return resources.files("asara.corpus").joinpath("presets")
-
-
 def list_presets() -> list[Preset]:
-    presets = []
-    for entry in _preset_dir().iterdir():
-        if entry.name.endswith(".toml"):
-            document = tomllib.loads(entry.read_text(encoding="utf-8"))
-            presets.append(Preset(entry.name.removesuffix(".toml"), str(document.get("description", ""))))
-    return sorted(presets, key=lambda preset: preset.name)
+    """The shipped corpus specs, sorted by name."""
+    return loader.list_presets("corpus")
 
 
 def read_spec_document(source: str) -> dict[str, Any]:
-    """The TOML document of a preset (by name) or a file (by path)."""
-    preset = _preset_dir().joinpath(f"{source}.toml")
-    if "/" not in source and preset.is_file():
-        text = preset.read_text(encoding="utf-8")
-        origin = f"preset {source}"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            names = ", ".join(p.name for p in list_presets())
-            raise InputError(f"unknown preset or missing file {source!r} (presets: {names})", field="spec")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read {source}: {error}", field="spec") from None
-        origin = source
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"malformed TOML in {origin}: {error}", field="spec") from None
-    document.setdefault("name", source if origin.startswith("preset") else Path(source).stem)
-    return document
+    """The TOML document of a preset (by name) or a file (by path), with the scenarios' guards (length of
+    the name, UTF-8, nesting depth)."""
+    return loader.read_document("corpus", source, field="spec")
 
 
 def parse_spec(document: Mapping[str, Any]) -> CorpusSpec:

@@ -64,18 +64,18 @@ def _check_text(text: str, field: str) -> None:
         raise InputError(f"{_shown(text)} is not valid UTF-8 text", field=field) from None
 
 
-def read_document(model: str, source: str) -> Document:
-    """The TOML document of a preset (by name) or of a file (by path)."""
-    _check_text(source, "scenario")
+def read_document(model: str, source: str, field: str = "scenario") -> Document:
+    """The TOML document of a preset (by name) or of a file (by path); errors name ``field``."""
+    _check_text(source, field)
     if len(source) > MAX_SOURCE_CHARS or "\0" in source:
-        raise InputError(f"no such preset or file: {_shown(source)}", field="scenario")
+        raise InputError(f"no such preset or file: {_shown(source)}", field=field)
     try:
-        return _read_document(model, source)
+        return _read_document(model, source, field)
     except RecursionError:
-        raise InputError(f"{_shown(source)} is nested too deeply", field="scenario") from None
+        raise InputError(f"{_shown(source)} is nested too deeply", field=field) from None
 
 
-def _read_document(model: str, source: str) -> Document:
+def _read_document(model: str, source: str, field: str) -> Document:
     preset = _preset_dir(model).joinpath(f"{source}.toml")
     if "/" not in source and _is_file(preset):
         text = preset.read_text(encoding="utf-8")
@@ -85,19 +85,19 @@ def _read_document(model: str, source: str) -> Document:
         if not _is_file(path):
             names = ", ".join(p.name for p in list_presets(model))
             if path.suffix == ".toml" or "/" in source:
-                raise InputError(f"no such file: {source}", field="scenario")
+                raise InputError(f"no such file: {source}", field=field)
             raise InputError(
-                f"unknown preset or missing file {_shown(source)} (presets: {names})", field="scenario"
+                f"unknown preset or missing file {_shown(source)} (presets: {names})", field=field
             )
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read {source}: {error}", field="scenario") from None
+            raise InputError(f"cannot read {source}: {error}", field=field) from None
         origin = source
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"malformed TOML in {origin}: {error}", field="scenario") from None
+        raise InputError(f"malformed TOML in {origin}: {error}", field=field) from None
     document.setdefault("name", source if origin.startswith("preset") else Path(source).stem)
     return document
 
