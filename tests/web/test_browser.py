@@ -193,6 +193,11 @@ def test_explanation_and_persona_panels_render(server: str, browser: Any) -> Non
     ]
 
     page.locator("#tab-persona").click()
+    # a first visit opens on the design question, not on the alphabetically first preset
+    page.wait_for_function(
+        "() => document.getElementById('persona-status').textContent.startsWith('production-stories')",
+        timeout=60_000,
+    )
     page.locator("#persona-preset").select_option("naive-decay")
     page.wait_for_function(
         "() => document.getElementById('persona-status').textContent.startsWith('naive-decay')",

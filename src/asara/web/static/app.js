@@ -1331,6 +1331,7 @@ function downloadSamples(format) {
 
 // ---------------------------------------------------------------- persona tab
 
+const DEFAULT_PERSONA_PRESET = "production-stories";
 let personaPresets = [];
 
 // The persona scenario being edited: the preset's document with the page's edits (null: the preset as is).
@@ -1659,6 +1660,9 @@ async function main() {
   }
 
   for (const p of personaPresets) $("persona-preset").add(new Option(p.name, p.name));
+  // A first visit opens on the question the model exists for (which documents move a scheming persona),
+  // not on the alphabetically first preset.
+  if (personaPresets.some((p) => p.name === DEFAULT_PERSONA_PRESET)) $("persona-preset").value = DEFAULT_PERSONA_PRESET;
   // A link that opens the persona tab shows its problems there too.
   const personaProblems = state.tab === "persona" ? [...urlProblems] : [];
   if (state.persona && personaPresets.some((p) => p.name === state.persona)) $("persona-preset").value = state.persona;
