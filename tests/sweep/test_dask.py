@@ -21,15 +21,8 @@ from typer.testing import CliRunner
 from asara.analysis.sweep import run_sweep
 from asara.cli.main import app
 from asara.errors import InputError
-from asara.montecarlo.executors import (
-    MALLOC_TRIM_VARIABLE,
-    DaskExecutor,
-    Executor,
-    ProcessExecutor,
-    SerialExecutor,
-    ThreadExecutor,
-    local_dask_cluster,
-)
+from asara.montecarlo.dask import MALLOC_TRIM_VARIABLE, DaskExecutor, local_dask_cluster
+from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, ThreadExecutor
 
 GRID = ["inputs.returns.high=3,4.5", "retraining=none,paper"]
 

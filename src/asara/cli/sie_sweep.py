@@ -17,13 +17,7 @@ from asara.analysis.sweep import SweepResult, run_sweep
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
-from asara.montecarlo.executors import (
-    DaskExecutor,
-    Executor,
-    ProcessExecutor,
-    SerialExecutor,
-    capped_workers,
-)
+from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, capped_workers
 from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
 from asara.sie import check_run_arguments
 
@@ -37,6 +31,8 @@ def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Ex
             raise InputError(
                 "applies to local runs only; the Dask cluster's workers run --dask", field="workers"
             )
+        from asara.montecarlo.dask import DaskExecutor
+
         with DaskExecutor(dask_address) as executor:
             yield executor
         return
