@@ -178,3 +178,11 @@ def test_cli_fails_in_one_line_on_a_listener_that_is_not_dask(answer: bytes) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"not a Dask scheduler at {address}" in lines[0], result.stderr
     assert elapsed < 20  # the default connect timeout is 5 s
+
+
+def test_the_executors_module_still_offers_the_dask_executor() -> None:
+    from asara.montecarlo import executors
+
+    assert executors.DaskExecutor is DaskExecutor and executors.local_dask_cluster is local_dask_cluster
+    with pytest.raises(AttributeError):
+        _ = executors.NoSuchExecutor
