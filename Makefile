@@ -12,7 +12,7 @@ CORPUS_OUT ?= results/demo-corpus
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,all]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,7 +52,7 @@ bench: install
 # Re-resolve the pinned versions (needs network); commit the result.
 lock:
 	$(PYTHON) -m venv /tmp/asara-lock && /tmp/asara-lock/bin/pip install --quiet uv
-	/tmp/asara-lock/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o $(LOCK)
+	/tmp/asara-lock/bin/uv pip compile pyproject.toml --extra dev --extra all --python-version 3.11 --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

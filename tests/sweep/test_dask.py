@@ -21,15 +21,8 @@ from typer.testing import CliRunner
 from asara.analysis.sweep import run_sweep
 from asara.cli.main import app
 from asara.errors import InputError
-from asara.montecarlo.executors import (
-    MALLOC_TRIM_VARIABLE,
-    DaskExecutor,
-    Executor,
-    ProcessExecutor,
-    SerialExecutor,
-    ThreadExecutor,
-    local_dask_cluster,
-)
+from asara.montecarlo.dask import MALLOC_TRIM_VARIABLE, DaskExecutor, local_dask_cluster
+from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, ThreadExecutor
 
 GRID = ["inputs.returns.high=3,4.5", "retraining=none,paper"]
 
@@ -185,3 +178,11 @@ def test_cli_fails_in_one_line_on_a_listener_that_is_not_dask(answer: bytes) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"not a Dask scheduler at {address}" in lines[0], result.stderr
     assert elapsed < 20  # the default connect timeout is 5 s
+
+
+def test_the_executors_module_still_offers_the_dask_executor() -> None:
+    from asara.montecarlo import executors
+
+    assert executors.DaskExecutor is DaskExecutor and executors.local_dask_cluster is local_dask_cluster
+    with pytest.raises(AttributeError):
+        _ = executors.NoSuchExecutor

@@ -15,6 +15,7 @@ import signal
 import sys
 import unicodedata
 from types import FrameType
+from typing import Any
 
 try:
     # Before anything imports numba: a read-only install without a writable home still runs.
@@ -22,21 +23,65 @@ try:
 
     prepare_numba_cache()
 
+    import importlib
+
     import typer
+    import typer.main
+    from typer.core import TyperGroup
 
     from asara import __version__
-    from asara.cli.corpus import corpus_app
-    from asara.cli.persona import persona_app
-    from asara.cli.plot import plot_app
     from asara.cli.report import report_command
-    from asara.cli.sie import sie_app
     from asara.cli.web import web_command
     from asara.errors import InputError, Interrupted
+    from asara.extras import extra_for
 except KeyboardInterrupt:  # Ctrl-C while the libraries load (about a second): no traceback either
     if __name__ != "__mp_main__":  # not in a worker's server process: the command itself says it
         sys.stderr.write("asara: interrupted\n")
         sys.stderr.flush()
     os._exit(130)  # nothing to clean up yet; a plain exit can still die of the pending signal
+
+SUBCOMMAND_GROUPS: dict[str, tuple[str, str]] = {
+    "sie": ("asara.cli.sie:sie_app", "The software-intelligence-explosion model (Davidson & Houlden 2025)."),
+    "persona": (
+        "asara.cli.persona:persona_app",
+        "Persona priors under alignment pretraining: Luigi, Waluigis, and the documents that move them.",
+    ),
+    "plot": ("asara.cli.plot:plot_app", "Figures as PNG or SVG (the --out suffix picks the format)."),
+    "corpus": (
+        "asara.cli.corpus:corpus_app",
+        "Training material: spec -> prompts -> model -> checks -> dedup -> manifest -> evidence.",
+    ),
+}
+"""The command groups, each loaded only when a command of it runs (``asara --help`` and ``asara
+version`` import none of them: start-up stays a fraction of a second). The help text is the group's
+own (``typer.Typer(help=...)`` in its module; tests/cli/test_startup.py checks they agree)."""
+
+
+class LazyGroups(TyperGroup):
+    """The top-level command: listed groups are placeholders with their help text until one is run."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        placeholders: dict[str, Any] = {
+            name: TyperGroup(name=name, help=text, no_args_is_help=True)
+            for name, (_, text) in SUBCOMMAND_GROUPS.items()
+        }
+        self.commands = {**self.commands, **placeholders}  # the order typer lists them in
+        self._loaded: set[str] = set()
+
+    def load(self, name: str) -> None:
+        if name in SUBCOMMAND_GROUPS and name not in self._loaded:
+            module_name, attribute = SUBCOMMAND_GROUPS[name][0].split(":")
+            group = typer.main.get_group(getattr(importlib.import_module(module_name), attribute))
+            group.name = name
+            self.commands[name] = group
+            self._loaded.add(name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args:
+            self.load(args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="asara",
@@ -44,11 +89,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroups,
 )
-app.add_typer(sie_app, name="sie")
-app.add_typer(persona_app, name="persona")
-app.add_typer(plot_app, name="plot")
-app.add_typer(corpus_app, name="corpus")
 app.command("report")(report_command)
 app.command("web")(web_command)
 
@@ -200,15 +242,24 @@ def _run() -> None:
         if stdout_broken:
             where = " (standard output)"
         _fail(f"error: {error.strerror or _one_line(error)}{where}", 2, stdout_broken)
+    except ModuleNotFoundError as error:  # an optional package this command needs (an extra)
+        missing = extra_for(error)
+        if missing is None:
+            _internal_error(error)
+        _fail(f"error: {_one_line(missing)}", 2)
     except Exception as error:  # a bug: still one line for the user, the traceback on request
-        if os.environ.get("ASARA_DEBUG"):
-            raise
-        _fail(f"internal error: {type(error).__name__}: {_one_line(error)} (ASARA_DEBUG=1 shows more)", 1)
+        _internal_error(error)
     if isinstance(status, int) and status:
         # typer turns KeyboardInterrupt into exit status 130 and returns it in non-standalone mode.
         if status == 130:
             _fail("interrupted", 130)
         sys.exit(status)
+
+
+def _internal_error(error: Exception) -> None:
+    if os.environ.get("ASARA_DEBUG"):
+        raise error
+    _fail(f"internal error: {type(error).__name__}: {_one_line(error)} (ASARA_DEBUG=1 shows more)", 1)
 
 
 if __name__ == "__main__":

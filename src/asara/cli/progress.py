@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+if TYPE_CHECKING:  # rich.progress loads only when a bar is shown
+    from rich.progress import Progress, TaskID
 
 
 class LazyProgress:
@@ -30,6 +32,8 @@ class LazyProgress:
         if self._progress is None:
             if time.perf_counter() - self._started < self.delay or done >= total:
                 return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -7,14 +7,12 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara import sie
-from asara.analysis.sie_summary import SieSummary
 from asara.cli.common import print_explanations, print_presets
 from asara.cli.progress import LazyProgress
 from asara.cli.sie_analysis import (
@@ -26,10 +24,13 @@ from asara.cli.sie_analysis import (
 from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target, write_text
-from asara.io.runfolder import verify_files
-from asara.models.sie import trajectory as run_trajectory
-from asara.models.sie.engine import ceiling_problem
-from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
+from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
+
+if TYPE_CHECKING:
+    from asara.analysis.sie_summary import SieSummary
+
+# The model, NumPy and the compiled kernels load inside the commands that run them: listing presets or
+# asking for help takes a fraction of a second.
 
 sie_app = typer.Typer(
     help="The software-intelligence-explosion model (Davidson & Houlden 2025).", no_args_is_help=True
@@ -94,6 +95,8 @@ def run_command(
     ] = None,
 ) -> None:
     """Run a scenario and print each cell's probability with its standard error."""
+    from asara import sie
+
     loaded = sie.load(scenario, overrides or [])
     if samples is None:
         samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
@@ -186,6 +189,10 @@ def trajectory_command(
     json_output: JsonOption = False,
 ) -> None:
     """One run: every doubling time, r along the way, and the compression it reaches."""
+    from asara import sie
+    from asara.models.sie import trajectory as run_trajectory
+    from asara.models.sie.engine import ceiling_problem
+
     loaded = sie.load(scenario, overrides or [])
     options = loaded.options()
     problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
@@ -248,6 +255,8 @@ def summary_command(
     ] = None,
 ) -> None:
     """Print the results stored in a run directory (and optionally write them as Markdown)."""
+    from asara.io.runfolder import verify_files
+
     record_path = run_dir / "run.json"
     if not record_path.is_file():
         raise InputError(f"no run.json in {run_dir}", field="run_dir")
@@ -328,6 +337,7 @@ def explain_command(
 ) -> None:
     """Attribute the change from A to B in each cell to each changed assumption (exact Shapley values,
     common random numbers, standard errors); the attributions add up to the total change."""
+    from asara import sie
     from asara.analysis.sie_explain import explain_scenarios
 
     sie.check_run_arguments(samples, seed, None, 1)

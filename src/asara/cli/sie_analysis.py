@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara import sie
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -42,6 +41,7 @@ def convergence_command(
     json_output: JsonOption = False,
 ) -> None:
     """Each cell's probability and standard error after 1,024, 2,048, 4,096, ... samples of one run."""
+    from asara import sie
     from asara.analysis.convergence import convergence
     from asara.montecarlo import runner
     from asara.montecarlo.executors import local_executor
@@ -109,6 +109,7 @@ def explain_sample_command(
 ) -> None:
     """Why one run did or did not reach each cell: its r path, when r fell below 1, what stopped it,
     and what each input moved alone to its median would have given."""
+    from asara import sie
     from asara.analysis.sie_sample import explain_sample
 
     loaded = sie.load(scenario, overrides or [])
@@ -213,6 +214,8 @@ def sensitivity_command(
 ) -> None:
     """Which uncertain input drives each cell: Sobol' first-order and total indices with bootstrap 95%
     intervals, or Morris screening."""
+    from asara import sie
+
     loaded = sie.load(scenario, overrides or [])
     model = loaded.model()
     result = run_sensitivity(
@@ -241,6 +244,7 @@ def tornado_command(
 ) -> None:
     """Each input at its 10th and 90th percentile, one at a time: the cells and the doublings inside
     each window, bars sorted by swing."""
+    from asara import sie
     from asara.models.sie.model import window_column
 
     loaded = sie.load(scenario, overrides or [])

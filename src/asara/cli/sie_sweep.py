@@ -7,25 +7,20 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.analysis.sweep import SweepResult, run_sweep
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
-from asara.montecarlo.executors import (
-    DaskExecutor,
-    Executor,
-    ProcessExecutor,
-    SerialExecutor,
-    capped_workers,
-)
-from asara.montecarlo.runner import DEFAULT_CHUNK_SIZE
-from asara.sie import check_run_arguments
+from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
+from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, capped_workers
+
+if TYPE_CHECKING:
+    from asara.analysis.sweep import SweepResult
 
 
 @contextlib.contextmanager
@@ -37,6 +32,8 @@ def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Ex
             raise InputError(
                 "applies to local runs only; the Dask cluster's workers run --dask", field="workers"
             )
+        from asara.montecarlo.dask import DaskExecutor
+
         with DaskExecutor(dask_address) as executor:
             yield executor
         return
@@ -81,6 +78,9 @@ def sweep_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Run the scenario at every point of a grid (same seed everywhere) and tabulate each cell."""
+    from asara.analysis.sweep import run_sweep
+    from asara.sie import check_run_arguments
+
     check_run_arguments(samples, seed, workers, chunk_size)
     if out is not None and out.is_dir():
         raise InputError(f"{out} is a directory; give a file name such as sweep.parquet", field="out")
