@@ -6,7 +6,7 @@ Measures, each in a fresh process so that nothing carries over between measureme
 - the same run inside one warm process (start-up excluded);
 - start-up of the light commands ``asara --help``, ``asara version``, ``asara sie presets``;
 - the compiled engine alone on one thread, and the per-sample oracle loop written from the spec
-  (tests/sie/oracle.py), and their ratio.
+  (tests/sie/oracle.py, with and without its brute-force window search), and their ratios.
 
 ``--compare REV`` measures the source tree of git revision REV the same way, interleaved with this tree
 (old, new, old, new, ...) so that both see the same load on a shared machine, and prints new/old ratios.
@@ -42,9 +42,9 @@ import sys, time
 from asara import sie
 samples = int(sys.argv[1])
 sie.run("paper-baseline", 2048, seed=1)  # load the compiled kernel first
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 sie.run("paper-baseline", samples, seed=1)
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 _ENGINE_AND_ORACLE = """
@@ -74,7 +74,12 @@ for i in range(2000):
     run.max_doublings(12.0)
     run.max_doublings(4.0)
 oracle = 2000 / (time.perf_counter() - started)
-print(json.dumps({"engine": engine, "oracle": oracle}))
+x = inputs(5000)
+started = time.perf_counter()
+for i in range(5000):  # the recursion alone: the oracle's brute-force window search is quadratic
+    oracle_run(*(float(x[k][i]) for k in names))
+recursion = 5000 / (time.perf_counter() - started)
+print(json.dumps({"engine": engine, "oracle": oracle, "recursion": recursion}))
 """
 
 
@@ -85,8 +90,8 @@ def _environment(src: Path) -> dict[str, str]:
     return environment
 
 
-def _timed(args: Sequence[str], src: Path) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+def _timed(args: Sequence[str], src: Path) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS in MB, stdout, CPU seconds of all its threads) of one child process."""
     started = time.perf_counter()
     child = subprocess.Popen(
         args, env=_environment(src), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -99,35 +104,41 @@ def _timed(args: Sequence[str], src: Path) -> tuple[float, float, str]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(args[:3])}... failed with status {child.returncode}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
-def _cli(src: Path, *arguments: str) -> tuple[float, float, str]:
+def _cli(src: Path, *arguments: str) -> tuple[float, float, str, float]:
     return _timed([sys.executable, "-c", _CLI, *arguments], src)
 
 
 def measure(src: Path, samples: int) -> dict[str, float]:
     """One round of every measurement on the source tree ``src``."""
     results: dict[str, float] = {}
-    wall, rss, _ = _cli(src, "sie", "run", "paper-baseline", "--samples", str(samples), "--seed", "1")
+    wall, rss, _, cpu = _cli(src, "sie", "run", "paper-baseline", "--samples", str(samples), "--seed", "1")
     results["cli_seconds"] = wall
     results["cli_samples_per_s"] = samples / wall
+    results["cli_cpu_seconds"] = cpu
     results["cli_peak_rss_mb"] = rss
-    _, _, out = _timed([sys.executable, "-c", _IN_PROCESS, str(samples)], src)
-    seconds = float(out.strip().splitlines()[-1])
+    _, _, out, _ = _timed([sys.executable, "-c", _IN_PROCESS, str(samples)], src)
+    seconds, cpu = (float(v) for v in out.strip().splitlines()[-1].split())
     results["warm_samples_per_s"] = samples / seconds
+    # CPU time is far less sensitive than wall time to other work on a shared machine: samples per
+    # CPU-second times the cores is the rate the run would reach with every core to itself.
+    results["warm_samples_per_cpu_s"] = samples / cpu
     for name, arguments in LIGHT_COMMANDS.items():
         results[f"startup_{name}_s"] = statistics.median(_cli(src, *arguments)[0] for _ in range(3))
     return results
 
 
 def engine_and_oracle(src: Path) -> dict[str, float]:
-    _, _, out = _timed([sys.executable, "-c", _ENGINE_AND_ORACLE, "1000000", str(ROOT)], src)
+    _, _, out, _ = _timed([sys.executable, "-c", _ENGINE_AND_ORACLE, "1000000", str(ROOT)], src)
     rates = json.loads(out.strip().splitlines()[-1])
     return {
         "engine_1e6_samples_per_s_one_thread": rates["engine"],
         "oracle_samples_per_s": rates["oracle"],
+        "oracle_recursion_only_samples_per_s": rates["recursion"],
         "ratio_engine_one_thread_vs_oracle": rates["engine"] / rates["oracle"],
+        "ratio_engine_one_thread_vs_oracle_recursion_only": rates["engine"] / rates["recursion"],
     }
 
 
@@ -136,7 +147,7 @@ def _best(rounds: list[dict[str, float]]) -> dict[str, float]:
     best: dict[str, float] = {}
     for key in rounds[0]:
         values = [r[key] for r in rounds]
-        best[key] = max(values) if key.endswith("per_s") else min(values)
+        best[key] = max(values) if "per_" in key else min(values)
     return best
 
 
@@ -171,7 +182,7 @@ def main() -> None:
         results["new"].update(engine_and_oracle(trees["new"]))
     print(f"paper-baseline, {samples:,} samples, seed 1, {os.cpu_count()} cores, best of {args.repeats}")
     for key, value in results["new"].items():
-        line = f"{key:<40} {value:>14,.3f}"
+        line = f"{key:<50} {value:>14,.3f}"
         if "old" in results and key in results["old"]:
             old = results["old"][key]
             line += f"   old {old:>14,.3f}   new/old {value / old:6.2f}"
