@@ -1,111 +1,193 @@
 """SIE engine benchmark (run on demand: `make bench` or `.venv/bin/python benchmarks/bench_sie.py`).
 
-Measures in one run, side by side on the same machine:
-- the compiled engine's samples per second on the paper baseline (1e6 samples, one thread, kernel only),
-- the full Monte Carlo (sampling + engine + all four cells) at 1e6 and 1e7 samples on every core,
-- the per-sample oracle loop written from the spec (tests/sie/oracle.py) on a few thousand samples,
-- their ratio, and the peak resident memory of a 1e7-sample run (in a fresh process).
+Measures, each in a fresh process so that nothing carries over between measurements:
+- end to end, as a user runs it: ``asara sie run paper-baseline --samples 10000000 --seed 1`` (sampling,
+  engine and summary on every core, start-up included): samples per second and peak RSS;
+- the same run inside one warm process (start-up excluded);
+- start-up of the light commands ``asara --help``, ``asara version``, ``asara sie presets``;
+- the compiled engine alone on one thread, and the per-sample oracle loop written from the spec
+  (tests/sie/oracle.py, with and without its brute-force window search), and their ratios.
+
+``--compare REV`` measures the source tree of git revision REV the same way, interleaved with this tree
+(old, new, old, new, ...) so that both see the same load on a shared machine, and prints new/old ratios.
+Each figure is the best of ``--repeats`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+FULL_SAMPLES = 10_000_000
+QUICK_SAMPLES = 1_000_000
+LIGHT_COMMANDS: dict[str, list[str]] = {
+    "help": ["--help"],
+    "version": ["version"],
+    "sie_presets": ["sie", "presets"],
+}
+_CLI = "import sys; from asara.cli.main import main; sys.argv[0] = 'asara'; sys.exit(main())"
 
-from tests.sie.oracle import oracle_run  # noqa: E402
+_IN_PROCESS = """
+import sys, time
+from asara import sie
+samples = int(sys.argv[1])
+sie.run("paper-baseline", 2048, seed=1)  # load the compiled kernel first
+started, cpu = time.perf_counter(), time.process_time()
+sie.run("paper-baseline", samples, seed=1)
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
 
-from asara import sie  # noqa: E402
-from asara.models.sie import simulate  # noqa: E402
-from asara.montecarlo.sampling import sample_inputs  # noqa: E402
+_ENGINE_AND_ORACLE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from tests.sie.oracle import oracle_run
+from asara import sie
+from asara.models.sie import simulate
+from asara.montecarlo.sampling import sample_inputs
 
-SCENARIO = sie.load("paper-baseline")
+scenario = sie.load("paper-baseline")
+names = ("speedup", "returns", "limit_years", "parallel_penalty")
+
+def inputs(n):
+    return sample_inputs(scenario.inputs.as_mapping(), scenario.model().input_names, 1, 0, n)
+
+n = int(sys.argv[1])
+x = inputs(n)
+simulate(*(x[k][:10] for k in names), scenario.options())
+started = time.perf_counter()
+simulate(*(x[k] for k in names), scenario.options())
+engine = n / (time.perf_counter() - started)
+x = inputs(2000)
+started = time.perf_counter()
+for i in range(2000):
+    run = oracle_run(*(float(x[k][i]) for k in names))
+    run.max_doublings(12.0)
+    run.max_doublings(4.0)
+oracle = 2000 / (time.perf_counter() - started)
+x = inputs(5000)
+started = time.perf_counter()
+for i in range(5000):  # the recursion alone: the oracle's brute-force window search is quadratic
+    oracle_run(*(float(x[k][i]) for k in names))
+recursion = 5000 / (time.perf_counter() - started)
+print(json.dumps({"engine": engine, "oracle": oracle, "recursion": recursion}))
+"""
 
 
-def inputs(n: int, seed: int = 1) -> dict[str, np.ndarray]:
-    return sample_inputs(SCENARIO.inputs.as_mapping(), SCENARIO.model().input_names, seed, 0, n)
+def _environment(src: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = str(src)
+    environment.pop("NUMBA_DISABLE_JIT", None)
+    return environment
 
 
-def engine_rate(n: int) -> float:
-    x = inputs(n)
-    simulate(x["speedup"][:10], x["returns"][:10], x["limit_years"][:10], x["parallel_penalty"][:10])
+def _timed(args: Sequence[str], src: Path) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS in MB, stdout, CPU seconds of all its threads) of one child process."""
     started = time.perf_counter()
-    simulate(x["speedup"], x["returns"], x["limit_years"], x["parallel_penalty"], SCENARIO.options())
-    return n / (time.perf_counter() - started)
-
-
-def oracle_rate(n: int) -> float:
-    x = inputs(n)
-    started = time.perf_counter()
-    for i in range(n):
-        run = oracle_run(*(float(x[k][i]) for k in ("speedup", "returns", "limit_years", "parallel_penalty")))
-        run.max_doublings(12.0)
-        run.max_doublings(4.0)
-    return n / (time.perf_counter() - started)
-
-
-def oracle_simulation_rate(n: int) -> float:
-    """The oracle's recursion alone (its brute-force window search is quadratic; this is the fair floor)."""
-    x = inputs(n)
-    started = time.perf_counter()
-    for i in range(n):
-        oracle_run(*(float(x[k][i]) for k in ("speedup", "returns", "limit_years", "parallel_penalty")))
-    return n / (time.perf_counter() - started)
-
-
-def run_rate(n: int) -> tuple[float, list[float]]:
-    started = time.perf_counter()
-    summary = sie.run(SCENARIO, n, seed=1)
-    elapsed = time.perf_counter() - started
-    return n / elapsed, [cell.estimate.probability for cell in summary.cells]
-
-
-def child_peak_rss(n: int) -> float:
-    """Peak RSS (MB) of a fresh process that runs ``n`` samples through the full Monte Carlo."""
-    # The child's own high-water mark (VmHWM): ru_maxrss would carry over the parent's peak.
-    code = (
-        f"from asara import sie; sie.run('paper-baseline', {n}, seed=1); "
-        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    child = subprocess.Popen(
+        args, env=_environment(src), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip()) / 1024
+    assert child.stdout is not None
+    out = child.stdout.read()
+    # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would be the largest of all children).
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:3])}... failed with status {child.returncode}")
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
+
+
+def _cli(src: Path, *arguments: str) -> tuple[float, float, str, float]:
+    return _timed([sys.executable, "-c", _CLI, *arguments], src)
+
+
+def measure(src: Path, samples: int) -> dict[str, float]:
+    """One round of every measurement on the source tree ``src``."""
+    results: dict[str, float] = {}
+    wall, rss, _, cpu = _cli(src, "sie", "run", "paper-baseline", "--samples", str(samples), "--seed", "1")
+    results["cli_seconds"] = wall
+    results["cli_samples_per_s"] = samples / wall
+    results["cli_cpu_seconds"] = cpu
+    results["cli_peak_rss_mb"] = rss
+    _, _, out, _ = _timed([sys.executable, "-c", _IN_PROCESS, str(samples)], src)
+    seconds, cpu = (float(v) for v in out.strip().splitlines()[-1].split())
+    results["warm_samples_per_s"] = samples / seconds
+    # CPU time is far less sensitive than wall time to other work on a shared machine: samples per
+    # CPU-second times the cores is the rate the run would reach with every core to itself.
+    results["warm_samples_per_cpu_s"] = samples / cpu
+    for name, arguments in LIGHT_COMMANDS.items():
+        results[f"startup_{name}_s"] = statistics.median(_cli(src, *arguments)[0] for _ in range(3))
+    return results
+
+
+def engine_and_oracle(src: Path) -> dict[str, float]:
+    _, _, out, _ = _timed([sys.executable, "-c", _ENGINE_AND_ORACLE, "1000000", str(ROOT)], src)
+    rates = json.loads(out.strip().splitlines()[-1])
+    return {
+        "engine_1e6_samples_per_s_one_thread": rates["engine"],
+        "oracle_samples_per_s": rates["oracle"],
+        "oracle_recursion_only_samples_per_s": rates["recursion"],
+        "ratio_engine_one_thread_vs_oracle": rates["engine"] / rates["oracle"],
+        "ratio_engine_one_thread_vs_oracle_recursion_only": rates["engine"] / rates["recursion"],
+    }
+
+
+def _best(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Per figure, the best round: the highest rate, the lowest time and memory."""
+    best: dict[str, float] = {}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        best[key] = max(values) if "per_" in key else min(values)
+    return best
+
+
+def _export(revision: str, folder: Path) -> Path:
+    """The ``src`` tree of a git revision, unpacked into ``folder``."""
+    archive = folder / "src.tar"
+    with archive.open("wb") as handle:
+        subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src"], stdout=handle, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "src"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="skip the 1e7-sample measurements")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SAMPLES:.0e} samples, not 1e7")
+    parser.add_argument("--compare", metavar="REV", help="also measure git revision REV, interleaved")
+    parser.add_argument("--repeats", type=int, default=2, help="rounds per tree (best is kept)")
     args = parser.parse_args()
-    sie.run(SCENARIO, 2048, seed=1)  # compile / load the kernel before timing anything
-    results: dict[str, float] = {}
-    results["engine_1e6_samples_per_s_one_thread"] = engine_rate(1_000_000)
-    results["oracle_samples_per_s"] = oracle_rate(2_000)
-    results["oracle_recursion_only_samples_per_s"] = oracle_simulation_rate(5_000)
-    rate, probabilities = run_rate(1_000_000)
-    results["monte_carlo_1e6_samples_per_s_all_cores"] = rate
-    results["monte_carlo_1e6_seconds"] = 1_000_000 / rate
-    if not args.quick:
-        rate, _ = run_rate(10_000_000)
-        results["monte_carlo_1e7_samples_per_s_all_cores"] = rate
-        results["peak_rss_mb_1e7_samples"] = child_peak_rss(10_000_000)
-    results["peak_rss_mb_1e6_samples"] = child_peak_rss(1_000_000)
-    results["ratio_engine_one_thread_vs_oracle"] = (
-        results["engine_1e6_samples_per_s_one_thread"] / results["oracle_samples_per_s"]
-    )
-    results["ratio_engine_one_thread_vs_oracle_recursion_only"] = (
-        results["engine_1e6_samples_per_s_one_thread"] / results["oracle_recursion_only_samples_per_s"]
-    )
-    for key, value in results.items():
-        print(f"{key:<50} {value:>14,.2f}")
-    print("paper-baseline probabilities at 1e6 samples:", ", ".join(f"{p:.4f}" for p in probabilities))
-    print(json.dumps({k: round(v, 3) for k, v in results.items()}))
+    samples = QUICK_SAMPLES if args.quick else FULL_SAMPLES
+    trees = {"new": ROOT / "src"}
+    with tempfile.TemporaryDirectory(prefix="bench-sie-") as scratch:
+        if args.compare:
+            trees = {"old": _export(args.compare, Path(scratch)), **trees}
+        for src in trees.values():  # compile (or load) each tree's kernels before timing anything
+            _cli(src, "sie", "run", "paper-baseline", "--samples", "2048", "--seed", "1")
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for _ in range(max(1, args.repeats)):
+            for name, src in trees.items():
+                rounds[name].append(measure(src, samples))
+        results = {name: _best(r) for name, r in rounds.items()}
+        results["new"].update(engine_and_oracle(trees["new"]))
+    print(f"paper-baseline, {samples:,} samples, seed 1, {os.cpu_count()} cores, best of {args.repeats}")
+    for key, value in results["new"].items():
+        line = f"{key:<50} {value:>14,.3f}"
+        if "old" in results and key in results["old"]:
+            old = results["old"][key]
+            line += f"   old {old:>14,.3f}   new/old {value / old:6.2f}"
+        print(line)
+    print(json.dumps({name: {k: round(v, 4) for k, v in r.items()} for name, r in results.items()}))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import numpy as np
 
 from asara import __version__
 from asara.models.sie import END_REASONS, Cell, required_doublings
+from asara.models.sie.metrics import years_compressed
 from asara.models.sie.model import window_column
 from asara.montecarlo.precision import Stopping
 from asara.montecarlo.runner import RunSummary
@@ -79,9 +80,11 @@ class SieSummary:
             histogram = run.counts[window_column(months)]
             # survival[m] = samples whose max doublings in the window is at least m
             survival = np.cumsum(histogram[::-1])[::-1]
+            doublings = np.arange(1, survival.size)
+            years = years_compressed(doublings, s)
             compression[months] = tuple(
-                CompressionPoint(m, m * s / 4.0, Proportion(int(survival[m]), run.samples))
-                for m in range(1, survival.size)
+                CompressionPoint(int(m), float(y), Proportion(int(survival[m]), run.samples))
+                for m, y in zip(doublings, years, strict=True)
             )
         return cls(scenario, run.seed, run.samples, cells, end_reasons, compression, stopping=stopping)
 

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from asara.io.numba_cache import njit, prepare_numba_cache
 from asara.models.base import FloatArray
+from asara.models.sie.metrics import doublings_per_year
 
 prepare_numba_cache()
 
@@ -37,8 +38,20 @@ END_CEILING = 1  # the effective limit was reached (all N doublings done, or r r
 END_OVERFLOW = 2  # the next doubling time is beyond float range: progress stopped for good
 END_REASONS: dict[int, str] = {END_HORIZON: "horizon", END_CEILING: "ceiling", END_OVERFLOW: "overflow"}
 
-_RETRAINING_CODES: dict[str, int] = {"none": 0, "paper": 1, "reference": 2}
-_RAMP_CODES: dict[str, int] = {"none": 0, "linear": 1, "exponential": 2, "logistic": 3, "step": 4}
+RETRAIN_NONE, RETRAIN_PAPER, RETRAIN_REFERENCE = 0, 1, 2
+_RETRAINING_CODES: dict[str, int] = {
+    "none": RETRAIN_NONE,
+    "paper": RETRAIN_PAPER,
+    "reference": RETRAIN_REFERENCE,
+}
+RAMP_NONE, RAMP_LINEAR, RAMP_EXPONENTIAL, RAMP_LOGISTIC, RAMP_STEP = 0, 1, 2, 3, 4
+_RAMP_CODES: dict[str, int] = {
+    "none": RAMP_NONE,
+    "linear": RAMP_LINEAR,
+    "exponential": RAMP_EXPONENTIAL,
+    "logistic": RAMP_LOGISTIC,
+    "step": RAMP_STEP,
+}
 
 # Columns of the per-sample parameter matrix the kernel reads. The first four are the paper's inputs; the
 # rest are extension parameters, each either fixed by the options or sampled per sample.
@@ -125,7 +138,7 @@ class SieOptions:
 
     @property
     def doublings_per_year(self) -> float:
-        return 4.0 / self.software_share
+        return doublings_per_year(self.software_share)
 
     @property
     def lead_months(self) -> float:
@@ -141,9 +154,9 @@ class SieOptions:
 
     def total_months_after(self, lead_months: float) -> float:
         """The run's end for a ramp that starts ``lead_months`` before ASARA (a sample's own lead)."""
-        if self.ramp != "none" and not self.horizon_includes_ramp:
-            return lead_months + self.horizon_months
-        return self.horizon_months
+        return run_end_months(
+            self.horizon_months, lead_months, self.ramp != "none", self.horizon_includes_ramp
+        )
 
     def flags(self) -> NDArray[np.int64]:
         flags = np.zeros(N_FLAGS, dtype=np.int64)
@@ -212,6 +225,29 @@ class Trajectory:
     when the horizon includes the ramp); the run stops at the first doubling that completes after it."""
 
 
+def run_end_months(horizon_months: float, lead_months: float, ramped: bool, includes_ramp: bool) -> float:
+    """When a run ends on its own clock: ``horizon_months`` after ASARA, which comes ``lead_months``
+    after the start of a ramp, unless the horizon counts from the ramp's start (the reference code).
+    The one statement of the rule; the kernel compiles this very function."""
+    if ramped and not includes_ramp:
+        return lead_months + horizon_months
+    return horizon_months
+
+
+def damped_exponent(x: float, retraining: int, damping: float) -> float:
+    """The exponent x after the retraining cost: the paper's x / (1 + c|x|), or the reference code's
+    x / |x + 1|; unchanged without retraining. The kernel compiles this very function."""
+    if retraining == RETRAIN_PAPER:
+        return x / (1.0 + damping * abs(x))
+    if retraining == RETRAIN_REFERENCE:
+        return x / abs(x + 1.0)
+    return x
+
+
+_run_end_months = njit(nogil=True, error_model="numpy", inline="always")(run_end_months)
+_damped_exponent = njit(nogil=True, error_model="numpy", inline="always")(damped_exponent)
+_doublings_per_year = njit(nogil=True, error_model="numpy", inline="always")(doublings_per_year)
+
 _LOGISTIC_STEEPNESS = 10.0
 
 MAX_CEILING_DOUBLINGS = 10_000
@@ -219,10 +255,15 @@ MAX_CEILING_DOUBLINGS = 10_000
 (time and memory) of every run; the paper's baseline needs at most 128. Scenarios and arguments above it
 are refused at validation."""
 
+PATH_CAPACITY = MAX_CEILING_DOUBLINGS + 1
+"""Length of the per-run buffers (times, r): a run never has more than ``ceil(N) <= MAX_CEILING_DOUBLINGS``
+doublings, so buffers this long never need to grow. (A buffer that may be replaced inside the step loop
+costs two atomic reference-count updates per step in compiled code: a third of the kernel's time.)"""
+
 
 def ceiling_problem(software_share: float, limit_years: float) -> str | None:
     """Why a run with this share and distance to the limit would be unbounded, or None."""
-    ceiling = 4.0 / software_share * limit_years if software_share > 0 else math.inf
+    ceiling = doublings_per_year(software_share) * limit_years if software_share > 0 else math.inf
     if not ceiling <= MAX_CEILING_DOUBLINGS:
         return (
             f"N = 4/s x limit_years = 4/{software_share:g} x {limit_years:g} = {ceiling:.4g} doublings "
@@ -254,14 +295,14 @@ def _exp2(x: float) -> float:
 @njit(nogil=True, error_model="numpy")
 def _ramp_speedup(shape: int, t: float, length: float, lead: float, start: float, end: float) -> float:
     """The speed-up at simulation time ``t`` (the ramp starts at t = 0)."""
-    if shape == 4:  # step: the start value until ASARA, then f
+    if shape == RAMP_STEP:  # the start value until ASARA, then f
         return start if t < lead else end
     if t >= length:
         return end
     u = t / length
-    if shape == 1:
+    if shape == RAMP_LINEAR:
         return start + (end - start) * u
-    if shape == 3:  # logistic in log(speed-up), rescaled to go exactly from start to end
+    if shape == RAMP_LOGISTIC:  # logistic in log(speed-up), rescaled to go exactly from start to end
         k = _LOGISTIC_STEEPNESS
         low = 1.0 / (1.0 + math.exp(k / 2.0))
         high = 1.0 / (1.0 + math.exp(-k / 2.0))
@@ -305,13 +346,13 @@ def _run_one(
     record: bool,
     r_path: NDArray[np.float64],
     extensions: NDArray[np.float64] | None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], int, float, int, float]:
+) -> tuple[int, float, int, float]:
     """Run sample ``s`` (row ``s`` of ``params``).
 
-    Returns (times, r_path, doublings, end time, end reason, final r).
+    Returns (doublings, end time, end reason, final r).
 
-    ``times`` (and ``r_path`` when ``record``) are scratch buffers; they are grown when too short and the
-    possibly new buffers are returned. ``best`` receives the max doublings per window.
+    ``times`` (and ``r_path`` when ``record``) are scratch buffers of at least ``PATH_CAPACITY`` entries;
+    on return they hold the run's path. ``best`` receives the max doublings per window.
     """
     speedup = params[s, P_SPEEDUP]
     r0 = params[s, P_RETURNS]
@@ -323,18 +364,15 @@ def _run_one(
     n_windows = windows.shape[0]
     # Capped so that no sample can run forever (a limit_years drawn from a distribution's far tail);
     # validation refuses settings whose ceiling can exceed the cap, so valid runs never reach it.
-    ceiling = min((4.0 / software_share) * params[s, P_LIMIT], MAX_CEILING_DOUBLINGS)
+    ceiling = min(_doublings_per_year(software_share) * params[s, P_LIMIT], MAX_CEILING_DOUBLINGS)
     k = 0.0 if flags[F_CONSTANT_R] else r0 / ceiling
 
     # Extensions, each skipped entirely at its neutral setting.
     ramp_months = params[s, P_RAMP_MONTHS]
     ramp_start = params[s, P_RAMP_START]
-    lead = 0.0
-    total_months = settings[S_HORIZON]
-    if ramp != 0:
-        lead = params[s, P_RAMP_LEAD]
-        if not flags[F_HORIZON_INCLUDES_RAMP]:
-            total_months += lead
+    ramped = ramp != RAMP_NONE
+    lead = params[s, P_RAMP_LEAD] if ramped else 0.0
+    total_months = _run_end_months(settings[S_HORIZON], lead, ramped, flags[F_HORIZON_INCLUDES_RAMP] != 0)
     damping = params[s, P_RETRAIN_FRACTION] * params[s, P_TRAINING_MONTHS] / recent_doubling
     growth = params[s, P_COMPUTE_GROWTH]
     compute_on = growth != 1.0
@@ -349,13 +387,13 @@ def _run_one(
     data_share = params[s, P_DATA_SHARE]
     data_on = data_share != 0.0
     data_returns = params[s, P_DATA_RETURNS]
-    data_ceiling = (4.0 / software_share) * params[s, P_DATA_STOCK]
+    data_ceiling = _doublings_per_year(software_share) * params[s, P_DATA_STOCK]
     data_k = data_returns / data_ceiling if data_ceiling < math.inf else 0.0
     extended = False
     if extensions is not None:
         extended = compute_on or ces_on or data_on
 
-    if ramp != 0:
+    if ramped:
         log2_dt = math.log2(recent_doubling / (1.0 + ramp_start))
     elif flags[F_INITIAL_PACE]:
         log2_dt = math.log2(recent_doubling / (1.0 + speedup))
@@ -378,45 +416,32 @@ def _run_one(
         r_path[0] = r0
     for w in range(n_windows):
         best[w] = 0
-    reason = 0
+    reason = END_HORIZON
     while True:
         if not t < total_months:
-            reason = 0
+            reason = END_HORIZON
             break
         if not (n < ceiling and r > 0.0):
-            reason = 1
+            reason = END_CEILING
             break
         if not dt < math.inf:
-            reason = 2
+            reason = END_OVERFLOW
             break
         t += dt
         n += 1
         r -= k
-        if n >= times.shape[0]:
-            grown = np.empty(2 * times.shape[0])
-            grown[: times.shape[0]] = times
-            times = grown
-            if record:
-                grown_r = np.empty(2 * r_path.shape[0])
-                grown_r[: r_path.shape[0]] = r_path
-                r_path = grown_r
         times[n] = t
         if record:
             r_path[n] = r
         # The longest run of doublings inside a window that ends at doubling n is at most one longer
-        # than the best so far, so one comparison per window decides whether the best grows.
+        # than the best so far, so one comparison per window decides whether the best grows (added as
+        # 0 or 1 rather than branched on: the outcome is hard to predict).
         for w in range(n_windows):
-            if t - times[n - best[w] - 1] < windows[w]:
-                best[w] += 1
+            best[w] += t - times[n - best[w] - 1] < windows[w]
         # The exponent x: how many times the doubling time doubles from this doubling to the next.
         if not extended:
             if r > 0.0:
-                x = penalty * (1.0 / r - 1.0)
-                if retraining == 1:
-                    x = x / (1.0 + damping * abs(x))
-                elif retraining == 2:
-                    x = x / abs(x + 1.0)
-                log2_dt += x
+                log2_dt += _damped_exponent(penalty * (1.0 / r - 1.0), retraining, damping)
         else:
             step_compute = 0.0
             if compute_on:
@@ -438,10 +463,7 @@ def _run_one(
                     x = penalty / r * algorithm_doublings - penalty / share * research
                 else:
                     x = penalty / r * algorithm_doublings - penalty
-                if retraining == 1:
-                    x = x / (1.0 + damping * abs(x))
-                elif retraining == 2:
-                    x = x / abs(x + 1.0)
+                x = _damped_exponent(x, retraining, damping)
                 if data_on:
                     log2_pace_algorithms -= x
                 else:
@@ -454,7 +476,7 @@ def _run_one(
                 r_data = data_returns - data_k * data_doublings
                 if r_data > 0.0:
                     log2_pace_data += penalty - penalty / r_data * data_step
-        if ramp != 0:
+        if ramped:
             f_new = _ramp_speedup(ramp, t, ramp_months, lead, ramp_start, speedup)
             pace_change = math.log2((1.0 + f_old) / (1.0 + f_new))
             log2_dt += pace_change
@@ -468,7 +490,7 @@ def _run_one(
             dt = 1.0 / pace
         else:
             dt = _exp2(log2_dt)
-    return times, r_path, n, t, reason, r
+    return n, t, reason, r
 
 
 @njit(nogil=True, error_model="numpy")
@@ -484,14 +506,15 @@ def _simulate_batch(
     out_r: NDArray[np.float64],
     extensions: NDArray[np.float64] | None,
 ) -> None:
-    times = np.empty(256)
+    times = np.empty(PATH_CAPACITY)
     r_path = np.empty(1)
     best = np.zeros(windows.shape[0], dtype=np.int64)
     for s in range(params.shape[0]):
-        times, r_path, n, t, reason, r = _run_one(
+        n, t, reason, r = _run_one(
             params, s, flags, settings, windows, times, best, False, r_path, extensions
         )
-        out_best[s, :] = best
+        for w in range(windows.shape[0]):
+            out_best[s, w] = best[w]
         out_doublings[s] = n
         out_end[s] = t
         out_reason[s] = reason
@@ -609,16 +632,18 @@ def trajectory(
     params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, extra)
     windows = np.asarray(options.windows_months, dtype=np.float64)
     best = np.zeros(windows.size, dtype=np.int64)
-    times, r_path, n, _, reason, _ = _run_one(
+    times = np.empty(PATH_CAPACITY)
+    r_path = np.empty(PATH_CAPACITY)
+    n, _, reason, _ = _run_one(
         params,
         0,
         options.flags(),
         options.settings(),
         windows,
-        np.empty(256),
+        times,
         best,
         True,
-        np.empty(256),
+        r_path,
         _extension_marker(params),
     )
     times = times[: n + 1].copy()

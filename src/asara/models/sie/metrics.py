@@ -62,9 +62,21 @@ PUBLISHED_CELLS: tuple[Cell, ...] = (
 )
 
 
+RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE = 4.0
+"""Software doublings in one year of recent progress if software were all of it (3-month doublings)."""
+
+
+def doublings_per_year(software_share: float) -> float:
+    """4/s: software doublings in one year of recent total AI progress (8 at the paper's s = 0.5).
+
+    The one place the factor is written; the engine compiles this very function into its kernel."""
+    return RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE / software_share
+
+
 def required_doublings(years: float, software_share: float) -> int:
     """floor(years * 4 / s): software doublings worth ``years`` of recent total AI progress."""
-    exact = years * 4.0 / software_share
+    # years * 4 / s in this order, not years * (4/s): the two can round apart by an ulp.
+    exact = years * RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE / software_share
     return math.floor(exact * (1.0 + _FLOOR_TOLERANCE))
 
 
@@ -74,5 +86,9 @@ def successes(max_doublings: NDArray[np.int64], years: float, software_share: fl
 
 
 def years_compressed(max_doublings: NDArray[np.int64], software_share: float) -> NDArray[np.float64]:
-    """Years of recent progress that the doublings inside a window amount to."""
-    return np.asarray(max_doublings * (software_share / 4.0), dtype=np.float64)
+    """Years of recent progress that the doublings inside a window amount to: doublings / (4/s).
+
+    Computed as doublings * (s / 4), which equals doublings * s / 4 bit for bit (dividing by 4 is exact)."""
+    return np.asarray(
+        max_doublings * (software_share / RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE), dtype=np.float64
+    )
