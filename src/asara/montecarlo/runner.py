@@ -19,11 +19,11 @@ from numpy.typing import NDArray
 
 from asara.distributions import Distribution
 from asara.models.base import FloatArray, Model
+from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # re-exported
 from asara.montecarlo.executors import Executor, SerialExecutor
 from asara.montecarlo.sampling import BLOCK_SIZE, sample_inputs
 from asara.montecarlo.stats import Proportion
 
-DEFAULT_CHUNK_SIZE = 65_536
 MAX_CHUNK_SIZE = 4_194_304
 """Larger chunks are split: a chunk's arrays (inputs and outputs, a few hundred bytes per sample) stay
 around a gigabyte at most whatever ``--chunk-size`` says. Results never depend on the chunking."""
