@@ -289,7 +289,8 @@ class PersonaScenario(BaseModel):
     noise: Probability = 0.0
     fiction_diagnosticity: Probability = FICTION_DIAGNOSTICITY
     chekhov: Probability = 0.0
-    """Chekhov's gun in fiction documents (0 off): a misaligned persona's q becomes 1 - (1 - q)(1 - chekhov)."""
+    """Chekhov's gun in fiction documents (0 off): a misaligned persona's q becomes
+    1 - (1 - q)(1 - chekhov)."""
     curve_max_documents: DocumentCount = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None

@@ -111,7 +111,8 @@ def check_document(doc: Document, field: str) -> None:
         raise InputError(f"must be fiction or nonfiction (got {doc.genre!r})", field=f"{field}.genre")
     if not (math.isfinite(ctx.span_years) and 0 <= ctx.span_years <= MAX_SPAN_YEARS):
         raise InputError(
-            f"must be a number from 0 to {MAX_SPAN_YEARS:g} (got {ctx.span_years})", field=f"{field}.span_years"
+            f"must be a number from 0 to {MAX_SPAN_YEARS:g} (got {ctx.span_years})",
+            field=f"{field}.span_years",
         )
     if not (math.isfinite(doc.chekhov) and 0 <= doc.chekhov <= 1):
         raise InputError(f"must lie in [0, 1] (got {doc.chekhov})", field=f"{field}.chekhov")

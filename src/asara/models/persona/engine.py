@@ -308,7 +308,8 @@ def _evidence_kernel(
                        chekhov_values, log_keep, log_coin, out, h, True)  # fmt: skip
                 if spans:
                     _spend_partial(tau[h], log1m_q[h], observed, deployment, years, span, defected,
-                                   opportunities, log1m_chekhov, exponent, log_keep, log_coin, out, h)  # fmt: skip
+                                   opportunities, log1m_chekhov, exponent, log_keep, log_coin, out,
+                                   h)  # fmt: skip
             else:
                 _spend(pooled[f], pooled_used[f], pooled_list[f], pooled_count[f], distinct, a[h], log1m_q[h],
                        bad, k_values, chekhov_values, log_keep, log_coin, out, h, False)  # fmt: skip
