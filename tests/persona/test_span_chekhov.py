@@ -244,3 +244,60 @@ def test_scenario_chekhov_flows_into_the_model_and_moves_the_share() -> None:
     for chekhov, share in shares.items():
         log_ratio = 0.5 * 3 * 100 * (math.log1p(-0.01) + math.log1p(-chekhov))
         assert share == pytest.approx(1 / (1 + math.exp(-log_ratio)), rel=1e-12)
+
+
+SPAN_TOML = """
+name = "span"
+chekhov = {chekhov}
+[stage_weights]
+pretraining = 1.0
+[[families]]
+family = "luigi"
+[[families]]
+family = "patient"
+q = {{ kind = "fixed", value = 0.2 }}
+tau = {{ kind = "grid", values = [25] }}
+[[documents]]
+name = "chronicle, years 10 to 50"
+opportunities = 4
+years = 10
+span_years = {span}
+copies = 3
+genre = "fiction"
+[[evaluation]]
+years = 30
+[optimize]
+budget = 1e4
+[[optimize.menu]]
+name = "chronicle"
+opportunities = 4
+years = 10
+span_years = {span}
+genre = "fiction"
+"""
+
+
+@pytest.mark.parametrize(("span", "chekhov"), [(0.0, 0.0), (40.0, 0.0), (40.0, 0.5)])
+def test_persona_run_and_plan_read_span_and_chekhov_from_toml(tmp_path, span: float, chekhov: float) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from asara.cli.main import app
+
+    path = tmp_path / "span.toml"
+    path.write_text(SPAN_TOML.format(span=span, chekhov=chekhov))
+    runner = CliRunner()
+    result = runner.invoke(app, ["persona", "run", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    share = json.loads(result.stdout)["shares"]["posterior"]["patient"]
+    # tau = 25 inside [10, 50]: the patient Waluigi meets 4 x 25/40 opportunities per copy (none with span 0,
+    # since years 10 < tau); the fiction weight and Chekhov multiply as in the closed form
+    from asara.models.persona.weights import FICTION_DIAGNOSTICITY
+
+    met = 4 * 25 / 40 if span else 0.0
+    log_ratio = 3 * FICTION_DIAGNOSTICITY * met * (math.log1p(-0.2) + math.log1p(-chekhov))
+    assert share == pytest.approx(1 / (1 + math.exp(-log_ratio)), rel=1e-9)
+    plan = runner.invoke(app, ["persona", "plan", str(path), "--target", "0.45", "--json"])
+    assert plan.exit_code == 0, plan.output
+    assert json.loads(plan.stdout)["feasible"] is bool(span)
