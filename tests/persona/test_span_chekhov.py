@@ -217,6 +217,11 @@ def test_scenario_carries_span_and_chekhov_to_documents_menu_and_evaluation() ->
     assert scenario.optimize.menu[0].document(1.0).context.span_years == 2.0
     assert scenario.evaluation_contexts()[0].span_years == 4.0
     assert scenarios.PersonaScenario.model_validate({"families": [{"family": "luigi"}]}).chekhov == 0.0
+    # a menu swapped in without validation (as `corpus plan` does) takes the scenario's chekhov too
+    swapped = scenario.model_copy(
+        update={"optimize": scenarios.OptimizeSpec(menu=[scenarios.DocumentEntry(genre="fiction")])}
+    )
+    assert swapped.optimize is not None and swapped.optimize.menu[0].document(1.0).chekhov == 0.25
     with pytest.raises(InputError):
         scenarios.load("naive-decay", ["chekhov=1.5"])
     with pytest.raises(ValidationError, match="span_years"):

@@ -4,8 +4,8 @@ an evaluation set, and optionally a menu of document types for the corpus optimi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -308,10 +308,19 @@ class PersonaScenario(BaseModel):
 
     @model_validator(mode="after")
     def _chekhov_to_documents(self) -> PersonaScenario:
+        self._propagate_chekhov()
+        return self
+
+    def _propagate_chekhov(self) -> None:
         entries = self.documents + (self.optimize.menu if self.optimize is not None else [])
         for entry in entries:
             entry._chekhov = self.chekhov
-        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (validators do not run); documents or a menu swapped in take the scenario's ``chekhov``."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._propagate_chekhov()
+        return copy
 
     @model_validator(mode="after")
     def _evaluation_weights(self) -> PersonaScenario:
