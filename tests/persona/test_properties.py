@@ -26,6 +26,7 @@ contexts = st.builds(
     opportunities=st.integers(1, 6).map(float),
     years=st.sampled_from([0.0, 1.0, 5.0, 20.0, 100.0]),
     instructed=st.booleans(),
+    span_years=st.sampled_from([0.0, 0.0, 2.0, 10.0, 60.0]),
 )
 documents = st.builds(
     Document,
@@ -34,6 +35,8 @@ documents = st.builds(
     credibility=st.sampled_from([0.0, 0.25, 1.0]),
     training_stage=st.sampled_from(["pretraining", "midtraining", "fine-tuning"]),
     copies=st.integers(0, 5).map(float),
+    genre=st.sampled_from(["fiction", "nonfiction"]),
+    chekhov=st.sampled_from([0.0, 0.0, 0.4, 1.0]),
 )
 personas = st.one_of(
     st.builds(Persona, family=st.just("luigi")),
@@ -45,7 +48,10 @@ personas = st.one_of(
         Persona, family=st.just("test-aware"), q=st.floats(0.01, 0.99), a=st.sampled_from([0.0, 0.3, 1.0])
     ),
     st.builds(
-        Persona, family=st.just("patient"), q=st.floats(0.01, 0.99), tau=st.sampled_from([0.0, 3.0, 50.0])
+        Persona,
+        family=st.just("patient"),
+        q=st.floats(0.01, 0.99),
+        tau=st.sampled_from([0.0, 3.0, 7.5, 50.0]),
     ),
 )
 

@@ -4,14 +4,14 @@ an evaluation set, and optionally a menu of document types for the corpus optimi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from asara.distributions import Distribution, Fixed, LogUniform
 from asara.errors import InputError
-from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document
+from asara.models.persona.documents import MAX_DOCUMENTS, MAX_SPAN_YEARS, Context, Document
 from asara.models.persona.population import (
     FamilySpec,
     Nodes,
@@ -141,9 +141,13 @@ class ContextEntry(BaseModel):
     opportunities: NonNegative = 1.0
     years: NonNegative = 0.0
     instructed: bool = False
+    span_years: Annotated[float, Field(ge=0, le=MAX_SPAN_YEARS)] = 0.0
+    """Years the context covers from ``years`` on; its opportunities are spread uniformly over them."""
 
     def context(self) -> Context:
-        return Context(self.stage, self.monitored, self.opportunities, self.years, self.instructed)
+        return Context(
+            self.stage, self.monitored, self.opportunities, self.years, self.instructed, self.span_years
+        )
 
 
 class DocumentEntry(ContextEntry):
@@ -156,6 +160,7 @@ class DocumentEntry(ContextEntry):
     copies: DocumentCount = 1.0
     cost: Annotated[float, Field(gt=0)] = 1.0
     genre: Literal["fiction", "nonfiction"] = "nonfiction"
+    _chekhov: float = PrivateAttr(default=0.0)  # the scenario's ``chekhov``, set when the scenario validates
 
     @model_validator(mode="after")
     def _defection_needs_opportunity(self) -> DocumentEntry:
@@ -171,6 +176,7 @@ class DocumentEntry(ContextEntry):
             self.training_stage,
             self.copies if copies is None else copies,
             self.genre,
+            self._chekhov,
         )
 
     def label(self, index: int) -> str:
@@ -282,6 +288,9 @@ class PersonaScenario(BaseModel):
     stage_weights: StageWeights = Field(default_factory=StageWeights)
     noise: Probability = 0.0
     fiction_diagnosticity: Probability = FICTION_DIAGNOSTICITY
+    chekhov: Probability = 0.0
+    """Chekhov's gun in fiction documents (0 off): a misaligned persona's q becomes
+    1 - (1 - q)(1 - chekhov)."""
     curve_max_documents: DocumentCount = 0.0
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
@@ -296,6 +305,22 @@ class PersonaScenario(BaseModel):
                 "accurate for"
             )
         return self
+
+    @model_validator(mode="after")
+    def _chekhov_to_documents(self) -> PersonaScenario:
+        self._propagate_chekhov()
+        return self
+
+    def _propagate_chekhov(self) -> None:
+        entries = self.documents + (self.optimize.menu if self.optimize is not None else [])
+        for entry in entries:
+            entry._chekhov = self.chekhov
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (validators do not run); documents or a menu swapped in take the scenario's ``chekhov``."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy._propagate_chekhov()
+        return copy
 
     @model_validator(mode="after")
     def _evaluation_weights(self) -> PersonaScenario:

@@ -1,6 +1,7 @@
 """Documents as counted context types.
 
-A document is a context (stage, monitored, opportunities k, years into deployment, instructed) plus an
+A document is a context (stage, monitored, opportunities k, years into deployment and the span of years it
+covers, instructed) plus an
 observed behaviour (aligned throughout / defected), a credibility c in [0, 1], a training stage with its
 evidential weight w, and a number of copies. Identical contexts are merged into one row whose *exponent*
 is sum(w * c * copies): the likelihood of the whole corpus only depends on these sufficient statistics.
@@ -27,6 +28,7 @@ TRAINING_STAGES: tuple[TrainingStage, ...] = ("pretraining", "midtraining", "fin
 # The Beta quadrature reproduces the closed forms to ~1e-15 up to about e^60 documents of one kind and
 # degrades beyond (by 1e44 the naive odds ratio is off by orders of magnitude): user input stops here.
 MAX_DOCUMENTS = 1e26
+MAX_SPAN_YEARS = 1e6
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Context:
     opportunities: float = 1.0
     years: float = 0.0
     instructed: bool = False
+    span_years: float = 0.0
+    """Opportunities spread over a time span: the document covers years [years, years + span_years] and its
+    k opportunities fall uniformly over it, so a patient Waluigi(tau) meets k x (share of the span beyond
+    tau) of them. 0 (off) puts them all at ``years``: the step at years >= tau."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ class Document:
     genre: Genre = "nonfiction"
     """Genre diagnosticity: a ``fiction`` document carries ``fiction_weight`` (a setting of the update, 1
     switches it off) of the evidence of a ``nonfiction`` one: a story may depict what its author imagines."""
+    chekhov: float = 0.0
+    """Chekhov's gun, in [0, 1] (fiction only; 0 switches it off): a reader expects a danger set up in a
+    story to fire, so under a misaligned persona each opportunity of a fiction document shows the
+    defection with q' = 1 - (1 - q)(1 - chekhov). Ignored for ``nonfiction``."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class ContextTable:
     instructed: np.ndarray
     defected: np.ndarray
     exponent: FloatArray  # shape (rows, groups)
+    span: FloatArray  # years covered by the row's documents (0: a single moment)
+    log1m_chekhov: FloatArray  # log(1 - chekhov) of a fiction row, 0 otherwise (misaligned personas only)
 
     def __len__(self) -> int:
         return int(self.observed.shape[0])
@@ -97,6 +109,32 @@ def check_document(doc: Document, field: str) -> None:
         raise InputError(f"must be a non-negative count (got {doc.copies})", field=f"{field}.copies")
     if doc.genre not in GENRES:
         raise InputError(f"must be fiction or nonfiction (got {doc.genre!r})", field=f"{field}.genre")
+    if not (math.isfinite(ctx.span_years) and 0 <= ctx.span_years <= MAX_SPAN_YEARS):
+        raise InputError(
+            f"must be a number from 0 to {MAX_SPAN_YEARS:g} (got {ctx.span_years})",
+            field=f"{field}.span_years",
+        )
+    if not (math.isfinite(doc.chekhov) and 0 <= doc.chekhov <= 1):
+        raise InputError(f"must lie in [0, 1] (got {doc.chekhov})", field=f"{field}.chekhov")
+
+
+def _key(doc: Document) -> tuple[bool, bool, float, float, bool, bool, float, float]:
+    """The row a document belongs to: its context, behaviour, span and (fiction only) Chekhov setting."""
+    ctx = doc.context
+    return (
+        ctx.stage == "test" or ctx.monitored,
+        ctx.stage == "deployment",
+        float(ctx.opportunities),
+        float(ctx.years),
+        bool(ctx.instructed),
+        doc.behaviour == "defected",
+        float(ctx.span_years),
+        float(doc.chekhov) if doc.genre == "fiction" else 0.0,
+    )
+
+
+def _log1m(chekhov: float) -> float:
+    return 0.0 if chekhov == 0 else (math.log1p(-chekhov) if chekhov < 1 else -math.inf)
 
 
 def check_fiction_weight(value: float) -> float:
@@ -132,18 +170,10 @@ def tabulate(
     check_stage_weights(weights)
     fiction_weight = check_fiction_weight(fiction_weight)
     groups = len(TRAINING_STAGES) if by_stage else 1
-    rows: dict[tuple[bool, bool, float, float, bool, bool], np.ndarray] = {}
+    rows: dict[tuple[bool, bool, float, float, bool, bool, float, float], np.ndarray] = {}
     for index, doc in enumerate(documents):
         check_document(doc, f"{field}.{index}")
-        ctx = doc.context
-        key = (
-            ctx.stage == "test" or ctx.monitored,
-            ctx.stage == "deployment",
-            float(ctx.opportunities),
-            float(ctx.years),
-            bool(ctx.instructed),
-            doc.behaviour == "defected",
-        )
+        key = _key(doc)
         row = rows.setdefault(key, np.zeros(groups))
         amount = doc.credibility * doc.copies * genre_factor(doc, fiction_weight)
         if by_stage:
@@ -159,6 +189,8 @@ def tabulate(
         instructed=np.array([k[4] for k in keys], dtype=np.bool_),
         defected=np.array([k[5] for k in keys], dtype=np.bool_),
         exponent=np.array([rows[k] for k in keys], dtype=np.float64).reshape(len(keys), groups),
+        span=np.array([k[6] for k in keys], dtype=np.float64),
+        log1m_chekhov=np.array([_log1m(k[7]) for k in keys], dtype=np.float64),
     )
 
 
@@ -175,6 +207,8 @@ def context_table(contexts: Sequence[Context], behaviour: Behaviour = "defected"
         instructed=np.array([c.instructed for c in contexts], dtype=np.bool_),
         defected=np.full(len(contexts), behaviour == "defected", dtype=np.bool_),
         exponent=np.ones((len(contexts), 1)),
+        span=np.array([c.span_years for c in contexts], dtype=np.float64),
+        log1m_chekhov=np.zeros(len(contexts)),
     )
 
 
@@ -183,38 +217,18 @@ def tabulate_many(corpora: Sequence[Sequence[Document]], fiction_weight: float =
     training stage s, so one evidence call serves them all (weights are applied to the columns later)."""
     stages = len(TRAINING_STAGES)
     merged = [
-        Document(doc.context, doc.behaviour, 1.0, doc.training_stage, 0.0, doc.genre)
+        Document(doc.context, doc.behaviour, 1.0, doc.training_stage, 0.0, doc.genre, doc.chekhov)
         for docs in corpora
         for doc in docs
     ]
     base = tabulate(merged, by_stage=True)
-    index = {
-        (bool(o), bool(d), float(k), float(y), bool(i), bool(x)): r
-        for r, (o, d, k, y, i, x) in enumerate(
-            zip(
-                base.observed,
-                base.deployment,
-                base.opportunities,
-                base.years,
-                base.instructed,
-                base.defected,
-                strict=True,
-            )
-        )
-    }
+    index = {key: r for r, key in enumerate(_table_keys(base))}
     exponent = np.zeros((len(base), stages * len(corpora)))
     for corpus_index, docs in enumerate(corpora):
         for doc_index, doc in enumerate(docs):
             check_document(doc, f"corpora.{corpus_index}.{doc_index}")
-            ctx = doc.context
-            key = (
-                ctx.stage == "test" or ctx.monitored,
-                ctx.stage == "deployment",
-                float(ctx.opportunities),
-                float(ctx.years),
-                bool(ctx.instructed),
-                doc.behaviour == "defected",
-            )
+            key = _key(doc)
+            key = (*key[:7], _log1m(key[7]))
             column = stages * corpus_index + TRAINING_STAGES.index(doc.training_stage)
             exponent[index[key], column] += doc.credibility * doc.copies * genre_factor(doc, fiction_weight)
     return ContextTable(
@@ -225,4 +239,23 @@ def tabulate_many(corpora: Sequence[Sequence[Document]], fiction_weight: float =
         base.instructed,
         base.defected,
         exponent,
+        base.span,
+        base.log1m_chekhov,
     )
+
+
+def _table_keys(table: ContextTable) -> list[tuple[bool, bool, float, float, bool, bool, float, float]]:
+    return [
+        (bool(o), bool(d), float(k), float(y), bool(i), bool(x), float(s), float(c))
+        for o, d, k, y, i, x, s, c in zip(
+            table.observed,
+            table.deployment,
+            table.opportunities,
+            table.years,
+            table.instructed,
+            table.defected,
+            table.span,
+            table.log1m_chekhov,
+            strict=True,
+        )
+    ]

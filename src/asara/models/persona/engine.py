@@ -8,6 +8,11 @@ computed once in O(personas x rows), whatever the number of documents. The poste
 scaled by a factor n is  log pi_h + n s_h  (normalized by logsumexp), so curves over document counts,
 half-lives and limits cost O(personas) per point. A document noise nu mixes every likelihood with a coin:
 P_nu = (1 - nu) P + nu / 2 (nu = 0 is the noiseless model of the closed forms).
+
+Two document attributes change a row's likelihood for some personas only. A row spanning S > 0 years
+spreads its k opportunities over [years, years + S]: a patient persona with tau inside the span meets
+k (years + S - tau) / S of them (such rows are evaluated per persona, outside the buckets). A fiction row
+with Chekhov's gun c > 0 gives each misaligned persona log(1 - q') = log(1 - q) + log(1 - c).
 """
 
 from __future__ import annotations
@@ -32,6 +37,25 @@ _PATIENT = FAMILY_CODE["patient"]
 _X_ALWAYS = FAMILY_CODE["x-always"]
 _X_WHEN_INSTRUCTED = FAMILY_CODE["x-when-instructed"]
 _NEVER_X = FAMILY_CODE["never-x"]
+
+
+@numba.njit(cache=True, inline="always")
+def _misaligned(family: int) -> bool:
+    return family in (_NAIVE, _TEST_AWARE, _PATIENT, _X_ALWAYS)
+
+
+@numba.njit(cache=True, inline="always")
+def _partial_span(family: int, tau: float, deployment: bool, years: float, span: float) -> bool:
+    """A patient persona whose tau falls strictly inside the row's span: it meets only part of the row's
+    opportunities (outside the span the step at years >= tau of :func:`_active_class` is exact)."""
+    return family == _PATIENT and deployment and span > 0.0 and years < tau < years + span
+
+
+@numba.njit(cache=True, inline="always")
+def _log1m_q_row(log1m_q: float, misaligned: bool, log1m_chekhov: float) -> float:
+    if misaligned and log1m_chekhov != 0.0:
+        return log1m_q + log1m_chekhov
+    return log1m_q
 
 
 @numba.njit(cache=True, inline="always")
@@ -111,6 +135,7 @@ def _pool(
     observed: np.ndarray,
     deployment: np.ndarray,
     years: np.ndarray,
+    span: np.ndarray,
     instructed: np.ndarray,
     defected: np.ndarray,
     k_index: np.ndarray,
@@ -120,11 +145,14 @@ def _pool(
     used: np.ndarray,
     used_list: np.ndarray,
 ) -> int:
-    """Add each row's exponent to its bucket (activity class, behaviour, distinct k) for one persona kind;
-    returns how many buckets are in use (their indices are the first entries of ``used_list``)."""
+    """Add each row's exponent to its bucket (activity class, behaviour, distinct (k, Chekhov)) for one
+    persona kind; returns how many buckets are in use (their indices are the first entries of
+    ``used_list``). Rows only part of whose span lies beyond a patient persona's tau are left out."""
     rows, groups = exponent.shape
     count = 0
     for j in range(rows):
+        if _partial_span(family, tau, deployment[j], years[j], span[j]):
+            continue
         c = _active_class(family, tau, observed[j], deployment[j], years[j], instructed[j])
         d = 1 if defected[j] else 0
         b = (2 * c + d) * distinct + k_index[j]
@@ -146,7 +174,9 @@ def _spend(
     distinct: int,
     a: float,
     log1m_q: float,
+    misaligned: bool,
     k_values: np.ndarray,
+    chekhov_values: np.ndarray,
     log_keep: float,
     log_coin: float,
     out: np.ndarray,
@@ -169,7 +199,8 @@ def _spend(
             log_m, log_1m = 0.0, -np.inf
         else:
             log_m, log_1m = log_m_mixed, log_1m_mixed
-        lp = _log_likelihood(log_m, log_1m, log1m_q, k_values[u], d == 1, log_keep, log_coin)
+        log1m_q_u = _log1m_q_row(log1m_q, misaligned, chekhov_values[u])
+        lp = _log_likelihood(log_m, log_1m, log1m_q_u, k_values[u], d == 1, log_keep, log_coin)
         for g in range(groups):
             e = bucket[b, g]
             if e != 0.0:
@@ -178,6 +209,39 @@ def _spend(
                 bucket[b, g] = 0.0
         if reset:
             used[b] = False
+
+
+@numba.njit(cache=True)
+def _spend_partial(
+    tau: float,
+    log1m_q: float,
+    observed: np.ndarray,
+    deployment: np.ndarray,
+    years: np.ndarray,
+    span: np.ndarray,
+    defected: np.ndarray,
+    opportunities: np.ndarray,
+    log1m_chekhov: np.ndarray,
+    exponent: np.ndarray,
+    log_keep: float,
+    log_coin: float,
+    out: np.ndarray,
+    h: int,
+) -> None:
+    """A patient persona's rows whose span straddles its tau: it acts (m = 1) on the k (years + S - tau) / S
+    opportunities after tau."""
+    rows, groups = exponent.shape
+    for j in range(rows):
+        if not _partial_span(_PATIENT, tau, deployment[j], years[j], span[j]):
+            continue
+        k = opportunities[j] * ((years[j] + span[j] - tau) / span[j])
+        lp = _log_likelihood(
+            0.0, -np.inf, _log1m_q_row(log1m_q, True, log1m_chekhov[j]), k, defected[j], log_keep, log_coin
+        )
+        for g in range(groups):
+            e = exponent[j, g]
+            if e != 0.0:
+                out[h, g] += e * lp
 
 
 @numba.njit(cache=True, parallel=True)
@@ -189,10 +253,14 @@ def _evidence_kernel(
     observed: np.ndarray,
     deployment: np.ndarray,
     years: np.ndarray,
+    span: np.ndarray,
     instructed: np.ndarray,
     defected: np.ndarray,
+    opportunities: np.ndarray,
+    log1m_chekhov: np.ndarray,
     k_index: np.ndarray,
     k_values: np.ndarray,
+    chekhov_values: np.ndarray,
     exponent: np.ndarray,
     noise: float,
     blocks: int,
@@ -216,9 +284,13 @@ def _evidence_kernel(
     for f in range(families):
         if f != _PATIENT:
             pooled_count[f] = _pool(
-                f, 0.0, observed, deployment, years, instructed, defected, k_index, distinct, exponent,
-                pooled[f], pooled_used[f], pooled_list[f],
+                f, 0.0, observed, deployment, years, span, instructed, defected, k_index, distinct,
+                exponent, pooled[f], pooled_used[f], pooled_list[f],
             )  # fmt: skip
+    spans = False
+    for j in range(observed.shape[0]):
+        if span[j] > 0.0:
+            spans = True
     blocks = max(1, min(personas, blocks))
     for block in numba.prange(blocks):
         bucket = np.zeros((slots, groups))
@@ -226,16 +298,21 @@ def _evidence_kernel(
         used_list = np.zeros(slots, dtype=np.int64)
         for h in range(block * personas // blocks, (block + 1) * personas // blocks):
             f = family[h]
+            bad = _misaligned(f)
             if f == _PATIENT:
                 count = _pool(
-                    f, tau[h], observed, deployment, years, instructed, defected, k_index, distinct, exponent,
-                    bucket, used, used_list,
+                    f, tau[h], observed, deployment, years, span, instructed, defected, k_index, distinct,
+                    exponent, bucket, used, used_list,
                 )  # fmt: skip
-                _spend(bucket, used, used_list, count, distinct, a[h], log1m_q[h], k_values, log_keep,
-                       log_coin, out, h, True)  # fmt: skip
+                _spend(bucket, used, used_list, count, distinct, a[h], log1m_q[h], bad, k_values,
+                       chekhov_values, log_keep, log_coin, out, h, True)  # fmt: skip
+                if spans:
+                    _spend_partial(tau[h], log1m_q[h], observed, deployment, years, span, defected,
+                                   opportunities, log1m_chekhov, exponent, log_keep, log_coin, out,
+                                   h)  # fmt: skip
             else:
                 _spend(pooled[f], pooled_used[f], pooled_list[f], pooled_count[f], distinct, a[h], log1m_q[h],
-                       k_values, log_keep, log_coin, out, h, False)  # fmt: skip
+                       bad, k_values, chekhov_values, log_keep, log_coin, out, h, False)  # fmt: skip
     return out
 
 
@@ -249,7 +326,9 @@ def _defect_kernel(
     deployment: np.ndarray,
     opportunities: np.ndarray,
     years: np.ndarray,
+    span: np.ndarray,
     instructed: np.ndarray,
+    log1m_chekhov: np.ndarray,
     noise: float,
 ) -> np.ndarray:
     personas = family.shape[0]
@@ -258,13 +337,18 @@ def _defect_kernel(
     log_keep = math.log1p(-noise) if noise < 1.0 else -np.inf
     log_coin = math.log(0.5 * noise) if noise > 0.0 else -np.inf
     for h in numba.prange(personas):
+        bad = _misaligned(family[h])
         for j in range(rows):
-            log_m, log_1m = _log_active(
-                family[h], a[h], tau[h], observed[j], deployment[j], years[j], instructed[j]
-            )
-            out[h, j] = math.exp(
-                _log_likelihood(log_m, log_1m, log1m_q[h], opportunities[j], True, log_keep, log_coin)
-            )
+            k = opportunities[j]
+            if _partial_span(family[h], tau[h], deployment[j], years[j], span[j]):
+                log_m, log_1m = 0.0, -np.inf
+                k = k * ((years[j] + span[j] - tau[h]) / span[j])
+            else:
+                log_m, log_1m = _log_active(
+                    family[h], a[h], tau[h], observed[j], deployment[j], years[j], instructed[j]
+                )
+            log1m_q_j = _log1m_q_row(log1m_q[h], bad, log1m_chekhov[j])
+            out[h, j] = math.exp(_log_likelihood(log_m, log_1m, log1m_q_j, k, True, log_keep, log_coin))
     return out
 
 
@@ -279,7 +363,10 @@ def evidence(population: Population, table: ContextTable, noise: float = 0.0) ->
     noise = _check_noise(noise)
     if len(table) == 0:
         return np.zeros((len(population), table.exponent.shape[1]))
-    k_values, k_index = np.unique(table.opportunities, return_inverse=True)
+    # buckets are per distinct (k, Chekhov) pair; without Chekhov these are the distinct k in the same order
+    pairs, k_index = np.unique(
+        np.column_stack([table.opportunities, table.log1m_chekhov]), axis=0, return_inverse=True
+    )
     result: FloatArray = _evidence_kernel(
         population.family,
         population.log1m_q,
@@ -288,10 +375,14 @@ def evidence(population: Population, table: ContextTable, noise: float = 0.0) ->
         table.observed,
         table.deployment,
         table.years,
+        table.span,
         table.instructed,
         table.defected,
-        k_index.astype(np.int64),
-        k_values,
+        table.opportunities,
+        table.log1m_chekhov,
+        np.ascontiguousarray(k_index.reshape(-1), dtype=np.int64),
+        np.ascontiguousarray(pairs[:, 0]),
+        np.ascontiguousarray(pairs[:, 1]),
         np.ascontiguousarray(table.exponent),
         noise,
         8 * numba.get_num_threads(),
@@ -311,7 +402,9 @@ def defect_probability(population: Population, table: ContextTable, noise: float
         table.deployment,
         table.opportunities,
         table.years,
+        table.span,
         table.instructed,
+        table.log1m_chekhov,
         noise,
     )
     return result
