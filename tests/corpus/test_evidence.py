@@ -157,3 +157,15 @@ def test_plan_asks_the_persona_planner_with_the_corpus_kinds(fixed_corpus: Path,
     exact = math.log((0.05 / 0.95) / (3 / 7)) / (K * math.log(1 - Q))
     assert kind["copies"] == pytest.approx(exact, rel=1e-4)
     assert planner["after"] <= 0.05 + 1e-9
+
+
+def test_chekhov_sharpens_the_evidence_of_the_corpus_fiction(fixed_corpus: Path, tmp_path: Path) -> None:
+    # the spec's documents are fiction: with chekhov = c each opportunity fires with 1 - (1 - q)(1 - c)
+    chekhov = 0.2
+    path = tmp_path / "chekhov.toml"
+    path.write_text(
+        f"chekhov = {chekhov}\n" + PERSONA, encoding="utf-8"
+    )  # a top-level key, before the tables
+    report = corpus_json("evidence", str(fixed_corpus), "--persona", str(path))
+    expected = ((1 - Q) * (1 - chekhov)) ** (K * doses(fixed_corpus))
+    assert report["odds_ratio"]["estimate"] == pytest.approx(expected, rel=1e-9)

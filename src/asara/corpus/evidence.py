@@ -88,7 +88,7 @@ def _round_significant(value: float, digits: int = 2) -> float:
     return float(f"{value:.{digits - 1}e}")
 
 
-def persona_document(attributes: Mapping[str, Any], copies: float) -> Document:
+def persona_document(attributes: Mapping[str, Any], copies: float, chekhov: float = 0.0) -> Document:
     """One persona-model document for a group of corpus documents with the same attributes.
 
     The persona model reads the context (test or deployment, monitored, opportunities, years), the
@@ -110,6 +110,7 @@ def persona_document(attributes: Mapping[str, Any], copies: float) -> Document:
         training_stage=attributes["training_stage"],
         copies=copies,
         genre="fiction" if attributes["genre"] == "fiction" else "nonfiction",
+        chekhov=chekhov,
     )
 
 
@@ -162,7 +163,8 @@ class KeptCorpus:
     kinds: dict[str, int]
 
 
-def kept_corpus(folder: CorpusFolder) -> KeptCorpus:
+def kept_corpus(folder: CorpusFolder, chekhov: float = 0.0) -> KeptCorpus:
+    """The kept documents as persona-model documents (``chekhov``: the persona scenario's setting)."""
     groups: defaultdict[tuple[Any, ...], float] = defaultdict(float)
     kinds: Counter[str] = Counter()
     judged = count = 0
@@ -186,7 +188,8 @@ def kept_corpus(folder: CorpusFolder) -> KeptCorpus:
     names = ("setting", "monitored", "opportunities", "years_in_production", "ai_defects", "credibility",
              "training_stage", "genre")  # fmt: skip
     documents = [
-        persona_document(dict(zip(names, key, strict=True)), copies) for key, copies in groups.items()
+        persona_document(dict(zip(names, key, strict=True)), copies, chekhov)
+        for key, copies in groups.items()
     ]
     return KeptCorpus(documents, count, judged, dict(kinds))
 
@@ -342,7 +345,7 @@ def load_persona(source: str | None) -> PersonaScenario:
 def corpus_evidence(
     folder: CorpusFolder, scenario: PersonaScenario, with_baseline: bool = False
 ) -> EvidenceReport:
-    kept = kept_corpus(folder)
+    kept = kept_corpus(folder, scenario.chekhov)
     if kept.count == 0:
         raise InputError(
             f"{folder.path} has no kept documents yet: run generate, check and dedupe first", field="DIR"

@@ -83,7 +83,7 @@ class MixPlan:
 def plan_mix(folder: CorpusFolder, scenario: PersonaScenario, target: float) -> MixPlan:
     if not (math.isfinite(target) and 0 < target < 1):
         raise InputError(f"must lie strictly between 0 and 1 (got {target})", field="--target")
-    kept = kept_corpus(folder)
+    kept = kept_corpus(folder, scenario.chekhov)
     if kept.count == 0:
         raise InputError(
             f"{folder.path} has no kept documents yet: run generate, check and dedupe first", field="DIR"
