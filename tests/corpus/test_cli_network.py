@@ -149,3 +149,36 @@ def test_export_and_import_a_shuffled_results_file(tmp_path: Path, monkeypatch: 
     assert_one_line_exit_2(["import", str(other), str(result_file)], "", monkeypatch, capsys)
     assert corpus_json("status", str(directory))["generated"] == N - 1
     assert len(list(CorpusFolder.open(directory).store.hashes())) == N - 1
+
+
+def test_a_closed_port_fails_at_once_without_sending_a_request(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    import socket
+    import time
+
+    directory = planned(tmp_path)
+    with socket.socket() as probe:  # a port nobody listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    args = ["generate", str(directory), "--backend", "openai", "--base-url", f"http://127.0.0.1:{port}/v1",
+            "--model", "m", "--quiet"]  # fmt: skip
+    assert_one_line_exit_2(args, "cannot reach", monkeypatch, capsys)
+    assert time.monotonic() - started < 10  # not every request's retries (about a minute before)
+    assert not any(CorpusFolder.open(directory).store.hashes())
+
+
+def test_a_short_dummy_key_does_not_garble_messages(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    directory = planned(tmp_path)
+    monkeypatch.setenv("OPENAI_API_KEY", "1")  # what local servers are often given
+    with fake.fake_openai_server() as server:
+        base = server.base_url.removesuffix("/v1") + "/nothing"
+        args = ["generate", str(directory), "--backend", "openai", "--base-url", base, "--model", "m", *FAST]
+        monkeypatch.setattr("sys.argv", ["asara", "corpus", *args])
+        from asara.cli.main import main
+
+        with pytest.raises(SystemExit):
+            main()
+    err = capsys.readouterr().err
+    assert "127.0.0.1" in err and "***" not in err, err

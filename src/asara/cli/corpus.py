@@ -114,13 +114,17 @@ def client_settings(
     from asara.corpus.pipeline import _network_module
 
     backend = _network_module("backends.openai")
-    return backend.ClientSettings(
+    settings = backend.ClientSettings(
         base_url=base_url,
         api_key_env=api_key_env,
         concurrency=concurrency,
         timeout=timeout,
         max_retries=max_retries,
     )
+    # One GET of {base}/models first: a closed port, a host that does not resolve or a server that is not
+    # OpenAI-compatible fails here in seconds, not after every request's retries.
+    backend.check_server(settings)
+    return settings
 
 
 @corpus_app.command("presets")

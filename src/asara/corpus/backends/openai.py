@@ -241,11 +241,17 @@ def backoff_delay(
     return jittered if retry_after is None else max(retry_after, jittered)
 
 
+MIN_SECRET_LENGTH = 8
+"""Shorter API keys are not masked in messages (see :class:`_Scrubber`)."""
+
+
 class _Scrubber:
     """Removes the API key from any text that may reach a message."""
 
     def __init__(self, key: str | None) -> None:
-        self.key = key
+        # A dummy key for a local server ("1", "x", "sk") would turn every digit or letter of a message into
+        # "***"; such a key is no secret worth hiding, while any real key is far longer than this.
+        self.key = key if key is not None and len(key) >= MIN_SECRET_LENGTH else None
 
     def __call__(self, text: str) -> str:
         if self.key:
