@@ -104,6 +104,8 @@ def test_unreachable_target_and_residual() -> None:
     result = plan(population, [], tests_only, 0.1, "share", EXACT, [Context()])
     # a = 1 personas are untouched by tests: the share cannot fall below 0.25 / 0.75
     assert not result.feasible and result.after == pytest.approx(1 / 3, rel=1e-6)
+    # out of reach, no count is offered as an answer (it used to show the search's cap, 1e26 copies)
+    assert all(kind["copies"] is None for kind in result.to_dict()["counts"])
     menu = [*tests_only, MenuItem("production", Document(Context(stage="deployment")), 5.0)]
     residual = plan(population, [], menu, 0.1, "residual", EXACT, [Context()])
     assert residual.feasible and [k.copies for k in residual.kinds] == [0.0, 1.0]

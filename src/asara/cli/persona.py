@@ -507,7 +507,7 @@ def print_plan(name: str, objective: str, target: float, result: PlanResult) -> 
         table.add_row(
             kind.name,
             f"{kind.cost:g}",
-            _count(kind.copies),
+            _count_or_never(kind.copies),
             f"[{_count_or_never(low)}, {_count_or_never(high)}]",
         )
     print_table(out, table)

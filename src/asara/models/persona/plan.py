@@ -66,7 +66,7 @@ class PlannedKind:
         return {
             "name": self.name,
             "cost": self.cost,
-            "copies": self.copies,
+            "copies": self.copies if math.isfinite(self.copies) else None,
             "interval": [v if math.isfinite(v) else None for v in self.interval],
         }
 
@@ -323,7 +323,8 @@ def plan(
             float(at_high.copies[i]) if at_high.feasible else math.inf,
             float(at_low.copies[i]) if at_low.feasible else math.inf,
         )
-        middle = float(central.copies[i])
+        # out of reach: no count is an answer (the search's best effort sits at the model's cap)
+        middle = float(central.copies[i]) if central.feasible else math.inf
         kinds.append(PlannedKind(item.name, item.cost, middle, (min(*ends, middle), max(*ends, middle))))
     return PlanResult(
         objective=objective,
