@@ -16,10 +16,10 @@ runner = CliRunner()
 
 
 def corpus(*args: str) -> str:
-    """Run `asara corpus ARGS`, expecting success; returns stdout."""
+    """Run `asara corpus ARGS`, expecting success; returns stdout (warnings go to stderr)."""
     result = runner.invoke(app, ["corpus", *args])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def corpus_json(*args: str) -> Any:

@@ -169,3 +169,15 @@ def test_chekhov_sharpens_the_evidence_of_the_corpus_fiction(fixed_corpus: Path,
     report = corpus_json("evidence", str(fixed_corpus), "--persona", str(path))
     expected = ((1 - Q) * (1 - chekhov)) ** (K * doses(fixed_corpus))
     assert report["odds_ratio"]["estimate"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_design_weight_far_from_the_calibration_is_warned_about(fixed_corpus: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from asara.cli.main import app
+
+    result = CliRunner().invoke(
+        app, ["corpus", "evidence", str(fixed_corpus), "--persona", persona_file(tmp_path)]
+    )
+    assert result.exit_code == 0
+    assert "warning: the scenario's pretraining weight 1 is above the calibrated interval" in result.stderr

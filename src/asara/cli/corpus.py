@@ -416,10 +416,11 @@ def evidence_command(
     """What the kept documents do to the persona prior, with intervals over the evidence weights.
 
     Misaligned share before and after, odds ratio, half-life and residual."""
-    from asara.corpus.evidence import corpus_evidence, load_persona
+    from asara.cli.persona import load_warned
+    from asara.corpus.evidence import DEFAULT_PERSONA, corpus_evidence
 
     folder = CorpusFolder.open(directory)
-    scenario = load_persona(persona)
+    scenario = load_warned(persona or DEFAULT_PERSONA, None)  # says where weights leave the calibration
     report = corpus_evidence(folder, scenario, with_scenario_documents).to_dict()
     if json_output:
         typer.echo(json.dumps(report, indent=2, allow_nan=False))
@@ -462,15 +463,15 @@ def plan_command(
 
     Of this corpus's mix scaled up (computed here), and of which of its kinds, how many (the persona
     planner, `asara persona plan`, with the corpus's kinds as its menu)."""
-    from asara.cli.persona import print_plan
-    from asara.corpus.evidence import load_persona
+    from asara.cli.persona import load_warned, print_plan
+    from asara.corpus.evidence import DEFAULT_PERSONA
     from asara.corpus.plan import kinds_menu, persona_planner, plan_mix
     from asara.scenarios.persona import OptimizeSpec
 
     if objective not in ("share", "residual", "misbehaviour"):
         raise InputError(f"must be share, residual or misbehaviour (got {objective!r})", field="--objective")
     folder = CorpusFolder.open(directory)
-    scenario = load_persona(persona)
+    scenario = load_warned(persona or DEFAULT_PERSONA, None)  # says where weights leave the calibration
     mix = plan_mix(folder, scenario, target)
     budget = scenario.optimize.budget if scenario.optimize else OptimizeSpec.model_fields["budget"].default
     # the corpus's kinds against the scenario's prior, as `corpus evidence` weighs them (the scenario's own
