@@ -3,6 +3,7 @@ no worker processes left, within 2 seconds."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -44,8 +45,12 @@ def _signal_and_wait(
     try:
         _, stderr = process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
+        # kill whatever is left, workers included (they may hold the pipes open), so the test fails
+        # instead of hanging
+        for leftover in [*children, psutil.Process(process.pid)]:
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
+        process.communicate(timeout=10)
         raise AssertionError("the command did not stop within 10 s of the signal") from None
     elapsed = time.monotonic() - sent
     time.sleep(0.3)
@@ -130,3 +135,28 @@ def test_sigkill_between_runs_leaves_no_mismatched_pair(tmp_path: Path) -> None:
     for partial in _partials(out):  # what SIGKILL leaves: hidden partial files only
         (out / partial).unlink()
     verify_files(out, json.loads((out / "run.json").read_text(encoding="utf-8")))
+
+
+def test_sigkill_on_a_sweep_leaves_no_worker_computing(tmp_path: Path) -> None:
+    command = [*ASARA, "sie", "sweep", "paper-baseline", "--grid", "inputs.returns.high=3,4,5,6"]
+    process = subprocess.Popen(
+        [*command, "-n", "20000000", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _wait_for(lambda: len(psutil.Process(process.pid).children(recursive=True)) >= 3)
+    time.sleep(0.5)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    process.kill()  # no handler runs: the workers must notice on their own
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers
+    ):
+        time.sleep(0.05)
+    left = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    for worker in left:
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(worker).kill()
+    assert not left, left

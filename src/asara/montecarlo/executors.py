@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor as FuturesExecutor
@@ -71,7 +72,9 @@ class ProcessExecutor:
         head = list(itertools.islice(remaining, self.workers))
         count = max(1, len(head))
         context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_worker_ignores_sigint)
+        pool = ProcessPoolExecutor(
+            count, mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
+        )
         finished = False
         try:
             yield from _ordered(pool, fn, itertools.chain(head, remaining), 2 * count)
@@ -83,12 +86,40 @@ class ProcessExecutor:
                 _stop_pool(pool)
 
 
-def _worker_ignores_sigint() -> None:
+def _worker_setup(command_pid: int) -> None:
     """Ctrl-C reaches every process of the terminal's group: the parent stops the workers itself, so
-    they print no KeyboardInterrupt tracebacks of their own."""
+    they print no KeyboardInterrupt tracebacks of their own. As a safety net, a worker exits when the
+    command that started it is gone (killed before it could stop its pool): a worker's parent is the
+    forkserver, which outlives the command, so nothing else would stop it computing on and holding the
+    caller's pipes."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_gone, args=(command_pid,), daemon=True).start()
+
+
+def _exit_when_gone(command_pid: int, every: float = 0.25) -> None:
+    while _running(command_pid):
+        time.sleep(every)
+    os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the process exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 def _stop_pool(pool: ProcessPoolExecutor, grace: float = 1.0) -> None:
