@@ -4,7 +4,7 @@ which inputs pushed it over (or kept it under) each cell's threshold."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,3 +162,25 @@ def explain_sample(
             )
         )
     return SampleExplanation(scenario.name, sample, seed, path, what_if, tuple(cells), s)
+
+
+def sample_paths(
+    scenario: SieScenario, count: int, seed: int
+) -> Iterator[tuple[dict[str, float], Trajectory]]:
+    """The first ``count`` samples of a run seeded ``seed`` (the inputs that run draws), each with its full
+    path from :func:`asara.models.sie.trajectory`, one at a time."""
+    model = scenario.model()
+    drawn = sample_inputs(scenario.distributions(), model.input_names, seed, 0, count, scenario.copula())
+    options = scenario.options()
+    extra = model.input_names[4:]
+    for i in range(count):
+        inputs = {name: float(drawn[name][i]) for name in model.input_names}
+        path = trajectory(
+            inputs["speedup"],
+            inputs["returns"],
+            inputs["limit_years"],
+            inputs["parallel_penalty"],
+            options,
+            per_sample={name: inputs[name] for name in extra},
+        )
+        yield inputs, path

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from asara.analysis.sie_sample import sample_paths
 from asara.errors import InputError
-from asara.models.sie import trajectory
-from asara.montecarlo.sampling import sample_inputs
 from asara.scenarios.sie import SieScenario
 
 MAX_RUNS = 2000
@@ -34,24 +33,12 @@ def takeoff(
         raise InputError(f"must be between 0 and min(runs, 50) (got {shown})", field="shown")
     if not 2 <= points <= 1000:
         raise InputError(f"must be between 2 and 1000 (got {points})", field="points")
-    model = scenario.model()
     options = scenario.options()
-    drawn = sample_inputs(scenario.distributions(), model.input_names, seed, 0, runs, scenario.copula())
-    extra = model.input_names[4:]
     share = options.software_share
-    paths = []
-    for i in range(runs):
-        inputs = {name: float(drawn[name][i]) for name in model.input_names}
-        paths.append(
-            trajectory(
-                inputs["speedup"],
-                inputs["returns"],
-                inputs["limit_years"],
-                inputs["parallel_penalty"],
-                options,
-                per_sample={name: inputs[name] for name in extra},
-            )
-        )
+    drawn, paths = [], []
+    for i, (inputs, path) in enumerate(sample_paths(scenario, runs, seed)):
+        drawn.append(inputs)
+        paths.append(path)
         if on_progress is not None and i % 100 == 99:
             on_progress(i + 1, runs)
     lead = max(path.asara_months for path in paths)
@@ -75,7 +62,7 @@ def takeoff(
         "samples": [
             {
                 "sample": i,
-                "inputs": {name: float(drawn[name][i]) for name in model.input_names},
+                "inputs": drawn[i],
                 "years": years[i].tolist(),
                 "end_reason": paths[i].end_reason,
                 "ceiling_years": paths[i].ceiling_doublings * share / 4.0,

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from asara.analysis.sie_sample import sample_paths
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.models.base import FloatArray
-from asara.models.sie import Trajectory, trajectory
+from asara.models.sie import Trajectory
 from asara.models.sie.metrics import Cell
-from asara.montecarlo.sampling import sample_inputs
 from asara.scenarios.sie import SieScenario
 
 COLOURS = ("#1f5fa8", "#d9641e", "#2e8b57", "#8e44ad", "#b03a48", "#5d6d7e", "#c9a227", "#17a2b8")
@@ -115,23 +115,7 @@ def sample_trajectories(
     its full path from :func:`asara.models.sie.trajectory`."""
     if not 1 <= count <= 200:
         raise InputError(f"must be between 1 and 200 (got {count})", field="count")
-    model = scenario.model()
-    drawn = sample_inputs(scenario.distributions(), model.input_names, seed, 0, count, scenario.copula())
-    options = scenario.options()
-    extra = model.input_names[4:]
-    paths = []
-    for i in range(count):
-        inputs = {name: float(drawn[name][i]) for name in model.input_names}
-        path = trajectory(
-            inputs["speedup"],
-            inputs["returns"],
-            inputs["limit_years"],
-            inputs["parallel_penalty"],
-            options,
-            per_sample={name: inputs[name] for name in extra},
-        )
-        paths.append((inputs, path))
-    return paths
+    return list(sample_paths(scenario, count, seed))
 
 
 def _mark(
