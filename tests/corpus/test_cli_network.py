@@ -182,3 +182,26 @@ def test_a_short_dummy_key_does_not_garble_messages(tmp_path: Path, monkeypatch:
             main()
     err = capsys.readouterr().err
     assert "127.0.0.1" in err and "***" not in err, err
+
+
+def test_an_import_refused_midway_shows_what_it_stored(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    directory = planned(tmp_path)
+    out = tmp_path / "batch.jsonl"
+    corpus("export", str(directory), "--format", "openai-batch", "--out", str(out), "--model", "gpt-x")
+    other = tmp_path / "other"
+    corpus("new", str(other), "--spec", spec_file(tmp_path, SPEC), "--documents", "2", "--seed", "5")
+    foreign = tmp_path / "foreign.jsonl"
+    corpus("export", str(other), "--format", "openai-batch", "--out", str(foreign), "--model", "gpt-x")
+    body = {"id": "x", "object": "chat.completion", "model": "gpt-x",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "text " * 60},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 60}}  # fmt: skip
+    ids = [json.loads(line)["custom_id"] for line in out.read_text().splitlines()[:5]]
+    ids.append(json.loads(foreign.read_text().splitlines()[0])["custom_id"])  # the line that is refused
+    lines = [{"id": f"b{i}", "custom_id": c, "error": None,
+              "response": {"status_code": 200, "request_id": "r", "body": body}}
+             for i, c in enumerate(ids)]  # fmt: skip
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert_one_line_exit_2(["import", str(directory), str(results)], "", monkeypatch, capsys)
+    assert corpus_json("status", str(directory))["generated"] == 5  # stored, and the manifest says so

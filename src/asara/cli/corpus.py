@@ -230,6 +230,12 @@ def export_command(
     params = GenerationParams(model=model, temperature=temperature) if model else None
     paths = pipeline.export_batches(folder, fmt, out, params)
     _rebuild_manifest(folder, None, quiet=True)  # the manifest follows the exported model's requests
+    if params is not None:
+        typer.echo(
+            f"note: {model} is now this corpus's active generation: status, check, dedupe and evidence read "
+            "its responses (`generate --model` with another model switches back)",
+            err=True,
+        )
     for path in paths:
         typer.echo(str(path))
     if not paths:
@@ -248,7 +254,13 @@ def import_command(
     folder = CorpusFolder.open(directory)
     if not results.is_file():
         raise InputError(f"no such file: {results}", field="FILE")
-    summary = pipeline.import_batch(folder, results)
+    try:
+        summary = pipeline.import_batch(folder, results)
+    except InputError:
+        # a refused line (another corpus's, malformed, ...): the lines stored before it stay stored, and
+        # the manifest shows them before the error is reported
+        _rebuild_manifest(folder, prices, quiet=True)
+        raise
     _rebuild_manifest(folder, prices, quiet=True)
     counts = summary.to_json() if hasattr(summary, "to_json") else vars(summary)
     typer.echo(json.dumps(counts, default=str))
