@@ -83,6 +83,11 @@ def test_names_places_and_situations_do_not_collapse() -> None:
         ("monitored = 2", "kinds.0.monitored"),
         ("setting = { production = 0 }", "setting needs at least one positive weight"),
         ("era = { far-far-away = 1 }", "kinds.0.era"),
+        # the distribution's own complaint, not "should be a valid number" from the plain-number branch
+        (
+            "length_words = { kind = 'uniform', low = 1500, high = 600 }",
+            "kinds.0.length_words: low (1500) must not exceed high (600)",
+        ),
     ],
 )
 def test_bad_specs_are_one_line_and_exit_2(

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -21,6 +22,17 @@ from asara.io.runfolder import verify_files
 
 ASARA = [sys.executable, "-m", "asara.cli.main"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _spawn(command: list[str], **options: Any) -> subprocess.Popen[str]:
+    """The command with SIGINT at its default: a test runner started in the background of a
+    non-interactive shell (as CI may be) ignores SIGINT, and its children would inherit that and, as they
+    should, keep ignoring it."""
+    return subprocess.Popen(command, preexec_fn=_default_sigint, **options)
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -67,7 +79,7 @@ def test_run_with_out_stops_cleanly_and_keeps_the_previous_run(tmp_path: Path, n
     out = tmp_path / "run"
     sie.run("paper-baseline", samples=500, out_dir=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    process = subprocess.Popen(
+    process = _spawn(
         [*ASARA, "sie", "run", "paper-baseline", "-n", "50000000", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -89,7 +101,7 @@ def test_run_with_out_stops_cleanly_and_keeps_the_previous_run(tmp_path: Path, n
 def test_sweep_stops_its_worker_processes(tmp_path: Path, number: int) -> None:
     out = tmp_path / "sweep.parquet"
     command = [*ASARA, "sie", "sweep", "paper-baseline", "--grid", "inputs.returns.high=3,4,5,6"]
-    process = subprocess.Popen(
+    process = _spawn(
         [*command, "-n", "20000000", "--workers", "2", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -107,7 +119,7 @@ def test_sweep_stops_its_worker_processes(tmp_path: Path, number: int) -> None:
 
 
 def test_sigint_before_work_starts_is_exit_130() -> None:
-    process = subprocess.Popen(
+    process = _spawn(
         [*ASARA, "sie", "run", "paper-baseline", "-n", "50000000"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -124,7 +136,7 @@ def test_sigkill_between_runs_leaves_no_mismatched_pair(tmp_path: Path) -> None:
     them: run.json is removed before the new samples are moved in, and it names their hash."""
     out = tmp_path / "run"
     sie.run("paper-baseline", samples=500, out_dir=out)
-    process = subprocess.Popen(
+    process = _spawn(
         [*ASARA, "sie", "run", "paper-baseline", "-n", "50000000", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -139,7 +151,7 @@ def test_sigkill_between_runs_leaves_no_mismatched_pair(tmp_path: Path) -> None:
 
 def test_sigkill_on_a_sweep_leaves_no_worker_computing(tmp_path: Path) -> None:
     command = [*ASARA, "sie", "sweep", "paper-baseline", "--grid", "inputs.returns.high=3,4,5,6"]
-    process = subprocess.Popen(
+    process = _spawn(
         [*command, "-n", "20000000", "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -437,9 +437,10 @@ def test_the_time_limit_stops_the_computation_and_frees_its_slot() -> None:
     """A stopped request must not keep computing: with one slot, the next request gets it at once."""
     import time
 
-    quick = WebSettings(max_samples=10**6, timeout_seconds=0.5, concurrency=1)
+    # 1e7 samples take several seconds however fast the engine gets (1e6 once fit within the limit)
+    quick = WebSettings(max_samples=10**7, timeout_seconds=0.5, concurrency=1)
     with TestClient(create_app(quick)) as slow_client:
-        heavy = slow_client.post("/api/sie/run", json={"samples": 1_000_000, "seed": 1})
+        heavy = slow_client.post("/api/sie/run", json={"samples": 10_000_000, "seed": 1})
         assert heavy.status_code == 503
         started = time.monotonic()
         light = slow_client.post("/api/sie/run", json={"samples": 2_000, "seed": 1})

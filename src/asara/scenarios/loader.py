@@ -178,9 +178,29 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> Do
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    # pydantic puts the discriminator tag (e.g. 'log-uniform') into the location; users never wrote it.
-    parts = [str(part) for part in loc if not (isinstance(part, str) and "-" in part)]
+    # pydantic puts the union member (e.g. 'tagged-union[...]', 'uniform', 'log-uniform', 'float') into
+    # the location; users never wrote it.
+    parts = [
+        str(part)
+        for part in loc
+        if not (isinstance(part, str) and ("-" in part or "[" in part or part in _UNION_MEMBERS))
+    ]
     return ".".join(parts) or "scenario"
+
+
+_UNION_MEMBERS = frozenset({"float", "int", "uniform", "fixed", "lognormal", "beta", "grid"})
+
+
+def _most_telling(errors: list[Any]) -> Any:
+    """The error to show: for a table given where a number or a distribution may stand, pydantic lists
+    "should be a valid number" first; the distribution's own complaint (low above high, ...) says more."""
+    first = errors[0]
+    if isinstance(first.get("input"), dict) and str(first["type"]).endswith(("_type", "_parsing")):
+        prefix = first["loc"][:-1]
+        deeper = [e for e in errors[1:] if e["loc"][: len(prefix)] == prefix and e is not first]
+        if deeper:
+            return deeper[0]
+    return first
 
 
 def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> SchemaT:
@@ -193,7 +213,7 @@ def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> Sch
     except RecursionError:
         raise InputError(f"nested more than {MAX_DEPTH} levels deep", field="scenario") from None
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
+        first = _most_telling(error.errors(include_url=False))
         field = _location(first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
