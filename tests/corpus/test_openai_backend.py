@@ -382,8 +382,8 @@ def test_check_server_lists_models_and_knows_a_wrong_model_or_path() -> None:
     [
         ({"base_url": "127.0.0.1:8000"}, "base_url"),
         ({"base_url": "ftp://host/v1"}, "base_url"),
-        ({"base_url": "http://user:sk-secret@host/v1"}, "base_url"),
-        ({"base_url": "http://host/v1?x=1"}, "base_url"),
+        ({"base_url": "http://user:sk-secret@127.0.0.1/v1"}, "base_url"),
+        ({"base_url": "http://127.0.0.1/v1?x=1"}, "base_url"),
         ({"base_url": ""}, "base_url"),
         ({"api_key_env": "sk-abc123 key"}, "api_key_env"),
         ({"concurrency": 0}, "concurrency"),
