@@ -7,8 +7,7 @@ the number measured is the client's own ceiling (the issue asks for at least 500
 Each configuration sends fresh requests (nothing is cached) and is repeated; the median is reported.
 
 Stores compared: ``memory`` (a dict: the client alone) and ``disk`` (the corpus's ResponseStore,
-``asara.corpus.store.ResponseStore``, one durable file per response; if that module is absent, a stand-in
-that writes, fsyncs and renames one file per response).
+``asara.corpus.store.ResponseStore``, one durable file per response).
 
     .venv/bin/python benchmarks/bench_corpus_client.py [--requests 4000] [--repeats 3] [--json]
 """
@@ -28,52 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from asara.corpus.backends.openai import ClientSettings, run_requests
+from asara.corpus.store import MemoryStore, ResponseStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class MemoryStore:
-    def __init__(self) -> None:
-        self.records: dict[str, dict[str, Any]] = {}
-
-    def has(self, request_hash: str) -> bool:
-        return request_hash in self.records
-
-    def get(self, request_hash: str) -> dict[str, Any] | None:
-        return self.records.get(request_hash)
-
-    def put(self, request_hash: str, record: dict[str, Any]) -> None:
-        self.records.setdefault(request_hash, record)
-
-
-class FsyncFileStore:
-    """Stand-in for the corpus store when it is not installed: one fsynced file per response."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def has(self, request_hash: str) -> bool:
-        return (self.folder / f"{request_hash}.json").exists()
-
-    def get(self, request_hash: str) -> dict[str, Any] | None:
-        path = self.folder / f"{request_hash}.json"
-        return json.loads(path.read_text()) if path.exists() else None
-
-    def put(self, request_hash: str, record: dict[str, Any]) -> None:
-        target = self.folder / f"{request_hash}.json"
-        partial = self.folder / f".{request_hash}.partial"
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
-
-
-def disk_store(folder: Path) -> tuple[str, Any]:
-    try:
-        from asara.corpus.store import ResponseStore  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return "disk (fsync-per-file stand-in)", FsyncFileStore(folder)
+def disk_store(folder: Path) -> tuple[str, ResponseStore]:
     return "disk (ResponseStore)", ResponseStore(folder)
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -23,31 +22,12 @@ from asara.corpus.batchfiles import (
     import_results,
     parse_custom_id,
 )
+from asara.corpus.requests import request_hash as hash_of
+from asara.corpus.store import MemoryStore
 from asara.errors import InputError
 
 CORPUS = "corpus-7f3a"
 ANTHROPIC_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-
-class DictStore:
-    """A stand-in for the core's ResponseStore: never overwrites."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, dict[str, Any]] = {}
-
-    def has(self, request_hash: str) -> bool:
-        return request_hash in self.records
-
-    def get(self, request_hash: str) -> dict[str, Any] | None:
-        return self.records.get(request_hash)
-
-    def put(self, request_hash: str, record: dict[str, Any]) -> None:
-        self.records.setdefault(request_hash, record)
-
-
-def canonical_hash(body: dict[str, Any]) -> str:
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def make_requests(count: int, padding: int = 0) -> list[tuple[str, dict[str, Any]]]:
@@ -63,7 +43,7 @@ def make_requests(count: int, padding: int = 0) -> list[tuple[str, dict[str, Any
             "max_tokens": 400,
             "seed": index,
         }
-        requests.append((canonical_hash(body), body))
+        requests.append((hash_of(body), body))
     return requests
 
 
@@ -182,7 +162,7 @@ def test_export_never_replaces_what_is_not_a_regular_file(tmp_path: Path, kind: 
 def test_an_openai_batch_holds_one_model(tmp_path: Path) -> None:
     requests = make_requests(3)
     other = {**requests[2][1], "model": "judge-model"}
-    mixed = [*requests[:2], (canonical_hash(other), other)]
+    mixed = [*requests[:2], (hash_of(other), other)]
     with pytest.raises(InputError, match=r"one model.*'gen-model' and 'judge-model'"):
         export_batch(mixed, "openai-batch", tmp_path / "b.jsonl", CORPUS)
     # Anthropic batches may mix models.
@@ -300,7 +280,7 @@ def test_openai_results_shuffled_with_errors(tmp_path: Path) -> None:
         lines.append(maker(identifier, index))
     random.Random(4).shuffle(lines)
     results = write_jsonl(tmp_path / "output.jsonl", lines)
-    store = DictStore()
+    store = MemoryStore()
     summary = import_results(results, CORPUS, set(hashes), store)
     succeeded = [request_hash for index, request_hash in enumerate(hashes) if index % 4 in (0, 3)]
     assert set(store.records) == set(succeeded)
@@ -330,7 +310,7 @@ def test_anthropic_results_shuffled_with_errored_expired_and_canceled(tmp_path: 
     kinds = ["succeeded", "errored", "expired", "canceled"]
     lines = [anthropic_line(custom_id(CORPUS, h), i, kinds[i % 4]) for i, h in enumerate(hashes)]
     random.Random(9).shuffle(lines)
-    store = DictStore()
+    store = MemoryStore()
     summary = import_results(write_jsonl(tmp_path / "results.jsonl", lines), CORPUS, hashes, store)
     succeeded = hashes[0::4]
     assert set(store.records) == set(succeeded)
@@ -352,7 +332,7 @@ def test_a_failed_line_does_not_hide_a_success_for_the_same_request(tmp_path: Pa
     (request_hash, _), *_ = make_requests(1)
     identifier = custom_id(CORPUS, request_hash)
     lines = [anthropic_line(identifier, 0, "expired"), anthropic_line(identifier, 0, "succeeded")]
-    store = DictStore()
+    store = MemoryStore()
     summary = import_results(write_jsonl(tmp_path / "r.jsonl", lines), CORPUS, [request_hash], store)
     assert store.has(request_hash) and summary.failed == {}
 
@@ -361,7 +341,7 @@ def test_a_file_from_another_corpus_is_refused(tmp_path: Path) -> None:
     requests = make_requests(3)
     hashes = [request_hash for request_hash, _ in requests]
     lines = [openai_success(custom_id("another-corpus", h), i) for i, h in enumerate(hashes)]
-    store = DictStore()
+    store = MemoryStore()
     with pytest.raises(InputError, match="line 1 belongs to another corpus"):
         import_results(write_jsonl(tmp_path / "other.jsonl", lines), CORPUS, hashes, store)
     assert store.records == {}
@@ -373,7 +353,7 @@ def test_a_malformed_line_is_named_and_what_came_before_stays_stored(tmp_path: P
     path = tmp_path / "r.jsonl"
     good = json.dumps(openai_success(custom_id(CORPUS, hashes[0]), 0))
     path.write_text(good + "\n\n" + '{"custom_id": "x", "respo\n' + good + "\n", encoding="utf-8")
-    store = DictStore()
+    store = MemoryStore()
     with pytest.raises(InputError, match=r"r\.jsonl line 3 is not JSON"):
         import_results(path, CORPUS, hashes, store)
     assert set(store.records) == {hashes[0]}
@@ -398,14 +378,14 @@ def test_lines_that_are_not_results_are_refused(tmp_path: Path, line: Any, fragm
     elif "custom_id" not in line and "id" not in line:
         line = {"custom_id": identifier, **line}
     with pytest.raises(InputError, match=fragment):
-        import_results(write_jsonl(tmp_path / "r.jsonl", [line]), CORPUS, [request_hash], DictStore())
+        import_results(write_jsonl(tmp_path / "r.jsonl", [line]), CORPUS, [request_hash], MemoryStore())
 
 
 def test_results_for_requests_this_corpus_no_longer_asks_for_are_counted_not_stored(tmp_path: Path) -> None:
     requests = make_requests(2)
     hashes = [request_hash for request_hash, _ in requests]
     lines = [openai_success(custom_id(CORPUS, h), i) for i, h in enumerate(hashes)]
-    store = DictStore()
+    store = MemoryStore()
     summary = import_results(write_jsonl(tmp_path / "r.jsonl", lines), CORPUS, hashes[:1], store)
     assert set(store.records) == {hashes[0]} and summary.unknown == 1
 
@@ -414,16 +394,16 @@ def test_an_overlong_line_is_refused_with_its_number(tmp_path: Path) -> None:
     (request_hash, _), *_ = make_requests(1)
     path = tmp_path / "r.jsonl"
     path.write_text(json.dumps(openai_success(custom_id(CORPUS, request_hash), 0)) + "\n" + "x" * 5000 + "\n")
-    store = DictStore()
+    store = MemoryStore()
     with pytest.raises(InputError, match="line 2 is longer than 1000 bytes"):
         import_results(path, CORPUS, [request_hash], store, max_line_bytes=1000)
 
 
 def test_a_missing_or_odd_results_path_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
-        import_results(tmp_path / "absent.jsonl", CORPUS, [], DictStore())
+        import_results(tmp_path / "absent.jsonl", CORPUS, [], MemoryStore())
     with pytest.raises(InputError, match="not a regular file"):
-        import_results(tmp_path, CORPUS, [], DictStore())
+        import_results(tmp_path, CORPUS, [], MemoryStore())
 
 
 def test_export_then_provider_then_import_round_trip(tmp_path: Path) -> None:
@@ -435,7 +415,7 @@ def test_export_then_provider_then_import_round_trip(tmp_path: Path) -> None:
     for index, line in enumerate(line for path in paths for line in read_lines(path)):
         answers.append(anthropic_line(line["custom_id"], index, "expired" if index == 5 else "succeeded"))
     random.Random(1).shuffle(answers)
-    store = DictStore()
+    store = MemoryStore()
     summary = import_results(write_jsonl(tmp_path / "results.jsonl", answers), CORPUS, hashes, store)
     assert summary.stored == 8 and len(summary.failed) == 1
     assert set(store.records) | set(summary.failed) == hashes

@@ -28,6 +28,7 @@ from asara.corpus.backends.openai import (
     parse_retry_after,
     run_requests,
 )
+from asara.corpus.store import MemoryStore, ResponseStore
 from asara.errors import InputError
 from tests.corpus.fake_server import (
     Reply,
@@ -42,25 +43,7 @@ from tests.corpus.fake_server import (
 KEY_ENV = "ASARA_TEST_CORPUS_KEY"
 
 
-class DictStore:
-    """A stand-in for the core's ResponseStore: never overwrites, counts its writes."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, dict[str, Any]] = {}
-        self.puts = 0
-
-    def has(self, request_hash: str) -> bool:
-        return request_hash in self.records
-
-    def get(self, request_hash: str) -> dict[str, Any] | None:
-        return self.records.get(request_hash)
-
-    def put(self, request_hash: str, record: dict[str, Any]) -> None:
-        self.puts += 1
-        self.records.setdefault(request_hash, record)
-
-
-class FullDiskStore(DictStore):
+class FullDiskStore(MemoryStore):
     def put(self, request_hash: str, record: dict[str, Any]) -> None:
         if len(self.records) >= 5:
             raise OSError(28, "No space left on device")
@@ -112,7 +95,7 @@ def free_port() -> int:
 
 def test_every_request_is_answered_once_whatever_the_server_does() -> None:
     requests = make_requests(240)
-    store = DictStore()
+    store = MemoryStore()
     seen: list[Outcome] = []
     with fake_openai_server(script=first_attempt_faults()) as server:
         outcomes = run_requests(requests, store, fast(server.base_url, concurrency=16), seen.append)
@@ -135,13 +118,13 @@ def test_every_request_is_answered_once_whatever_the_server_does() -> None:
 
 def test_concurrency_is_bounded() -> None:
     with fake_openai_server(delay=0.01) as server:
-        run_requests(make_requests(60), DictStore(), fast(server.base_url, concurrency=5))
+        run_requests(make_requests(60), MemoryStore(), fast(server.base_url, concurrency=5))
     assert server.max_in_flight == 5
 
 
 def test_stored_responses_are_never_requested_again() -> None:
     requests = make_requests(30)
-    store = DictStore()
+    store = MemoryStore()
     with fake_openai_server() as server:
         run_requests(requests[:12], store, fast(server.base_url))
         first = dict(server.counts)
@@ -157,7 +140,7 @@ def test_a_hash_listed_twice_is_sent_once() -> None:
     doubled = requests + requests[:2]
     calls: list[Outcome] = []
     with fake_openai_server() as server:
-        outcomes = run_requests(doubled, DictStore(), fast(server.base_url), calls.append)
+        outcomes = run_requests(doubled, MemoryStore(), fast(server.base_url), calls.append)
     assert len(outcomes) == 5 and outcomes[3] == outcomes[0]
     assert len(calls) == 3 and set(server.counts.values()) == {1}
 
@@ -169,7 +152,7 @@ def test_retry_after_is_honoured() -> None:
         return Reply("status", 429, retry_after="1") if attempt == 1 else Reply()
 
     with fake_openai_server(script=script) as server:
-        (outcome,) = run_requests(requests, DictStore(), fast(server.base_url, backoff_max=5.0))
+        (outcome,) = run_requests(requests, MemoryStore(), fast(server.base_url, backoff_max=5.0))
     arrivals = server.arrivals[requests[0][0]]
     assert outcome.status == "ok" and outcome.attempts == 2
     assert arrivals[1] - arrivals[0] >= 0.95
@@ -183,7 +166,7 @@ def test_a_retry_after_holds_off_every_worker_not_only_the_one_told() -> None:
         return Reply("status", 429, retry_after="1") if request_hash == told and attempt == 1 else Reply()
 
     with fake_openai_server(script=script, delay=0.05) as server:
-        run_requests(requests, DictStore(), fast(server.base_url, concurrency=2, backoff_max=5.0))
+        run_requests(requests, MemoryStore(), fast(server.base_url, concurrency=2, backoff_max=5.0))
     start = server.arrivals[told][0]
     during_pause = [t for times in server.arrivals.values() for t in times if start + 0.2 < t < start + 0.9]
     assert during_pause == []
@@ -194,7 +177,7 @@ def test_a_retry_after_beyond_the_cap_fails_the_request_instead_of_hanging() -> 
     requests = make_requests(2)
     script = always(Reply("status", 429, retry_after="86400", message="daily quota exhausted"))
     with fake_openai_server(script=script) as server, pytest.raises(InputError, match="86400 s") as error:
-        run_requests(requests, DictStore(), fast(server.base_url, backoff_max=1.0))
+        run_requests(requests, MemoryStore(), fast(server.base_url, backoff_max=1.0))
     assert "daily quota exhausted" in str(error.value)
     assert server.chat_requests == 2
 
@@ -224,7 +207,7 @@ def test_a_slow_answer_times_out_and_is_retried() -> None:
     def script(_hash: str, attempt: int) -> Reply:
         return Reply("slow", delay=0.6) if attempt == 1 else Reply()
 
-    store = DictStore()
+    store = MemoryStore()
     with fake_openai_server(script=script) as server:
         outcomes = run_requests(requests, store, fast(server.base_url, timeout=0.2))
     assert [outcome.attempts for outcome in outcomes] == [2, 2]
@@ -239,7 +222,7 @@ def test_non_retryable_answers_fail_at_once_and_the_rest_go_on() -> None:
     def script(request_hash: str, _attempt: int) -> Reply:
         return Reply("status", 400, message="prompt too long") if request_hash in bad else Reply()
 
-    store = DictStore()
+    store = MemoryStore()
     with fake_openai_server(script=script) as server:
         outcomes = run_requests(requests, store, fast(server.base_url))
     failed = {outcome.request_hash: outcome for outcome in outcomes if outcome.status == "failed"}
@@ -257,7 +240,7 @@ def test_an_exhausted_retry_budget_fails_that_request_only() -> None:
         return Reply("status", 503, message="overloaded") if request_hash == doomed else Reply()
 
     with fake_openai_server(script=script) as server:
-        outcomes = run_requests(requests, DictStore(), fast(server.base_url, max_retries=2))
+        outcomes = run_requests(requests, MemoryStore(), fast(server.base_url, max_retries=2))
     assert outcomes[0] == Outcome(doomed, "failed", 3, "HTTP 503: overloaded (gave up after 3 attempts)")
     assert server.counts[doomed] == 3
     assert all(outcome.status == "ok" for outcome in outcomes[1:])
@@ -267,7 +250,7 @@ def test_an_oversized_answer_is_refused_not_read() -> None:
     requests = make_requests(3)
     with fake_openai_server(responder=lambda _body: "word " * 2000) as server:
         with pytest.raises(InputError, match="max_response_bytes"):
-            run_requests(requests, DictStore(), fast(server.base_url, max_response_bytes=2048))
+            run_requests(requests, MemoryStore(), fast(server.base_url, max_response_bytes=2048))
         assert server.chat_requests == 3  # failed without retrying
 
 
@@ -287,7 +270,7 @@ def test_an_api_that_fails_everything_stops_early_and_keeps_what_is_stored(
     reply: Reply, fragment: str
 ) -> None:
     requests = make_requests(200)
-    store = DictStore()
+    store = MemoryStore()
     store.put("0" * 64, {"request_hash": "0" * 64, "text": "kept"})
     with fake_openai_server(script=always(reply)) as server:
         settings = fast(server.base_url, max_retries=1, abort_after_failures=10, concurrency=4)
@@ -302,7 +285,7 @@ def test_a_small_run_in_which_every_request_fails_is_an_error() -> None:
     script = always(Reply("status", 422, message="bad schema"))
     expected = r"all 3 requests .* failed \(last: HTTP 422: bad schema\)"
     with fake_openai_server(script=script) as server, pytest.raises(InputError, match=expected):
-        run_requests(make_requests(3), DictStore(), fast(server.base_url))
+        run_requests(make_requests(3), MemoryStore(), fast(server.base_url))
 
 
 def test_a_base_url_that_is_not_a_server_is_one_clear_error() -> None:
@@ -311,7 +294,7 @@ def test_a_base_url_that_is_not_a_server_is_one_clear_error() -> None:
         check_server(settings)
     assert "\n" not in str(reached.value)
     with pytest.raises(InputError, match="connection failed"):
-        run_requests(make_requests(20), DictStore(), settings)
+        run_requests(make_requests(20), MemoryStore(), settings)
 
 
 def test_a_full_disk_stops_the_run_and_keeps_what_was_stored() -> None:
@@ -328,7 +311,7 @@ def test_a_failing_progress_callback_is_not_swallowed() -> None:
     def explode(_outcome: Outcome) -> None:
         raise RuntimeError("progress bar broke")
 
-    store = DictStore()
+    store = MemoryStore()
     with fake_openai_server() as server, pytest.raises(RuntimeError, match="progress bar broke"):
         run_requests(make_requests(10), store, fast(server.base_url, concurrency=1), explode)
     assert len(store.records) >= 1  # what arrived before it was stored all the same
@@ -339,10 +322,10 @@ def test_a_failing_progress_callback_is_not_swallowed() -> None:
 
 def test_the_key_is_sent_as_a_bearer_token_and_not_at_all_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_openai_server() as server:
-        run_requests(make_requests(2), DictStore(), fast(server.base_url))
+        run_requests(make_requests(2), MemoryStore(), fast(server.base_url))
         assert server.authorizations == Counter({None: 2})
         monkeypatch.setenv(KEY_ENV, "sk-test-1234")
-        run_requests(make_requests(3)[2:], DictStore(), fast(server.base_url))
+        run_requests(make_requests(3)[2:], MemoryStore(), fast(server.base_url))
         assert server.authorizations[None] == 2 and server.authorizations["Bearer sk-test-1234"] == 1
 
 
@@ -354,7 +337,7 @@ def test_a_rejected_key_stops_the_run_and_never_appears_in_the_message(
     with fake_openai_server(require_key="sk-the-right-one") as server:
         settings = fast(server.base_url, concurrency=2)
         with pytest.raises(InputError) as refused:
-            run_requests(make_requests(50), DictStore(), settings)
+            run_requests(make_requests(50), MemoryStore(), settings)
         with pytest.raises(InputError) as listed:
             check_server(settings)
         assert server.chat_requests <= 2
@@ -374,7 +357,7 @@ def test_check_server_lists_models_and_knows_a_wrong_model_or_path() -> None:
         with pytest.raises(InputError, match="HTTP 404"):
             check_server(fast(server.base_url.removesuffix("/v1")))
         with pytest.raises(InputError, match="usually ends in /v1"):
-            run_requests(make_requests(5), DictStore(), fast(server.base_url.removesuffix("/v1")))
+            run_requests(make_requests(5), MemoryStore(), fast(server.base_url.removesuffix("/v1")))
 
 
 @pytest.mark.parametrize(
@@ -420,36 +403,20 @@ DRIVER = """
 import json, os, sys
 from pathlib import Path
 from asara.corpus.backends.openai import ClientSettings, run_requests
-
-class DirectoryStore:
-    # One file per response, written beside its name and renamed: a kill leaves none or a whole one.
-    def __init__(self, folder):
-        self.folder = Path(folder)
-    def has(self, request_hash):
-        return (self.folder / f"{request_hash}.json").exists()
-    def get(self, request_hash):
-        path = self.folder / f"{request_hash}.json"
-        return json.loads(path.read_text()) if path.exists() else None
-    def put(self, request_hash, record):
-        target = self.folder / f"{request_hash}.json"
-        if target.exists():
-            return
-        partial = self.folder / f".{request_hash}.partial"
-        partial.write_text(json.dumps(record))
-        os.replace(partial, target)
+from asara.corpus.store import ResponseStore
 
 base_url, requests_file, folder = sys.argv[1:4]
 requests = [tuple(pair) for pair in json.loads(Path(requests_file).read_text())]
 settings = ClientSettings(base_url=base_url, api_key_env="ASARA_TEST_CORPUS_KEY", concurrency=4,
                           backoff_base=0.001, backoff_max=0.01, timeout=5.0)
-outcomes = run_requests(requests, DirectoryStore(folder), settings)
+outcomes = run_requests(requests, ResponseStore(Path(folder)), settings)
 ok = sum(outcome.status == "ok" for outcome in outcomes)
 print(json.dumps({"ok": ok, "skipped": sum(outcome.attempts == 0 for outcome in outcomes)}))
 """
 
 
 def stored(folder: Path) -> set[str]:
-    return {path.name.removesuffix(".json") for path in folder.glob("*.json")}
+    return set(ResponseStore(folder).hashes()) if folder.exists() else set()
 
 
 def test_kill_9_mid_run_then_resume_resends_nothing_stored(tmp_path: Path) -> None:
@@ -492,7 +459,8 @@ def test_kill_9_mid_run_then_resume_resends_nothing_stored(tmp_path: Path) -> No
     # only if it was in flight when a process died (at most 4 at a time, two crashes).
     assert all(answered[h] == 1 for h in snapshots[0][0])
     assert sum(answered[h] - 1 for h in hashes) <= 2 * 4
-    assert all(json.loads((folder / f"{h}.json").read_text())["request_hash"] == h for h in hashes)
+    store = ResponseStore(folder)
+    assert all((store.get(h) or {}).get("request_hash") == h for h in hashes)
 
 
 def kill_after_ok(at_kill: set[str], counts_at_kill: Counter[str], final: Counter[str]) -> bool:
@@ -527,7 +495,7 @@ def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: p
     assert environment_proxy("https://api.example.org/v1") == "http://proxy.internal:3128"
 
 
-class BatchingStore(DictStore):
+class BatchingStore(MemoryStore):
     """A store that can only write in batches, as the corpus store prefers."""
 
     def __init__(self) -> None:

@@ -169,3 +169,22 @@ class ResponseStore:
                 name = entry.name
                 if name.endswith(".json") and _HASH.match(name[:-5]):
                     yield name[:-5]
+
+
+class MemoryStore:
+    """The store's contract in memory (never overwrites a stored response; nothing durable): for tests,
+    benchmarks and dry runs of the client. ``puts`` counts every write asked for."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+        self.puts = 0
+
+    def has(self, request_hash: str) -> bool:
+        return request_hash in self.records
+
+    def get(self, request_hash: str) -> dict[str, Any] | None:
+        return self.records.get(request_hash)
+
+    def put(self, request_hash: str, record: Mapping[str, Any]) -> None:
+        self.puts += 1
+        self.records.setdefault(request_hash, dict(record))
