@@ -21,11 +21,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from revision import sources_of  # benchmarks/revision.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SAMPLES = 10_000_000
@@ -151,16 +152,6 @@ def _best(rounds: list[dict[str, float]]) -> dict[str, float]:
     return best
 
 
-def _export(revision: str, folder: Path) -> Path:
-    """The ``src`` tree of a git revision, unpacked into ``folder``."""
-    archive = folder / "src.tar"
-    with archive.open("wb") as handle:
-        subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src"], stdout=handle, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SAMPLES:.0e} samples, not 1e7")
@@ -171,7 +162,7 @@ def main() -> None:
     trees = {"new": ROOT / "src"}
     with tempfile.TemporaryDirectory(prefix="bench-sie-") as scratch:
         if args.compare:
-            trees = {"old": _export(args.compare, Path(scratch)), **trees}
+            trees = {"old": sources_of(args.compare, Path(scratch)), **trees}
         for src in trees.values():  # compile (or load) each tree's kernels before timing anything
             _cli(src, "sie", "run", "paper-baseline", "--samples", "2048", "--seed", "1")
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in trees}

@@ -14,10 +14,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from revision import sources_of  # benchmarks/revision.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = [["--help"], ["version"], ["sie", "presets"]]
@@ -28,15 +29,6 @@ def seconds(command: list[str], source: Path) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=environment, stdout=subprocess.DEVNULL, check=True)
     return time.perf_counter() - started
-
-
-def sources_of(revision: str, folder: Path) -> Path:
-    archive = folder / "src.tar"
-    with archive.open("wb") as out:
-        subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src"], stdout=out, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
 
 
 def main() -> None:
