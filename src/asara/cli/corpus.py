@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,8 @@ from asara.corpus.costs import load_prices
 from asara.corpus.folder import CorpusFolder
 from asara.corpus.prompts import GenerationParams
 from asara.errors import InputError
+
+T = TypeVar("T")
 
 corpus_app = typer.Typer(
     help="Training material: spec -> prompts -> model -> checks -> dedup -> manifest -> evidence.",
@@ -67,6 +70,26 @@ def _workers(folder: CorpusFolder, workers: int | None) -> int | None:
     if workers is not None and workers < 1:
         raise InputError(f"must be at least 1 (got {workers})", field="--workers")
     return 1 if workers is None and folder.chunks == 1 else workers
+
+
+def _chunked_stage(
+    folder: CorpusFolder,
+    name: str,
+    workers: int | None,
+    dask: str | None,
+    json_output: bool,
+    prices: Path | None,
+    work: Callable[[Callable[[int, int], None], Any], T],
+) -> T:
+    """Run a stage over plan chunks on local workers or a Dask cluster with a progress bar, then rebuild
+    the manifest so it shows the stage's results."""
+    with (
+        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
+        LazyProgress(name, enabled=not json_output) as progress,
+    ):
+        result = work(progress.update, executor)
+    _rebuild_manifest(folder, prices, quiet=True)
+    return result
 
 
 MAX_RETRIES = 20
@@ -295,12 +318,10 @@ def check_command(
             raise InputError("--judge-base-url and --judge-model go together", field="--judge-model")
         settings = client_settings(judge_base_url, api_key_env, concurrency, timeout, max_retries)
         judge = pipeline.JudgeSettings(model=judge_model, client=settings)
-    with (
-        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
-        LazyProgress("check", enabled=not json_output) as progress,
-    ):
-        counts = pipeline.run_checks(folder, judge, progress.update, executor)
-    _rebuild_manifest(folder, prices, quiet=True)
+    counts = _chunked_stage(
+        folder, "check", workers, dask, json_output, prices,
+        lambda progress, executor: pipeline.run_checks(folder, judge, progress, executor),
+    )  # fmt: skip
     if json_output:
         typer.echo(json.dumps(counts, indent=2))
         return
@@ -331,12 +352,10 @@ def dedupe_command(
     folder = CorpusFolder.open(directory)
     if not (math.isfinite(threshold) and 0.5 <= threshold <= 1):
         raise InputError(f"must lie in [0.5, 1] (got {threshold})", field="--threshold")
-    with (
-        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
-        LazyProgress("dedupe", enabled=not json_output) as progress,
-    ):
-        report = pipeline.run_dedupe(folder, threshold, progress.update, executor)
-    _rebuild_manifest(folder, prices, quiet=True)
+    report = _chunked_stage(
+        folder, "dedupe", workers, dask, json_output, prices,
+        lambda progress, executor: pipeline.run_dedupe(folder, threshold, progress, executor),
+    )  # fmt: skip
     if json_output:
         typer.echo(json.dumps(report, indent=2))
         return
