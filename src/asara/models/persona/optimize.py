@@ -80,6 +80,37 @@ def _stage_weighted(raw: FloatArray, weights: Mapping[str, float], items: int) -
     return out
 
 
+def check_menu(menu: Sequence[MenuItem]) -> None:
+    """A menu has at least one kind, each with a positive finite cost per copy."""
+    if not menu:
+        raise InputError("the menu is empty", field="optimize.menu")
+    for index, item in enumerate(menu):
+        if not (math.isfinite(item.cost) and item.cost > 0):
+            raise InputError(
+                f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
+            )
+
+
+def menu_evidence(
+    population: Population, menu: Sequence[MenuItem], fiction_weight: float, noise: float
+) -> FloatArray:
+    """Evidence of one copy of each menu kind, per training stage: (personas, 3 x kinds) columns."""
+    unit = [replace(m.document, copies=1.0) for m in menu]
+    return engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight), noise)
+
+
+def misbehaviour_per_persona(
+    population: Population,
+    evaluation: Sequence[Context],
+    eval_weights: Sequence[float] | None,
+    noise: float,
+) -> FloatArray:
+    """Each persona's predicted misbehaviour: its defection probability averaged over the evaluation set."""
+    p = engine.defect_probability(population, context_table(list(evaluation)), noise)
+    w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
+    return np.asarray(p @ (w / w.sum()), dtype=np.float64)
+
+
 def optimize_mix(
     population: Population,
     base_documents: Sequence[Document],
@@ -91,23 +122,15 @@ def optimize_mix(
     noise: float = 0.0,
     fiction_weight: float = 1.0,
 ) -> OptimizeResult:
-    if not menu:
-        raise InputError("the menu is empty", field="optimize.menu")
+    check_menu(menu)
     if not (math.isfinite(budget) and budget > 0):
         raise InputError(f"must be a positive number (got {budget})", field="budget")
-    for index, item in enumerate(menu):
-        if not (math.isfinite(item.cost) and item.cost > 0):
-            raise InputError(
-                f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
-            )
     s0 = engine.evidence(population, tabulate(base_documents, stage_weights, fiction_weight=fiction_weight),
                          noise)[:, 0]  # fmt: skip
-    unit = [replace(m.document, copies=1.0) for m in menu]
-    per_copy = _stage_weighted(engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight),
-                                               noise), stage_weights, len(menu))  # fmt: skip
-    p = engine.defect_probability(population, context_table(list(evaluation)), noise)
-    w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
-    r = p @ (w / w.sum())
+    per_copy = _stage_weighted(
+        menu_evidence(population, menu, fiction_weight, noise), stage_weights, len(menu)
+    )
+    r = misbehaviour_per_persona(population, evaluation, eval_weights, noise)
     costs = np.array([m.cost for m in menu])
     bad = population.misaligned_mask()
     base = base_logits(population, s0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -33,16 +33,17 @@ from asara.models.persona.documents import (
     MAX_DOCUMENTS,
     Context,
     Document,
-    context_table,
     tabulate,
-    tabulate_many,
 )
 from asara.models.persona.optimize import (
     MenuItem,
     _stage_weighted,
     base_logits,
     best_mix,
+    check_menu,
     expected,
+    menu_evidence,
+    misbehaviour_per_persona,
 )
 from asara.models.persona.population import Population
 from asara.models.persona.weights import StageWeight
@@ -281,24 +282,15 @@ def plan(
         raise InputError(f"must be one of {', '.join(OBJECTIVES)} (got {objective!r})", field="objective")
     if not (math.isfinite(target) and 0 <= target <= 1):
         raise InputError(f"must lie in [0, 1] (got {target})", field="target")
-    if not menu:
-        raise InputError("the menu is empty", field="optimize.menu")
-    for index, item in enumerate(menu):
-        if not (math.isfinite(item.cost) and item.cost > 0):
-            raise InputError(
-                f"must be a positive number (got {item.cost})", field=f"optimize.menu.{index}.cost"
-            )
+    check_menu(menu)
     base_table = tabulate(base_documents, by_stage=True, fiction_weight=fiction_weight)
     raw_base = engine.evidence(population, base_table,
                                noise)  # fmt: skip
-    unit = [replace(m.document, copies=1.0) for m in menu]
-    raw_menu = engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight), noise)
+    raw_menu = menu_evidence(population, menu, fiction_weight, noise)
     if objective == "share":
         r = population.misaligned_mask().astype(np.float64)
     else:
-        p = engine.defect_probability(population, context_table(list(evaluation)), noise)
-        w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
-        r = p @ (w / w.sum())
+        r = misbehaviour_per_persona(population, evaluation, eval_weights, noise)
     costs = np.array([m.cost for m in menu], dtype=np.float64)
 
     def solve(end: str) -> _Plan:
