@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from asara.distributions import Distribution, Fixed, LogUniform
 from asara.errors import InputError
 from asara.models.persona.documents import MAX_DOCUMENTS, MAX_SPAN_YEARS, Context, Document
+from asara.models.persona.parameters import PARAMETERS_BY_INPUT, PARAMETERS_BY_KEY
 from asara.models.persona.population import (
     FamilySpec,
     Nodes,
@@ -21,7 +22,7 @@ from asara.models.persona.population import (
     grid_nodes,
     midpoint_nodes,
 )
-from asara.models.persona.weights import FICTION_DIAGNOSTICITY, StageWeight, outside_warnings, resolve_weights
+from asara.models.persona.weights import StageWeight, outside_warnings, resolve_weights
 from asara.scenarios.loader import load_scenario
 
 if TYPE_CHECKING:  # both load the numba engine (and scipy.optimize): only when a scenario is run
@@ -32,6 +33,26 @@ _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 NonNegative = Annotated[float, Field(ge=0)]
 DocumentCount = Annotated[float, Field(ge=0, le=MAX_DOCUMENTS)]
 Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+def _setting(key: str) -> Any:
+    """The pydantic field of a declared setting: its default, bounds and help text come from
+    :mod:`asara.models.persona.parameters`, so the bounds live in one place. An optional setting (a
+    distribution or a stage weight) defaults to unset."""
+    parameter = PARAMETERS_BY_KEY[key]
+    number: type[int] | type[float] = int if parameter.type == "integer" else float
+    # A distribution's bounds apply to its support (checked by Uncertainty), not to the value itself.
+    scalar = parameter.type != "distribution"
+    low = number(parameter.low) if scalar and parameter.low is not None else None
+    high = number(parameter.high) if scalar and parameter.high is not None else None
+    return Field(
+        None if parameter.optional else parameter.neutral,
+        description=parameter.help,
+        gt=low if parameter.low_open else None,
+        ge=None if parameter.low_open else low,
+        lt=high if parameter.high_open else None,
+        le=None if parameter.high_open else high,
+    )
 
 
 class FixedPrior(BaseModel):
@@ -114,10 +135,10 @@ class FamilyEntry(BaseModel):
     q: Prior | None = None
     a: Prior | None = None
     tau: Prior | None = None
-    patience_hazard: Annotated[float, Field(ge=0, le=100)] = 0.0
-    hazard_growth: Annotated[float, Field(ge=0, le=10)] = 0.0
-    rival_models: Annotated[float, Field(ge=0, le=1e6)] = 0.0
-    rival_rate: Annotated[float, Field(ge=0, le=100)] = 0.0
+    patience_hazard: float = _setting("families.patience_hazard")
+    hazard_growth: float = _setting("families.hazard_growth")
+    rival_models: float = _setting("families.rival_models")
+    rival_rate: float = _setting("families.rival_rate")
 
     def spec(self, index: int) -> FamilySpec:
         field = f"families.{index}"
@@ -192,9 +213,9 @@ class StageWeights(BaseModel):
     A stage left out takes the calibrated weight (``asara persona calibrate``, per 1000-token document)."""
 
     model_config = _STRICT
-    pretraining: NonNegative | None = None
-    midtraining: NonNegative | None = None
-    fine_tuning: NonNegative | None = None
+    pretraining: float | None = _setting("stage_weights.pretraining")
+    midtraining: float | None = _setting("stage_weights.midtraining")
+    fine_tuning: float | None = _setting("stage_weights.fine_tuning")
 
     def resolved(self) -> dict[str, StageWeight]:
         return resolve_weights(
@@ -213,7 +234,7 @@ class OptimizeSpec(BaseModel):
     """A menu of document types (copies ignored; cost per copy) and the budget in the same cost units."""
 
     model_config = _STRICT
-    budget: Annotated[float, Field(gt=0)] = 1e6
+    budget: float = _setting("optimize.budget")
     menu: list[DocumentEntry] = Field(min_length=1)
 
 
@@ -221,17 +242,17 @@ class CalibrationSection(BaseModel):
     """Fixed assumptions of the Tice et al. calibration (the fitted quantities are not settings)."""
 
     model_config = _STRICT
-    pairing: Literal["draft", "unfiltered"] = "draft"
-    salience: bool = True
-    q_waluigi: Annotated[float, Field(gt=0, le=1)] = 0.6
-    natural_misaligned_fraction: Probability = 0.5
-    fiction_diagnosticity: Probability = 0.1
-    synthetic_opportunities: Annotated[float, Field(gt=0, le=1e6)] = 10.0
-    tokens_per_document: Annotated[float, Field(gt=0, le=1e9)] = 1000.0
-    post_training_documents: Annotated[float, Field(gt=0, le=MAX_DOCUMENTS)] = 1e5
-    score_sd_points: Annotated[float, Field(gt=0, le=50)] = 2.0
-    starts: Annotated[int, Field(ge=1, le=100)] = 6
-    seed: Annotated[int, Field(ge=0)] = 0
+    pairing: Literal["draft", "unfiltered"] = _setting("calibration.pairing")
+    salience: bool = _setting("calibration.salience")
+    q_waluigi: float = _setting("calibration.q_waluigi")
+    natural_misaligned_fraction: float = _setting("calibration.natural_misaligned_fraction")
+    fiction_diagnosticity: float = _setting("calibration.fiction_diagnosticity")
+    synthetic_opportunities: float = _setting("calibration.synthetic_opportunities")
+    tokens_per_document: float = _setting("calibration.tokens_per_document")
+    post_training_documents: float = _setting("calibration.post_training_documents")
+    score_sd_points: float = _setting("calibration.score_sd_points")
+    starts: int = _setting("calibration.starts")
+    seed: int = _setting("calibration.seed")
 
     def setup(self) -> CalibrationSetup:
         from asara.models.persona.calibration import CalibrationSetup
@@ -258,23 +279,21 @@ class Uncertainty(BaseModel):
     [0, 1]) to 1, ``prior_shift`` (added to the misaligned families' log prior odds) to 0."""
 
     model_config = _STRICT
-    w_pretraining: Distribution | None = None
-    w_midtraining: Distribution | None = None
-    w_fine_tuning: Distribution | None = None
-    credibility: Distribution | None = None
-    prior_shift: Distribution | None = None
+    w_pretraining: Distribution | None = _setting("uncertainty.w_pretraining")
+    w_midtraining: Distribution | None = _setting("uncertainty.w_midtraining")
+    w_fine_tuning: Distribution | None = _setting("uncertainty.w_fine_tuning")
+    credibility: Distribution | None = _setting("uncertainty.credibility")
+    prior_shift: Distribution | None = _setting("uncertainty.prior_shift")
 
     @model_validator(mode="after")
     def _ranges(self) -> Uncertainty:
-        for name in ("w_pretraining", "w_midtraining", "w_fine_tuning", "credibility"):
+        for name, parameter in PARAMETERS_BY_INPUT.items():
             distribution = getattr(self, name)
             if distribution is None:
                 continue
-            low, high = distribution.support
-            if low < 0:
-                raise ValueError(f"{name} must not go below 0 (its distribution reaches {low:g})")
-            if name == "credibility" and high > 1:
-                raise ValueError(f"credibility must not exceed 1 (its distribution reaches {high:g})")
+            problem = parameter.check(*distribution.support)
+            if problem is not None:
+                raise ValueError(f"{name}'s distribution {problem}")
         return self
 
 
@@ -286,12 +305,12 @@ class PersonaScenario(BaseModel):
     documents: list[DocumentEntry] = Field(default_factory=list)
     evaluation: list[EvaluationEntry] = Field(default_factory=lambda: [EvaluationEntry()], min_length=1)
     stage_weights: StageWeights = Field(default_factory=StageWeights)
-    noise: Probability = 0.0
-    fiction_diagnosticity: Probability = FICTION_DIAGNOSTICITY
-    chekhov: Probability = 0.0
+    noise: float = _setting("noise")
+    fiction_diagnosticity: float = _setting("fiction_diagnosticity")
+    chekhov: float = _setting("chekhov")
     """Chekhov's gun in fiction documents (0 off): a misaligned persona's q becomes
     1 - (1 - q)(1 - chekhov)."""
-    curve_max_documents: DocumentCount = 0.0
+    curve_max_documents: float = _setting("curve_max_documents")
     optimize: OptimizeSpec | None = None
     calibration: CalibrationSection | None = None
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)
@@ -373,8 +392,8 @@ class PersonaScenario(BaseModel):
                 defaults[name] = LogUniform(kind="log-uniform", low=weight.low, high=weight.high)
             else:
                 defaults[name] = Fixed(kind="fixed", value=weight.value)
-        defaults["credibility"] = Fixed(kind="fixed", value=1.0)
-        defaults["prior_shift"] = Fixed(kind="fixed", value=0.0)
+        for name in ("credibility", "prior_shift"):  # fixed at their declared neutral values
+            defaults[name] = Fixed.model_validate(PARAMETERS_BY_INPUT[name].neutral)
         return {name: getattr(self.uncertainty, name) or value for name, value in defaults.items()}
 
     def model(self) -> PersonaModel:

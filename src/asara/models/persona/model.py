@@ -16,9 +16,9 @@ from asara.errors import InputError
 from asara.models.base import Array, FloatArray
 from asara.models.persona import engine
 from asara.models.persona.documents import TRAINING_STAGES, Context, Document, context_table, tabulate
+from asara.models.persona.parameters import INPUT_NAMES as INPUT_NAMES  # declared once, in order
 from asara.models.persona.population import Population
 
-INPUT_NAMES = ("w_pretraining", "w_midtraining", "w_fine_tuning", "credibility", "prior_shift")
 OUTPUT_NAMES = ("misbehaviour_rate", "misaligned_share")
 _CHUNK = 1 << 22  # samples x personas per block
 
