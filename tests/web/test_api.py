@@ -415,22 +415,65 @@ def test_fuzzed_bytes_never_get_a_5xx(client: TestClient, content: bytes, endpoi
     assert response.status_code < 500, (content, response.text)
 
 
-def test_input_labels_match_the_page_sliders() -> None:
-    # One name per input: the sensitivity bars and the sliders must not call the same input two things.
-    import re
+@pytest.mark.parametrize("model", ["sie", "persona"])
+def test_parameters_are_every_declaration(client: TestClient, model: str) -> None:
+    from asara.models.persona.parameters import PARAMETERS as PERSONA
+    from asara.models.sie.parameters import PARAMETERS as SIE
 
-    from asara.web.app import INPUT_LABELS, STATIC
+    declared = {"sie": SIE, "persona": PERSONA}[model]
+    response = client.get(f"/api/{model}/parameters")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    body = json.loads(response.text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert body == {"model": model, "parameters": [p.to_dict() for p in declared]}
+    assert [p["key"] for p in body["parameters"]] == [p.key for p in declared]
+    if model == "sie":  # what the page builds its sliders from
+        sliders = [p for p in body["parameters"] if p["slider"]]
+        assert {p["type"] for p in sliders} == {"distribution", "number"} and len(sliders) >= 17
+        infinite = {p["key"]: p["neutral"] for p in body["parameters"] if p["infinite"]}
+        assert infinite and set(infinite.values()) == {"Infinity"}
+
+
+@pytest.mark.parametrize("path", ["/api/sie/parameters", "/api/persona/parameters"])
+def test_parameters_pass_the_same_guards_as_every_get(path: str) -> None:
+    from asara.web.security import allowed_hosts_for
+
+    guarded = WebSettings(allowed_hosts=tuple(allowed_hosts_for("127.0.0.1")))
+    with TestClient(create_app(guarded), base_url="http://127.0.0.1:8000") as local:
+        assert local.get(path).status_code == 200
+        for name in ("attacker.example", "attacker.example:8000"):
+            rebound = local.get(path, headers={"host": name})
+            assert rebound.status_code == 421 and rebound.json()["error"]
+            assert rebound.json() == local.get("/api/limits", headers={"host": name}).json()
+        posted = local.post(path, json={})
+        assert posted.status_code == 405 and posted.json()["error"]
+        form = local.post(path, content=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert form.status_code == 415 and form.json()["error"]
+
+
+def test_input_labels_are_the_declared_labels() -> None:
+    """One name per input: the sensitivity bars (INPUT_LABELS) and the sliders read the same declarations."""
+    from asara.models.sie.parameters import PARAMETERS_BY_INPUT
+    from asara.web.app import INPUT_LABELS
+
+    assert {name: p.label for name, p in PARAMETERS_BY_INPUT.items()} == INPUT_LABELS
+    assert len(INPUT_LABELS) >= 17
+
+
+def test_the_page_has_no_copy_of_the_declarations() -> None:
+    """app.js builds its sliders and labels from GET /api/sie/parameters: no declared label is written in it
+    as a string (plain or with \\u escapes), and no slider table is left."""
+    from asara.models.persona.parameters import PARAMETERS as PERSONA
+    from asara.models.sie.parameters import PARAMETERS as SIE
+    from asara.web.app import STATIC
 
     script = STATIC.joinpath("app.js").read_text(encoding="utf-8")
-    sliders = {}
-    for line in re.findall(r"\{ key: [^\n]*label: [^\n]*\}", script):
-        label = re.search(r'label: "([^"]*)"', line)
-        name = re.search(r'input: "([^"]*)"', line) or re.search(r'key: "inputs\.([^"]*)"', line)
-        if label and name:
-            sliders[name.group(1)] = json.loads(f'"{label.group(1)}"')
-    assert len(sliders) >= 10
-    for name, label in sliders.items():
-        assert INPUT_LABELS.get(name) == label, name
+    for parameter in (*SIE, *PERSONA):
+        for written in {parameter.label, json.dumps(parameter.label)[1:-1]}:
+            for quote in "\"'`":
+                assert f"{quote}{written}{quote}" not in script, parameter.key
+    assert not re.search(r"\{\s*key:\s*\"", script)  # no { key: "...", label: ..., min: ... } entries
+    assert not re.search(r"\b(min|max):\s*[0-9]", script)
+    assert "/api/sie/parameters" in script
 
 
 def test_the_time_limit_stops_the_computation_and_frees_its_slot() -> None:

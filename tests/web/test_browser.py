@@ -380,3 +380,52 @@ def test_report_opens_offline_and_fits_a_phone(browser: Any, tmp_path: Path) -> 
     assert page.evaluate("[...document.images].every((image) => image.complete && image.naturalWidth > 0)")
     assert blocked == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 420
+
+
+def test_sliders_and_labels_come_from_the_declarations(server: str, browser: Any) -> None:
+    """The page builds its sliders from GET /api/sie/parameters: each slider shows the declared label and
+    sits where the declared range puts the preset's value; "Changed from the preset" names declared labels."""
+    import math
+
+    from asara.models.sie.parameters import PARAMETERS_BY_KEY
+
+    page, blocked, errors = watched_page(browser, server)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path))
+    ramp = '{"kind":"uniform","low":12,"high":100}'
+    page.goto(f"{server}/?preset=extension-ramp&samples=10000&set=ramp.months={ramp}&set=software_share=0.7")
+    wait_for_results(page)
+    assert "/api/sie/parameters" in asked
+
+    def position(key: str, value: float) -> int:
+        slider = PARAMETERS_BY_KEY[key].slider
+        assert slider is not None
+        if slider.log:
+            return round(math.log(value / slider.low) / math.log(slider.high / slider.low) * 1000)
+        return round((value - slider.low) / (slider.high - slider.low) * 1000)
+
+    document = sie.load("extension-ramp").to_document()
+    inputs = [p for p in PARAMETERS_BY_KEY.values() if p.type == "distribution"]
+    titles = page.locator("#input-sliders .slider .name span:first-child").all_inner_texts()
+    assert titles == [f"{p.label} ({document['inputs'][p.name]['kind']})" for p in inputs]
+    for parameter in inputs:
+        for end in ("low", "high"):
+            handle = page.locator(f'[id="{parameter.key}.{end}"]')
+            assert handle.get_attribute("aria-label") == f"{parameter.label} {end}"
+            value = document["inputs"][parameter.name][end]
+            assert int(handle.input_value()) == position(parameter.key, value), (parameter.key, end)
+
+    # An extension setting given as a distribution gets its declared label and range.
+    months = PARAMETERS_BY_KEY["ramp.months"]
+    option = page.locator("#option-sliders .slider .name span:first-child").all_inner_texts()
+    assert f"{months.label} (uniform)" in option
+    assert int(page.locator('[id="ramp.months.high"]').input_value()) == position("ramp.months", 100)
+
+    # The settings sliders: declared labels, in the page's order.
+    keys = ["horizon_months", "software_share", "recent_doubling_months"]
+    settings = page.locator("#setting-sliders .slider .name span:first-child").all_inner_texts()
+    assert settings == [PARAMETERS_BY_KEY[key].label for key in keys]
+    assert int(page.locator('[id="software_share"]').input_value()) == position("software_share", 0.7)
+    modified = page.locator("#modified").inner_text()
+    assert months.label in modified and PARAMETERS_BY_KEY["software_share"].label in modified
+    assert blocked == [] and errors == []

@@ -37,6 +37,8 @@ from starlette.background import BackgroundTask
 
 from asara import __version__, sie
 from asara.errors import InputError
+from asara.models.sie.parameters import PARAMETERS as SIE_PARAMETERS
+from asara.models.sie.parameters import PARAMETERS_BY_INPUT as SIE_PARAMETERS_BY_INPUT
 from asara.scenarios.loader import list_presets, read_document, validate_document
 from asara.scenarios.sie import SieScenario, worst_case_doublings
 from asara.web.memory import release_memory
@@ -49,27 +51,9 @@ STATIC_CACHE = "public, max-age=3600"
 PLOTLY_CACHE = "public, max-age=86400"
 """Cache-Control for plotly.min.js (4.8 MB; it changes only when the plotly package does)."""
 
-INPUT_LABELS: dict[str, str] = {
-    "speedup": "initial speed-up f",
-    "returns": "returns to software R&D r\u2080",
-    "limit_years": "distance to the limit (years of progress)",
-    "parallel_penalty": "parallel penalty p",
-    "ramp_months": "ramp length (months)",
-    "ramp_lead_months": "ramp start before ASARA (months)",
-    "ramp_start_speedup": "ramp starting speed-up",
-    "compute_growth_per_year": "compute growth per year (\u00d7)",
-    "compute_growth_halving_years": "compute growth halving time (years)",
-    "labour_share": "labour share of research",
-    "compute_labour_exponent": "compute-labour exponent",
-    "substitution_elasticity": "substitution elasticity (labour vs compute)",
-    "retraining_fraction": "retraining fraction \u03c6",
-    "training_months": "training run length (months)",
-    "data_share": "data share of progress",
-    "data_returns": "returns to data",
-    "data_stock_years": "data stock (years)",
-}
-"""Plain names for the model's uncertain inputs (the sensitivity answer's ``input_labels``); the page's
-sliders use the same words (a test compares them with app.js)."""
+INPUT_LABELS: dict[str, str] = {name: p.label for name, p in SIE_PARAMETERS_BY_INPUT.items()}
+"""Plain names for the model's uncertain inputs (the sensitivity answer's ``input_labels``): the declared
+labels, which the page's sliders show too (it reads them from ``GET /api/sie/parameters``)."""
 
 
 @dataclass(frozen=True)
@@ -381,6 +365,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         """The preset's fully resolved scenario object (what the page's controls edit)."""
         return _finite_json(sie_scenario(name).to_document()) | {"name": name}
 
+    @app.get("/api/sie/parameters")
+    async def sie_parameters() -> dict[str, Any]:
+        """Every setting of the SIE model as declared (label, unit, help, bounds, slider range, ...)."""
+        return {"model": "sie", "parameters": [p.to_dict() for p in SIE_PARAMETERS]}
+
     @app.get("/api/limits")
     async def limits() -> dict[str, Any]:
         return {
@@ -607,6 +596,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if name not in _preset_names("persona"):
             raise InputError(f"unknown preset {name!r}", "scenario")
         return _finite_json(read_document("persona", name))
+
+    @app.get("/api/persona/parameters")
+    async def persona_parameters() -> dict[str, Any]:
+        """Every scalar setting and uncertain input of the persona model as declared."""
+        from asara.models.persona.parameters import PARAMETERS as PERSONA_PARAMETERS
+
+        return {"model": "persona", "parameters": [p.to_dict() for p in PERSONA_PARAMETERS]}
 
     @app.post("/api/persona/run")
     async def persona_run(request: Request) -> Any:

@@ -2,52 +2,29 @@
 // The whole view lives in the URL (?preset=...&samples=...&seed=...&set=key=json), so a link reproduces it.
 "use strict";
 
-const INPUT_SLIDERS = [
-  { key: "inputs.speedup", label: "initial speed-up f", min: 1, max: 100, log: true },
-  { key: "inputs.returns", label: "returns to software R&D r\u2080", min: 0.1, max: 10, log: true },
-  { key: "inputs.limit_years", label: "distance to the limit (years of progress)", min: 1, max: 40, log: false },
-  { key: "inputs.parallel_penalty", label: "parallel penalty p", min: 0.05, max: 1, log: true },
-];
-const SETTING_SLIDERS = [
-  { key: "horizon_months", label: "horizon (months after ASARA)", min: 6, max: 120, log: false, integer: true },
-  { key: "software_share", label: "software share of progress s", min: 0.1, max: 1, log: false },
-  { key: "recent_doubling_months", label: "software doubling time before ASARA (months)", min: 0.5, max: 12, log: true },
-];
+// The sliders and the scenario keys' plain names come from the model's declarations (GET /api/sie/parameters,
+// read once at start-up by useParameters): each declared setting's label, and for one with a slider its range.
+let INPUT_SLIDERS = []; // the paper's uncertain inputs (always distributions): low/high sliders
+let SETTING_SLIDERS = []; // top-level numbers
 // Extension parameters that a scenario may give as a distribution: each then is an uncertain input of its own
 // and gets low/high sliders (the range widens to take in the scenario's own values).
-const OPTION_SLIDERS = [
-  { key: "ramp.months", input: "ramp_months", label: "ramp length (months)", min: 6, max: 240 },
-  { key: "ramp.lead_months", input: "ramp_lead_months", label: "ramp start before ASARA (months)", min: 1, max: 240 },
-  { key: "ramp.start_speedup", input: "ramp_start_speedup", label: "ramp starting speed-up", min: 0.01, max: 10 },
-  { key: "compute.growth_per_year", input: "compute_growth_per_year", label: "compute growth per year (\u00d7)", min: 1, max: 20 },
-  { key: "compute.labour_share", input: "labour_share", label: "labour share of research", min: 0.01, max: 1 },
-  { key: "bottlenecks.substitution_elasticity", input: "substitution_elasticity", label: "substitution elasticity (labour vs compute)", min: 0.05, max: 10 },
-  { key: "continual_learning.retraining_fraction", input: "retraining_fraction", label: "retraining fraction \u03c6", min: 0.01, max: 1 },
-  { key: "continual_learning.training_months", input: "training_months", label: "training run length (months)", min: 0.25, max: 24 },
-  { key: "data.share", input: "data_share", label: "data share of progress", min: 0.01, max: 0.95 },
-  { key: "data.returns", input: "data_returns", label: "returns to data", min: 0.1, max: 10 },
-];
-// Plain names for scenario keys (what "Changed from the preset" and the read-only list show).
+let OPTION_SLIDERS = [];
+// The settings sliders' order on the page (declared settings not named here follow, in declaration order).
+const SETTING_ORDER = ["horizon_months", "software_share", "recent_doubling_months"];
+// Plain names for scenario keys (what "Changed from the preset" and the read-only list show): the scenario's
+// structure here, every declared setting's label added by useParameters.
 const LABELS = {
   name: "name", description: "description", windows_months: "windows (months)", cells: "table cells",
-  correlations: "rank correlations between inputs", constant_r: "constant r", retraining: "retraining cost",
-  initial_doubling: "first doubling", "ramp.shape": "pre-ASARA ramp", "ramp.horizon_includes_ramp": "horizon includes the ramp",
-  "compute.halving_years": "compute growth halving time (years)", "compute.labour_exponent": "compute-labour exponent",
-  "data.stock_years": "data stock (years of progress)",
+  correlations: "rank correlations between inputs",
 };
+// Uncertain inputs by their model name (as correlations and the sensitivity answer name them).
+const INPUT_LABELS = {};
 const VARIANTS = ["constant_r", "retraining", "initial_doubling", "ramp.shape"];
 // Davidson & Houlden (2025), paper-baseline: the numbers the paper publishes for its four cells.
 const PUBLISHED = { p_3y_12mo: 0.57, p_3_33y_4mo: 0.41, p_10y_12mo: 0.18, p_10y_4mo: 0.12 };
 // Settings sections edited by number boxes ("every other setting"); the ramp's also sit under its shape.
 const SECTIONS = ["ramp", "compute", "bottlenecks", "continual_learning", "data"];
 const RAMP_KEYS = ["ramp.months", "ramp.lead_months", "ramp.start_speedup", "ramp.horizon_includes_ramp"];
-Object.assign(LABELS, {
-  "ramp.months": "ramp length (months)", "ramp.lead_months": "ramp start before ASARA (months; empty: the ramp length)",
-  "ramp.start_speedup": "ramp starting speed-up", "compute.growth_per_year": "compute growth per year (\u00d7)",
-  "compute.labour_share": "labour share of research", "bottlenecks.substitution_elasticity": "substitution elasticity (labour vs compute)",
-  "continual_learning.retraining_fraction": "retraining fraction \u03c6", "continual_learning.training_months": "training run length (months)",
-  "data.share": "data share of progress", "data.returns": "returns to data",
-});
 const STEPS = 1000;
 const COLOURS = { 12: "#1f5fa8", 4: "#d9641e" };
 const MAX_SEED = 2n ** 63n - 1n;
@@ -75,7 +52,23 @@ window.plotTimes = { first: null, last: null, count: 0 };
 let baselineDocument = null;
 let seedError = "";
 
-for (const spec of [...INPUT_SLIDERS, ...OPTION_SLIDERS, ...SETTING_SLIDERS]) LABELS[spec.key] = spec.label;
+// The model's declared settings (GET /api/sie/parameters) as labels and slider specs.
+function useParameters(declared) {
+  const slider = (p) => ({
+    key: p.key, input: p.input, label: p.label, min: p.slider.low, max: p.slider.high, log: p.slider.log,
+    integer: p.slider.integer,
+  });
+  for (const p of declared.parameters) {
+    LABELS[p.key] = p.label;
+    if (p.input) INPUT_LABELS[p.input] = p.label;
+  }
+  const sliders = declared.parameters.filter((p) => p.slider);
+  INPUT_SLIDERS = sliders.filter((p) => p.type === "distribution").map(slider);
+  OPTION_SLIDERS = sliders.filter((p) => p.type === "number" && p.input).map(slider);
+  const rank = (key) => (SETTING_ORDER.includes(key) ? SETTING_ORDER.indexOf(key) : SETTING_ORDER.length);
+  SETTING_SLIDERS = sliders.filter((p) => p.type === "number" && !p.input && !p.key.includes("."))
+    .map(slider).sort((a, b) => rank(a.key) - rank(b.key));
+}
 
 // plotly.min.js (preloaded by the page) runs only when the first plot is drawn: the script is added then,
 // so the table drawn in the same step is painted before plotly's two seconds of start-up.
@@ -232,8 +225,7 @@ function withSeed(body) {
 
 // An uncertain input by its model name (as correlations and the sensitivity answer name it).
 function inputLabel(name) {
-  const spec = [...INPUT_SLIDERS, ...OPTION_SLIDERS].find((s) => s.key === `inputs.${name}` || s.input === name);
-  return spec ? spec.label : name;
+  return INPUT_LABELS[name] || name;
 }
 
 function labelFor(key) {
@@ -1584,12 +1576,15 @@ function showTab(tab) {
 async function main() {
   const overrides = readUrl();
   // Independent first requests in parallel; the baseline preset is also the default view's preset.
-  [limits, presets, baselineDocument, personaPresets] = await Promise.all([
+  let declared;
+  [limits, presets, baselineDocument, personaPresets, declared] = await Promise.all([
     api("/api/limits").then((response) => response.json()),
     api("/api/sie/presets").then((response) => response.json()),
     presetDocument("paper-baseline"),
     api("/api/persona/presets").then((response) => response.json()),
+    api("/api/sie/parameters").then((response) => response.json()),
   ]);
+  useParameters(declared);
   for (const p of presets) {
     $("preset").add(new Option(p.name, p.name));
     $("explain-baseline").add(new Option(p.name, p.name));
