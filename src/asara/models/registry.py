@@ -65,6 +65,9 @@ class Parameter:
     """Whether ``inf`` is a valid value (written "Infinity" in JSON)."""
     optional: bool = False
     """Whether the setting may be left unset (None), taking its value from another setting."""
+    bounds_note: str = ""
+    """Why the bounds are what they are, said before an out-of-bounds error ("a ramp cannot end before
+    it starts")."""
 
     @property
     def section(self) -> str | None:
@@ -92,13 +95,26 @@ class Parameter:
         return f"{left}{low}, {high}{right}"
 
     def check(self, lowest: float, highest: float) -> str | None:
-        """Why values from ``lowest`` to ``highest`` are out of bounds, or None if they are within."""
+        """Why values from ``lowest`` to ``highest`` (a number: both the same; a distribution: its
+        support) are out of bounds, or None if they are within."""
+        if math.isnan(lowest) or math.isnan(highest):
+            return "must be a number (got nan)"
         too_low = self.low is not None and (lowest <= self.low if self.low_open else lowest < self.low)
         too_high = self.high is not None and (highest >= self.high if self.high_open else highest > self.high)
         if not (too_low or too_high):
             return None
-        shown = f"{lowest:g}" if lowest == highest else f"{lowest:g}..{highest:g}"
-        return f"must lie in {self.bounds_text()} (got {shown})"
+        got = (
+            f"(got {lowest:g})"
+            if lowest == highest
+            else f"over its whole range (got {lowest:g}..{highest:g})"
+        )
+        if self.low is not None and self.high is not None:
+            problem = f"must lie in {self.bounds_text()} {got}"
+        elif self.low is not None:
+            problem = f"must be {'>' if self.low_open else '>='} {self.low:g} {got}"
+        else:
+            problem = f"must be {'<' if self.high_open else '<='} {self.high:g} {got}"
+        return f"{self.bounds_note}: {problem}" if self.bounds_note else problem
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (infinite values as the string "Infinity")."""
@@ -128,6 +144,7 @@ class Parameter:
             },
             "infinite": self.infinite,
             "optional": self.optional,
+            "bounds_note": self.bounds_note,
         }
 
 
@@ -175,14 +192,31 @@ def by_input(parameters: Iterable[Parameter]) -> dict[str, Parameter]:
     return {p.input: p for p in parameters if p.input is not None}
 
 
-def explanation_groups(parameters: Sequence[Parameter]) -> dict[str, list[str]]:
-    """Group label -> the scenario keys (or whole sections) whose changes are attributed together, in
-    declaration order. A group whose keys are all of one section is given as that section."""
-    groups: dict[str, list[str]] = {}
+def explanation_groups(parameters: Sequence[Parameter], order: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Group label -> the scenario keys (or whole sections) whose changes are attributed together. A
+    section all of whose settings are in one group is given as that section. Groups come in ``order``
+    (labels), then the others in declaration order."""
+    keys_by_group: dict[str, list[str]] = {}
+    section_keys: dict[str, set[str]] = {}
     for parameter in parameters:
         if parameter.group:
-            groups.setdefault(parameter.group, []).append(parameter.key)
-    return groups
+            keys_by_group.setdefault(parameter.group, []).append(parameter.key)
+        if parameter.section is not None:
+            section_keys.setdefault(parameter.section, set()).add(parameter.key)
+    groups: dict[str, list[str]] = {}
+    for label, keys in keys_by_group.items():
+        entries: list[str] = []
+        for key in keys:
+            section = key.rsplit(".", 1)[0] if "." in key else None
+            entry = section if section is not None and section_keys[section] <= set(keys) else key
+            if entry not in entries:
+                entries.append(entry)
+        groups[label] = entries
+    unknown = [label for label in order if label not in groups]
+    if unknown:
+        raise ValueError(f"no setting is in the explanation group(s) {unknown}")
+    ranked = [*order, *(label for label in groups if label not in order)]
+    return {label: groups[label] for label in ranked}
 
 
 def outputs_of(outputs: Iterable[Output], kind: OutputKind) -> tuple[str, ...]:

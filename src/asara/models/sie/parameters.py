@@ -7,7 +7,7 @@ the engine line that reads it.
 
 from __future__ import annotations
 
-from asara.models.registry import Parameter, Slider, by_input, by_key
+from asara.models.registry import Parameter, Slider, by_input, by_key, explanation_groups
 
 INF = float("inf")
 
@@ -152,6 +152,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         input="ramp_months",
         extension="ramp",
         slider=Slider(6, 240),
+        bounds_note="a ramp cannot end before it starts",
     ),
     Parameter(
         "ramp.lead_months",
@@ -341,3 +342,26 @@ COLUMNS: dict[str, int] = {name: column for column, name in enumerate(PARAMETERS
 
 OPTION_INPUTS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in CORE_INPUTS)
 """Extension settings that may be uncertain (each is fixed by the options unless sampled)."""
+
+EXPLANATION_ORDER: tuple[str, ...] = (
+    "speedup distribution",
+    "returns (r0) distribution",
+    "distance-to-limit distribution",
+    "parallel-penalty distribution",
+    "pre-ASARA ramp",
+    "retraining",
+    "constant r",
+    "horizon",
+    "software share",
+    "recent doubling time",
+    "first doubling time",
+    "compute growth",
+    "compute bottlenecks",
+    "data",
+)
+"""The order in which explanations list the groups. It also fixes which common random numbers an input
+that only scenario B has draws, so it is kept as it was; a new group needs no entry (unlisted groups
+follow in declaration order)."""
+
+EXPLANATION_GROUPS: dict[str, list[str]] = explanation_groups(PARAMETERS, EXPLANATION_ORDER)
+"""Group label -> the scenario keys (or whole sections) whose changes explanations attribute together."""
