@@ -192,6 +192,7 @@ def trajectory_command(
     from asara import sie
     from asara.models.sie import trajectory as run_trajectory
     from asara.models.sie.engine import ceiling_problem
+    from asara.models.sie.metrics import years_compressed
 
     loaded = sie.load(scenario, overrides or [])
     options = loaded.options()
@@ -206,7 +207,9 @@ def trajectory_command(
         options,
     )
     s = options.software_share
-    compression = {f"{m:g}": {"doublings": d, "years": d * s / 4} for m, d in path.max_doublings.items()}
+    compression = {
+        f"{m:g}": {"doublings": d, "years": years_compressed(d, s)} for m, d in path.max_doublings.items()
+    }
     if json_output:
         record: dict[str, Any] = {
             "scenario": loaded.name,
