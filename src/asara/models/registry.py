@@ -60,6 +60,9 @@ class Parameter:
     choices: tuple[str, ...] = ()
     extension: str | None = None
     """The optional extension the setting belongs to (None: the paper's model)."""
+    switches_off: bool = False
+    """For an extension's setting: at its neutral value alone the extension's code does not run at all,
+    whatever the extension's other settings (its ``--set`` neutral argument)."""
     slider: Slider | None = None
     infinite: bool = False
     """Whether ``inf`` is a valid value (written "Infinity" in JSON)."""
@@ -83,6 +86,28 @@ class Parameter:
     def uncertain(self) -> bool:
         """Whether the setting may be (or always is) a distribution."""
         return self.input is not None
+
+    def neutral_text(self) -> str:
+        """The neutral value as a reader writes it (``inf``, ``true``, a distribution's kind and
+        parameters, "" when unset)."""
+        value = self.neutral
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if isinstance(value, dict):
+            kind = value.get("kind", "")
+            rest = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                for k, v in value.items()
+                if k != "kind"
+            )
+            return f"{kind}({rest})"
+        if isinstance(value, float | int):
+            return f"{value:g}"
+        return str(value)
 
     def bounds_text(self) -> str:
         """The allowed range in interval notation (``(0, 1]``), or "" when unbounded."""
@@ -134,6 +159,7 @@ class Parameter:
             "input": self.input,
             "choices": list(self.choices),
             "extension": self.extension,
+            "switches_off": self.switches_off,
             "slider": None
             if self.slider is None
             else {

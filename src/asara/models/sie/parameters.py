@@ -117,6 +117,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         choices=("none", "paper", "reference"),
         group="retraining",
         extension="continual_learning",
+        switches_off=True,
     ),
     Parameter(
         "initial_doubling",
@@ -138,6 +139,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         choices=("none", "step", "linear", "exponential", "logistic"),
         group="pre-ASARA ramp",
         extension="ramp",
+        switches_off=True,
     ),
     Parameter(
         "ramp.months",
@@ -204,6 +206,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="compute growth",
         input="compute_growth_per_year",
         extension="compute",
+        switches_off=True,
         slider=Slider(1, 20),
     ),
     Parameter(
@@ -257,6 +260,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="compute bottlenecks",
         input="substitution_elasticity",
         extension="bottlenecks",
+        switches_off=True,
         slider=Slider(0.05, 10),
     ),
     # Continual learning (with retraining on).
@@ -300,6 +304,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="data",
         input="data_share",
         extension="data",
+        switches_off=True,
         slider=Slider(0.01, 0.95),
     ),
     Parameter(
@@ -365,3 +370,18 @@ follow in declaration order)."""
 
 EXPLANATION_GROUPS: dict[str, list[str]] = explanation_groups(PARAMETERS, EXPLANATION_ORDER)
 """Group label -> the scenario keys (or whole sections) whose changes explanations attribute together."""
+
+
+def set_help() -> str:
+    """The ``--set`` option's help: what it does and every key it may set."""
+    sections: dict[str | None, list[str]] = {}
+    for parameter in PARAMETERS:
+        sections.setdefault(parameter.section, []).append(parameter.name)
+    keys = [
+        *sections.pop(None, []),
+        *(f"{section}.{{{', '.join(names)}}}" for section, names in sections.items()),
+    ]
+    return (
+        "Override one scenario value by dotted key, e.g. inputs.returns.high=5 or ramp.shape=linear "
+        f"(repeatable). Settings: {'; '.join(keys)}; `asara sie parameters` explains each."
+    )
