@@ -89,10 +89,10 @@ class Parameter:
 
     def neutral_text(self) -> str:
         """The neutral value as a reader writes it (``inf``, ``true``, a distribution's kind and
-        parameters, "" when unset)."""
+        parameters, "unset" for an optional setting left unset)."""
         value = self.neutral
         if value is None:
-            return ""
+            return "unset"
         if isinstance(value, bool):
             return str(value).lower()
         if isinstance(value, float) and math.isinf(value):
@@ -116,7 +116,7 @@ class Parameter:
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
         left = "(" if self.low is None or self.low_open else "["
-        right = ")" if self.high is None or self.high_open else "]"
+        right = ")" if (self.high is None and not self.infinite) or self.high_open else "]"
         return f"{left}{low}, {high}{right}"
 
     def check(self, lowest: float, highest: float) -> str | None:
@@ -250,12 +250,6 @@ def outputs_of(outputs: Iterable[Output], kind: OutputKind) -> tuple[str, ...]:
     return tuple(o.name for o in outputs if o.kind == kind)
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).lower() if isinstance(value, bool) else f"{value}"
-
-
 def markdown_table(parameters: Sequence[Parameter]) -> str:
     """The docs table of a model's settings (docs are checked against it by the tests)."""
     rows = [
@@ -264,8 +258,7 @@ def markdown_table(parameters: Sequence[Parameter]) -> str:
     ]
     for p in parameters:
         kind = p.type if p.type != "choice" else " \\| ".join(p.choices)
-        neutral = _json_value(p.neutral)
-        shown = _shown(neutral)
+        shown = p.neutral_text()
         uncertain = "always" if p.type == "distribution" else ("yes" if p.uncertain else "")
         help_text = p.help.replace("|", "\\|")
         rows.append(
