@@ -218,6 +218,12 @@ def by_input(parameters: Iterable[Parameter]) -> dict[str, Parameter]:
     return {p.input: p for p in parameters if p.input is not None}
 
 
+def columns(parameters: Iterable[Parameter]) -> dict[str, int]:
+    """Per-sample input name -> column of an engine's parameter matrix, in declaration order. Appending a
+    declaration keeps every existing column."""
+    return {name: column for column, name in enumerate(by_input(parameters))}
+
+
 def explanation_groups(parameters: Sequence[Parameter], order: Sequence[str] = ()) -> dict[str, list[str]]:
     """Group label -> the scenario keys (or whole sections) whose changes are attributed together. A
     section all of whose settings are in one group is given as that section. Groups come in ``order``

@@ -7,7 +7,7 @@ the engine line that reads it.
 
 from __future__ import annotations
 
-from asara.models.registry import Parameter, Slider, by_input, by_key, explanation_groups
+from asara.models.registry import Parameter, Slider, by_input, by_key, columns, explanation_groups
 
 INF = float("inf")
 
@@ -342,7 +342,7 @@ PARAMETERS_BY_INPUT: dict[str, Parameter] = by_input(PARAMETERS)
 CORE_INPUTS: tuple[str, ...] = tuple(p.input for p in PARAMETERS if p.type == "distribution" and p.input)
 """The paper's four uncertain inputs, in engine-column order."""
 
-COLUMNS: dict[str, int] = {name: column for column, name in enumerate(PARAMETERS_BY_INPUT)}
+COLUMNS: dict[str, int] = columns(PARAMETERS)
 """Per-sample input name -> column of the engine's parameter matrix."""
 
 OPTION_INPUTS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in CORE_INPUTS)
