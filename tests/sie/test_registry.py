@@ -223,6 +223,29 @@ def test_every_input_has_its_own_engine_column() -> None:
     assert list(COLUMNS.values()) == list(range(17))  # the numbering of the hand-written constants
 
 
+def test_cached_kernels_are_recompiled_when_the_columns_change() -> None:
+    # The compiled code in use was made with today's column numbers ...
+    assert engine._compiled_layout() == engine.COLUMN_LAYOUT
+    assert not engine._refresh_stale_kernels()
+
+    # ... and a cache made with other numbers (a declaration inserted since) is recompiled before use.
+    class Kernel:
+        def __init__(self, layout: int) -> None:
+            self.layout, self.recompiled = layout, 0
+
+        def __call__(self) -> int:
+            return self.layout
+
+        def recompile(self) -> None:
+            self.recompiled += 1
+
+    probe, kernel = Kernel(engine.COLUMN_LAYOUT), Kernel(0)
+    assert not engine._refresh_stale_kernels(probe, (kernel,))
+    assert (probe.recompiled, kernel.recompiled) == (0, 0)
+    assert engine._refresh_stale_kernels(probe, (kernel,), expected=engine.COLUMN_LAYOUT + 1)
+    assert (probe.recompiled, kernel.recompiled) == (1, 1)
+
+
 def test_options_are_built_from_the_declarations() -> None:
     options = SieOptions(ramp="linear", ramp_months=24.0)
     assert options.ramp_months == 24.0 and options.lead_months == 24.0

@@ -13,6 +13,7 @@ range is detected exactly and never becomes ``0 * inf``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -85,6 +86,9 @@ N_PARAMETERS = len(COLUMNS)
 
 PER_SAMPLE_OPTIONS: dict[str, int] = {name: COLUMNS[name] for name in OPTION_INPUTS}
 """Numeric options that may also be uncertain: per-sample arrays passed to :func:`simulate` override them."""
+
+COLUMN_LAYOUT = int.from_bytes(hashlib.sha256(repr(sorted(COLUMNS.items())).encode()).digest()[:7], "big")
+"""A fingerprint of the column numbers, compiled into the kernels with them (``_refresh_stale_kernels``)."""
 
 # Integer flags and float settings shared by all samples of a batch.
 F_CONSTANT_R, F_RETRAINING, F_INITIAL_PACE, F_RAMP, F_HORIZON_INCLUDES_RAMP = 0, 1, 2, 3, 4
@@ -584,6 +588,41 @@ def _simulate_batch(
         out_r[s] = r
 
 
+@njit(nogil=True)
+def _compiled_layout() -> int:
+    """The column fingerprint as the cached compiled code saw it."""
+    layout: int = COLUMN_LAYOUT
+    return layout
+
+
+_fresh = False
+
+
+def _refresh_stale_kernels(
+    probe: Any = _compiled_layout, kernels: tuple[Any, ...] = (), expected: int | None = None
+) -> bool:
+    """Recompile the kernels if their cached code was compiled with other column numbers; True if it was.
+
+    numba keys its on-disk cache on this file (its time stamp and each function's bytecode), but the
+    kernels' column numbers are module globals read from the declarations in ``parameters.py`` and frozen
+    into the compiled code: after a declaration is inserted there, a kernel cached before would read the
+    wrong columns. A tiny compiled probe, cached the same way, tells which numbering the cache was made
+    with; on a mismatch every kernel is recompiled (and the cache rewritten) before it runs."""
+    stale: bool = probe() != (COLUMN_LAYOUT if expected is None else expected)
+    if stale:
+        for kernel in (probe, *(kernels or (_run_one, _simulate_batch))):
+            if hasattr(kernel, "recompile"):  # absent with NUMBA_DISABLE_JIT=1, where nothing is cached
+                kernel.recompile()
+    return stale
+
+
+def _ensure_fresh_kernels() -> None:
+    global _fresh
+    if not _fresh:
+        _refresh_stale_kernels()
+        _fresh = True
+
+
 def _as_inputs(*values: FloatArray | float) -> list[NDArray[np.float64]]:
     """Equally long contiguous 1-D float arrays; scalars are broadcast."""
     arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values))
@@ -657,6 +696,7 @@ def simulate(
     keyed by option name) are equally long 1-D arrays or scalars."""
     options = options or SieOptions()
     _check_options(options)
+    _ensure_fresh_kernels()
     params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, per_sample)
     size = params.shape[0]
     windows = np.asarray(options.windows_months, dtype=np.float64)
@@ -691,6 +731,7 @@ def trajectory(
     """One run with its full path: doubling times, r after each doubling, and why it stopped."""
     options = options or SieOptions()
     _check_options(options)
+    _ensure_fresh_kernels()
     extra = {name: np.array([value]) for name, value in (per_sample or {}).items()}
     params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, extra)
     windows = np.asarray(options.windows_months, dtype=np.float64)
