@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -221,6 +221,14 @@ def test_every_input_has_its_own_engine_column() -> None:
         constant: COLUMNS[name] for constant, name in named.items()
     }
     assert list(COLUMNS.values()) == list(range(17))  # the numbering of the hand-written constants
+
+
+def test_the_engine_knows_every_declared_choice() -> None:
+    assert set(get_args(engine.Retraining)) == set(PARAMETERS_BY_KEY["retraining"].choices)
+    assert set(engine._RETRAINING_CODES) == set(PARAMETERS_BY_KEY["retraining"].choices)
+    assert set(get_args(engine.RampShape)) == set(PARAMETERS_BY_KEY["ramp.shape"].choices)
+    assert set(engine._RAMP_CODES) == set(PARAMETERS_BY_KEY["ramp.shape"].choices)
+    assert set(get_args(engine.InitialDoubling)) == set(PARAMETERS_BY_KEY["initial_doubling"].choices)
 
 
 def test_cached_kernels_are_recompiled_when_the_columns_change() -> None:
