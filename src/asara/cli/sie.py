@@ -309,7 +309,8 @@ def markdown_report(record: dict[str, Any]) -> str:
 
 @sie_app.command("extensions")
 def extensions_command(json_output: JsonOption = False) -> None:
-    """List the model's optional extensions, each with its neutral setting as --set arguments."""
+    """List the model's optional extensions, each with its settings and its neutral setting as --set
+    arguments."""
     from asara.scenarios.sie_extensions import EXTENSIONS
 
     if json_output:
