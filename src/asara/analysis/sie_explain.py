@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from asara.analysis.shapley import Bound, Document, OutputExplanation, explain
+from asara.models.sie.parameters import EXPLANATION_GROUPS
 from asara.scenarios.loader import read_document, validate_document
 from asara.scenarios.sie import SieScenario
 
-SIE_GROUPS: dict[str, list[str]] = {
-    "speedup distribution": ["inputs.speedup"],
-    "returns (r0) distribution": ["inputs.returns"],
-    "distance-to-limit distribution": ["inputs.limit_years"],
-    "parallel-penalty distribution": ["inputs.parallel_penalty"],
-    "pre-ASARA ramp": ["ramp"],
-    "retraining": ["retraining", "continual_learning"],
-    "constant r": ["constant_r"],
-    "horizon": ["horizon_months"],
-    "software share": ["software_share"],
-    "recent doubling time": ["recent_doubling_months"],
-    "first doubling time": ["initial_doubling"],
-    "compute growth": ["compute"],
-    "compute bottlenecks": ["bottlenecks"],
-    "data": ["data"],
-    "correlations": ["correlations"],
-}
+SIE_GROUPS: dict[str, list[str]] = {**EXPLANATION_GROUPS, "correlations": ["correlations"]}
+"""Group label -> the scenario keys (or whole sections) whose changes are attributed together: the
+declared settings' groups (``asara.models.sie.parameters``), plus the correlations between inputs."""
 
 
 # What the cells measure must agree between A and B; it is not an assumption to attribute.

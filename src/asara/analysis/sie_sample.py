@@ -11,7 +11,7 @@ from typing import Any
 from asara.analysis.counterfactual import Counterfactuals, counterfactuals
 from asara.errors import InputError
 from asara.models.sie import Trajectory, trajectory
-from asara.models.sie.metrics import required_doublings
+from asara.models.sie.metrics import required_doublings, years_compressed
 from asara.models.sie.model import window_column
 from asara.montecarlo.sampling import sample_inputs
 from asara.scenarios.sie import SieScenario
@@ -65,7 +65,8 @@ class SampleExplanation:
             "times_months": self.path.times.tolist(),
             "returns_path": self.path.returns.tolist(),
             "years_compressed": {
-                f"{months:g}": doublings * s / 4.0 for months, doublings in self.path.max_doublings.items()
+                f"{months:g}": years_compressed(doublings, s)
+                for months, doublings in self.path.max_doublings.items()
             },
             "cells": [
                 {
@@ -97,7 +98,7 @@ class SampleExplanation:
 
 
 def _years(outputs: Mapping[str, float], windows: Mapping[float, int], share: float) -> dict[str, float]:
-    return {f"{m:g}": outputs[window_column(m)] * share / 4.0 for m in windows}
+    return {f"{m:g}": years_compressed(outputs[window_column(m)], share) for m in windows}
 
 
 def sample_values(scenario: SieScenario, sample: int, seed: int) -> dict[str, float]:

@@ -10,6 +10,7 @@ import numpy as np
 
 from asara.analysis.sie_sample import sample_paths
 from asara.errors import InputError
+from asara.models.sie.metrics import years_compressed
 from asara.scenarios.sie import SieScenario
 
 MAX_RUNS = 2000
@@ -48,7 +49,7 @@ def takeoff(
     for i, path in enumerate(paths):
         # Doublings completed by each grid month on the run's own clock (ASARA at path.asara_months).
         done = np.searchsorted(path.times, grid + path.asara_months, side="right") - 1
-        years[i] = np.clip(done, 0, None) * share / 4.0
+        years[i] = years_compressed(np.clip(done, 0, None), share)
     bands = np.quantile(years, QUANTILES, axis=0)
     return {
         "scenario": scenario.name,
@@ -65,7 +66,7 @@ def takeoff(
                 "inputs": drawn[i],
                 "years": years[i].tolist(),
                 "end_reason": paths[i].end_reason,
-                "ceiling_years": paths[i].ceiling_doublings * share / 4.0,
+                "ceiling_years": years_compressed(paths[i].ceiling_doublings, share),
             }
             for i in range(shown)
         ],

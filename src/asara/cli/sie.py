@@ -24,6 +24,7 @@ from asara.cli.sie_analysis import (
 from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target, write_text
+from asara.models.sie.parameters import set_help
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
 
 if TYPE_CHECKING:
@@ -37,10 +38,7 @@ sie_app = typer.Typer(
 )
 
 ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
-]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help=set_help())]
 MAX_TARGET_SAMPLES = 100_000_000
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -192,6 +190,7 @@ def trajectory_command(
     from asara import sie
     from asara.models.sie import trajectory as run_trajectory
     from asara.models.sie.engine import ceiling_problem
+    from asara.models.sie.metrics import years_compressed
 
     loaded = sie.load(scenario, overrides or [])
     options = loaded.options()
@@ -206,7 +205,9 @@ def trajectory_command(
         options,
     )
     s = options.software_share
-    compression = {f"{m:g}": {"doublings": d, "years": d * s / 4} for m, d in path.max_doublings.items()}
+    compression = {
+        f"{m:g}": {"doublings": d, "years": years_compressed(d, s)} for m, d in path.max_doublings.items()
+    }
     if json_output:
         record: dict[str, Any] = {
             "scenario": loaded.name,
@@ -308,22 +309,51 @@ def markdown_report(record: dict[str, Any]) -> str:
 
 @sie_app.command("extensions")
 def extensions_command(json_output: JsonOption = False) -> None:
-    """List the model's optional extensions, each with its neutral setting as --set arguments."""
+    """List the model's optional extensions, each with its settings and its neutral setting as --set
+    arguments."""
     from asara.scenarios.sie_extensions import EXTENSIONS
 
     if json_output:
-        records = [
-            {"name": e.name, "description": e.description, "neutral": list(e.neutral), "preset": e.preset}
-            for e in EXTENSIONS
-        ]
-        typer.echo(json.dumps(records, indent=2))
+        typer.echo(json.dumps([e.to_dict() for e in EXTENSIONS], indent=2))
         return
     table = Table(title="SIE extensions (all off by default)")
-    for column in ("name", "what it adds", "neutral setting", "preset"):
+    for column in ("name", "what it adds", "settings", "neutral setting", "preset"):
         table.add_column(column)
     for extension in EXTENSIONS:
         neutral = " ".join(f"--set {item}" for item in extension.neutral)
-        table.add_row(extension.name, extension.description, neutral, extension.preset)
+        settings = "\n".join(extension.parameters)
+        table.add_row(extension.name, extension.description, settings, neutral, extension.preset)
+    console().print(table)
+
+
+@sie_app.command("parameters")
+def parameters_command(
+    json_output: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown table of the docs (docs/sie.md).")
+    ] = False,
+) -> None:
+    """List every setting of the model: scenario key, type, neutral value, range, unit, whether it may be
+    uncertain, and what it means. Each can be changed with --set key=value or in a scenario file."""
+    from asara.models.registry import markdown_table
+    from asara.models.sie.parameters import PARAMETERS
+
+    if json_output and markdown:
+        raise InputError("give --json or --markdown, not both", field="markdown")
+    if json_output:
+        typer.echo(json.dumps([p.to_dict() for p in PARAMETERS], indent=2))
+        return
+    if markdown:
+        typer.echo(markdown_table(PARAMETERS), nl=False)
+        return
+    table = Table(title="SIE settings (neutral: the paper's model; --json or --markdown: with help text)")
+    table.add_column("key", no_wrap=True)
+    for column in ("type", "neutral", "range", "unit", "uncertain", "meaning"):
+        table.add_column(column)
+    for p in PARAMETERS:
+        kind = p.type if p.type != "choice" else " | ".join(p.choices)
+        uncertain = "always" if p.type == "distribution" else ("yes" if p.uncertain else "")
+        table.add_row(p.key, kind, p.neutral_text(), p.bounds_text(), p.unit, uncertain, p.label)
     console().print(table)
 
 

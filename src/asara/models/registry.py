@@ -60,11 +60,17 @@ class Parameter:
     choices: tuple[str, ...] = ()
     extension: str | None = None
     """The optional extension the setting belongs to (None: the paper's model)."""
+    switches_off: bool = False
+    """For an extension's setting: at its neutral value alone the extension's code does not run at all,
+    whatever the extension's other settings (its ``--set`` neutral argument)."""
     slider: Slider | None = None
     infinite: bool = False
     """Whether ``inf`` is a valid value (written "Infinity" in JSON)."""
     optional: bool = False
     """Whether the setting may be left unset (None), taking its value from another setting."""
+    bounds_note: str = ""
+    """Why the bounds are what they are, said before an out-of-bounds error ("a ramp cannot end before
+    it starts")."""
 
     @property
     def section(self) -> str | None:
@@ -81,6 +87,28 @@ class Parameter:
         """Whether the setting may be (or always is) a distribution."""
         return self.input is not None
 
+    def neutral_text(self) -> str:
+        """The neutral value as a reader writes it (``inf``, ``true``, a distribution's kind and
+        parameters, "unset" for an optional setting left unset)."""
+        value = self.neutral
+        if value is None:
+            return "unset"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float) and math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if isinstance(value, dict):
+            kind = value.get("kind", "")
+            rest = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}"
+                for k, v in value.items()
+                if k != "kind"
+            )
+            return f"{kind}({rest})"
+        if isinstance(value, float | int):
+            return f"{value:g}"
+        return str(value)
+
     def bounds_text(self) -> str:
         """The allowed range in interval notation (``(0, 1]``), or "" when unbounded."""
         if self.low is None and self.high is None:
@@ -88,17 +116,30 @@ class Parameter:
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
         left = "(" if self.low is None or self.low_open else "["
-        right = ")" if self.high is None or self.high_open else "]"
+        right = ")" if (self.high is None and not self.infinite) or self.high_open else "]"
         return f"{left}{low}, {high}{right}"
 
     def check(self, lowest: float, highest: float) -> str | None:
-        """Why values from ``lowest`` to ``highest`` are out of bounds, or None if they are within."""
+        """Why values from ``lowest`` to ``highest`` (a number: both the same; a distribution: its
+        support) are out of bounds, or None if they are within."""
+        if math.isnan(lowest) or math.isnan(highest):
+            return "must be a number (got nan)"
         too_low = self.low is not None and (lowest <= self.low if self.low_open else lowest < self.low)
         too_high = self.high is not None and (highest >= self.high if self.high_open else highest > self.high)
         if not (too_low or too_high):
             return None
-        shown = f"{lowest:g}" if lowest == highest else f"{lowest:g}..{highest:g}"
-        return f"must lie in {self.bounds_text()} (got {shown})"
+        got = (
+            f"(got {lowest:g})"
+            if lowest == highest
+            else f"over its whole range (got {lowest:g}..{highest:g})"
+        )
+        if self.low is not None and self.high is not None:
+            problem = f"must lie in {self.bounds_text()} {got}"
+        elif self.low is not None:
+            problem = f"must be {'>' if self.low_open else '>='} {self.low:g} {got}"
+        else:
+            problem = f"must be {'<' if self.high_open else '<='} {self.high:g} {got}"
+        return f"{self.bounds_note}: {problem}" if self.bounds_note else problem
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (infinite values as the string "Infinity")."""
@@ -118,6 +159,7 @@ class Parameter:
             "input": self.input,
             "choices": list(self.choices),
             "extension": self.extension,
+            "switches_off": self.switches_off,
             "slider": None
             if self.slider is None
             else {
@@ -128,6 +170,7 @@ class Parameter:
             },
             "infinite": self.infinite,
             "optional": self.optional,
+            "bounds_note": self.bounds_note,
         }
 
 
@@ -175,25 +218,42 @@ def by_input(parameters: Iterable[Parameter]) -> dict[str, Parameter]:
     return {p.input: p for p in parameters if p.input is not None}
 
 
-def explanation_groups(parameters: Sequence[Parameter]) -> dict[str, list[str]]:
-    """Group label -> the scenario keys (or whole sections) whose changes are attributed together, in
-    declaration order. A group whose keys are all of one section is given as that section."""
-    groups: dict[str, list[str]] = {}
+def columns(parameters: Iterable[Parameter]) -> dict[str, int]:
+    """Per-sample input name -> column of an engine's parameter matrix, in declaration order. Appending a
+    declaration keeps every existing column."""
+    return {name: column for column, name in enumerate(by_input(parameters))}
+
+
+def explanation_groups(parameters: Sequence[Parameter], order: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Group label -> the scenario keys (or whole sections) whose changes are attributed together. A
+    section all of whose settings are in one group is given as that section. Groups come in ``order``
+    (labels), then the others in declaration order."""
+    keys_by_group: dict[str, list[str]] = {}
+    section_keys: dict[str, set[str]] = {}
     for parameter in parameters:
         if parameter.group:
-            groups.setdefault(parameter.group, []).append(parameter.key)
-    return groups
+            keys_by_group.setdefault(parameter.group, []).append(parameter.key)
+        if parameter.section is not None:
+            section_keys.setdefault(parameter.section, set()).add(parameter.key)
+    groups: dict[str, list[str]] = {}
+    for label, keys in keys_by_group.items():
+        entries: list[str] = []
+        for key in keys:
+            section = key.rsplit(".", 1)[0] if "." in key else None
+            entry = section if section is not None and section_keys[section] <= set(keys) else key
+            if entry not in entries:
+                entries.append(entry)
+        groups[label] = entries
+    unknown = [label for label in order if label not in groups]
+    if unknown:
+        raise ValueError(f"no setting is in the explanation group(s) {unknown}")
+    ranked = [*order, *(label for label in groups if label not in order)]
+    return {label: groups[label] for label in ranked}
 
 
 def outputs_of(outputs: Iterable[Output], kind: OutputKind) -> tuple[str, ...]:
     """Names of the outputs of one kind, in declaration order."""
     return tuple(o.name for o in outputs if o.kind == kind)
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).lower() if isinstance(value, bool) else f"{value}"
 
 
 def markdown_table(parameters: Sequence[Parameter]) -> str:
@@ -204,8 +264,7 @@ def markdown_table(parameters: Sequence[Parameter]) -> str:
     ]
     for p in parameters:
         kind = p.type if p.type != "choice" else " \\| ".join(p.choices)
-        neutral = _json_value(p.neutral)
-        shown = _shown(neutral)
+        shown = p.neutral_text()
         uncertain = "always" if p.type == "distribution" else ("yes" if p.uncertain else "")
         help_text = p.help.replace("|", "\\|")
         rows.append(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 import numpy as np
 from pydantic import (
@@ -12,15 +13,19 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
+    TypeAdapter,
+    create_model,
     field_validator,
     model_validator,
 )
 
-from asara.distributions import Distribution, Fixed, LogUniform, Uniform, median
+from asara.distributions import Distribution, Fixed, median
 from asara.models.base import FloatArray
-from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, RampShape, Retraining, SieModel, SieOptions
-from asara.models.sie.engine import InitialDoubling, ceiling_problem
+from asara.models.registry import Parameter
+from asara.models.sie import INPUT_NAMES, PUBLISHED_CELLS, Cell, SieModel, SieOptions
+from asara.models.sie.engine import ceiling_problem
+from asara.models.sie.metrics import doublings_per_year
+from asara.models.sie.parameters import OPTION_INPUTS, PARAMETERS
 from asara.montecarlo.sampling import copula_factor
 from asara.scenarios.loader import Document, load_scenario
 
@@ -36,7 +41,7 @@ LARGEST_UNIFORM = 1.0 - 2.0**-53
 def worst_case_doublings(scenario: SieScenario) -> float:
     """The most doublings any run of ``scenario`` can take (N at the highest limit_years it can draw):
     a bound on each run's steps, for estimating a request's cost up front."""
-    return 4.0 / scenario.software_share * highest_value(scenario.inputs.limit_years)
+    return doublings_per_year(scenario.software_share) * highest_value(scenario.inputs.limit_years)
 
 
 def highest_value(distribution: Distribution) -> float:
@@ -50,44 +55,113 @@ def highest_value(distribution: Distribution) -> float:
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
-_PAPER: dict[str, Distribution] = {
-    "speedup": LogUniform(low=2, high=32),
-    "returns": LogUniform(low=0.4, high=3.6),
-    "limit_years": Uniform(low=6, high=16),
-    "parallel_penalty": LogUniform(low=0.15, high=0.6),
-}
+Uncertain = float | Distribution
+"""A number, or a distribution when the value is uncertain (it then becomes an input of its own)."""
+
+_DISTRIBUTION: TypeAdapter[Distribution] = TypeAdapter(Distribution)
 
 
-class SieInputs(BaseModel):
-    """The four uncertain inputs (default: the paper's distributions). Each must stay positive."""
+def _bounds_check(parameter: Parameter) -> Callable[[Any], Any]:
+    """The validator of a declared number or distribution: within the declared bounds over its whole
+    range (a distribution's support), never NaN."""
 
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        lowest, highest = (float(value), float(value)) if isinstance(value, float | int) else value.support
+        problem = parameter.check(lowest, highest)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return check
+
+
+def _annotation(parameter: Parameter) -> Any:
+    """The pydantic type of a declared setting."""
+    number: Any = Annotated[float, Field(allow_inf_nan=parameter.infinite)]
+    base: Any
+    if parameter.type == "distribution":
+        base = Distribution
+    elif parameter.type == "switch":
+        return bool
+    elif parameter.type == "choice":
+        return Literal.__getitem__(parameter.choices)
+    elif parameter.type == "integer":
+        base = int
+    else:
+        base = number | Distribution if parameter.uncertain else number
+    if parameter.optional:
+        base = base | None
+    return Annotated[base, AfterValidator(_bounds_check(parameter))]
+
+
+def _field(parameter: Parameter) -> tuple[Any, Any]:
+    """(type, field) of a declared setting for ``create_model``, with its neutral value as default."""
+    if parameter.type == "distribution":
+        neutral = parameter.neutral
+        info = Field(
+            default_factory=lambda: _DISTRIBUTION.validate_python(neutral), description=parameter.help
+        )
+    else:
+        info = Field(parameter.neutral, description=parameter.help)
+    return _annotation(parameter), info
+
+
+def _section_class_name(section: str) -> str:
+    return "".join(part.title() for part in section.split("_")) + "Section"
+
+
+class _SieInputsBase(BaseModel):
     model_config = _STRICT
-    speedup: Distribution = Field(
-        default_factory=lambda: _PAPER["speedup"],
-        description="initial speed-up f of software progress at ASARA",
-    )
-    returns: Distribution = Field(
-        default_factory=lambda: _PAPER["returns"], description="returns to software R&D r0 at ASARA"
-    )
-    limit_years: Distribution = Field(
-        default_factory=lambda: _PAPER["limit_years"],
-        description="distance to the effective limit, in years of progress",
-    )
-    parallel_penalty: Distribution = Field(
-        default_factory=lambda: _PAPER["parallel_penalty"],
-        description="penalty p for parallel work (lambda * alpha)",
-    )
-
-    @field_validator(*INPUT_NAMES)
-    @classmethod
-    def _positive(cls, distribution: Distribution, info: ValidationInfo) -> Distribution:
-        low = distribution.support[0]
-        if low <= 0:
-            raise ValueError(f"must be > 0 over its whole range (lowest value {low:g})")
-        return distribution
 
     def as_mapping(self) -> dict[str, Distribution]:
         return {name: getattr(self, name) for name in INPUT_NAMES}
+
+    if TYPE_CHECKING:  # the fields are generated from the declarations
+
+        def __getattr__(self, name: str) -> Distribution: ...
+
+
+_SECTION_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, ser_json_inf_nan="strings")
+"""Strict sections; a setting declared ``infinite`` accepts inf itself (written "Infinity" in JSON)."""
+
+_SECTIONS: dict[str, list[Parameter]] = {}
+for _parameter in PARAMETERS:
+    if _parameter.section is not None:
+        _SECTIONS.setdefault(_parameter.section, []).append(_parameter)
+
+if TYPE_CHECKING:
+    SieInputs = _SieInputsBase
+else:
+    SieInputs = create_model(
+        "SieInputs",
+        __base__=_SieInputsBase,
+        __module__=__name__,
+        __doc__="The four uncertain inputs (default: the paper's distributions).",
+        **{p.name: _field(p) for p in _SECTIONS["inputs"]},
+    )
+
+
+def _section_model(section: str, parameters: list[Parameter]) -> type[BaseModel]:
+    fields: dict[str, Any] = {p.name: _field(p) for p in parameters}
+    return create_model(
+        _section_class_name(section),
+        __config__=_SECTION_CONFIG,
+        __module__=__name__,
+        __doc__=f"The scenario's [{section}] section (settings declared in asara.models.sie.parameters).",
+        **fields,
+    )
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    section: _section_model(section, parameters)
+    for section, parameters in _SECTIONS.items()
+    if section != "inputs"
+}
+"""The scenario's sections other than ``inputs``, each a pydantic model generated from its declarations."""
+for _model in SECTION_MODELS.values():  # importable by name, as a pickled scenario refers to them
+    globals()[_model.__name__] = _model
 
 
 class CellSpec(BaseModel):
@@ -98,101 +172,6 @@ class CellSpec(BaseModel):
     months: PositiveFloat
 
 
-Uncertain = float | Distribution
-"""A number, or a distribution when the value is uncertain (it then becomes an input of its own)."""
-
-
-def _check_range(value: Uncertain, low: float, high: float, *, low_open: bool, high_open: bool) -> Uncertain:
-    lowest, highest = (value, value) if isinstance(value, float | int) else value.support
-    too_low = lowest <= low if low_open else lowest < low
-    too_high = highest >= high if high_open else highest > high
-    if too_low or too_high:
-        left, right = ("(" if low_open else "["), (")" if high_open else "]")
-        shown = f"{lowest:g}" if lowest == highest else f"{lowest:g}..{highest:g}"
-        raise ValueError(f"must lie in {left}{low:g}, {high:g}{right} (got {shown})")
-    return value
-
-
-def _positive(value: Uncertain) -> Uncertain:
-    return _check_range(value, 0.0, math.inf, low_open=True, high_open=True)
-
-
-def _unit(value: Uncertain) -> Uncertain:
-    return _check_range(value, 0.0, 1.0, low_open=False, high_open=False)
-
-
-PositiveUncertain = Annotated[Uncertain, AfterValidator(_positive)]
-"""A positive number or a distribution over positive numbers."""
-UnitUncertain = Annotated[Uncertain, AfterValidator(_unit)]
-"""A number or distribution within [0, 1]."""
-LabourShare = Annotated[
-    Uncertain, AfterValidator(lambda v: _check_range(v, 0.0, 1.0, low_open=True, high_open=False))
-]
-DataShare = Annotated[
-    Uncertain, AfterValidator(lambda v: _check_range(v, 0.0, 1.0, low_open=False, high_open=True))
-]
-
-
-class RampSection(BaseModel):
-    """Pre-ASARA acceleration: the speed-up ramps from ``start_speedup`` to f. Neutral: shape "none"."""
-
-    model_config = _STRICT
-    shape: RampShape = "none"
-    months: Uncertain = Field(60.0, description="length of the ramp")
-    lead_months: Uncertain | None = Field(
-        None, description="how long before ASARA it starts (default: months)"
-    )
-    start_speedup: PositiveUncertain = 0.1
-    horizon_includes_ramp: bool = False
-
-    @field_validator("months")
-    @classmethod
-    def _length(cls, value: Uncertain) -> Uncertain:
-        try:
-            return _positive(value)
-        except ValueError as error:
-            raise ValueError(f"a ramp cannot end before it starts: {error}") from None
-
-    @field_validator("lead_months")
-    @classmethod
-    def _lead(cls, value: Uncertain | None) -> Uncertain | None:
-        return None if value is None else _check_range(value, 0.0, math.inf, low_open=False, high_open=False)
-
-
-class ComputeSection(BaseModel):
-    """Compute growth after ASARA. Neutral: growth_per_year = 1 (fixed compute, the paper)."""
-
-    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # halving_years may be inf
-    growth_per_year: PositiveUncertain = 1.0
-    halving_years: float = Field(math.inf, gt=0)
-    labour_share: LabourShare = 0.5
-    labour_exponent: float = Field(0.0, ge=-1, allow_inf_nan=False)
-
-
-class BottlenecksSection(BaseModel):
-    """CES research input. Neutral: substitution_elasticity = 1 (Cobb-Douglas, the paper)."""
-
-    model_config = _STRICT
-    substitution_elasticity: PositiveUncertain = 1.0
-
-
-class ContinualLearningSection(BaseModel):
-    """With ``retraining`` on: the share of improvements that need a new training run, and its length."""
-
-    model_config = _STRICT
-    retraining_fraction: UnitUncertain = 1.0
-    training_months: PositiveUncertain = 3.0
-
-
-class DataSection(BaseModel):
-    """Data as its own input. Neutral: share = 0 (data folded into software, the paper)."""
-
-    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")  # stock_years may be inf
-    share: DataShare = 0.0
-    returns: PositiveUncertain = 1.0
-    stock_years: float = Field(math.inf, gt=0)
-
-
 class Correlation(BaseModel):
     """A rank (Spearman) correlation between two uncertain inputs, through a Gaussian copula."""
 
@@ -201,65 +180,43 @@ class Correlation(BaseModel):
     rank: float = Field(ge=-1, le=1)
 
 
-# Scenario field -> engine option, for every parameter that may be uncertain.
 _SECTION_OPTIONS: dict[tuple[str, str], str] = {
-    ("ramp", "months"): "ramp_months",
-    ("ramp", "lead_months"): "ramp_lead_months",
-    ("ramp", "start_speedup"): "ramp_start_speedup",
-    ("compute", "growth_per_year"): "compute_growth_per_year",
-    ("compute", "halving_years"): "compute_growth_halving_years",
-    ("compute", "labour_share"): "labour_share",
-    ("compute", "labour_exponent"): "compute_labour_exponent",
-    ("bottlenecks", "substitution_elasticity"): "substitution_elasticity",
-    ("continual_learning", "retraining_fraction"): "retraining_fraction",
-    ("continual_learning", "training_months"): "training_months",
-    ("data", "share"): "data_share",
-    ("data", "returns"): "data_returns",
-    ("data", "stock_years"): "data_stock_years",
+    (p.section, p.name): p.input for p in PARAMETERS if p.input in OPTION_INPUTS and p.section is not None
 }
+"""Scenario (section, key) -> engine option, for every extension setting that may be uncertain."""
 
 
-class SieScenario(BaseModel):
-    """A complete, validated SIE scenario. Defaults are the paper's baseline and every extension's
-    neutral setting."""
+class _SieScenario(BaseModel):
+    """The methods and checks of :class:`SieScenario`, whose fields are generated from the declarations."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, ser_json_inf_nan="strings")
-    name: str = "custom"
-    description: str = ""
-    software_share: float = Field(0.5, gt=0, le=1, description="s, in (0, 1]")
-    horizon_months: PositiveFloat = 48.0
-    recent_doubling_months: PositiveFloat = 3.0
-    constant_r: bool = False
-    retraining: Retraining = "none"
-    initial_doubling: InitialDoubling = "speedup"
-    windows_months: list[PositiveFloat] = Field(default_factory=lambda: [12.0, 4.0])
-    cells: list[CellSpec] = Field(
-        default_factory=lambda: [CellSpec(years=c.years, months=c.months) for c in PUBLISHED_CELLS]
-    )
-    inputs: SieInputs = Field(default_factory=SieInputs)
-    ramp: RampSection = Field(default_factory=RampSection)
-    compute: ComputeSection = Field(default_factory=ComputeSection)
-    bottlenecks: BottlenecksSection = Field(default_factory=BottlenecksSection)
-    continual_learning: ContinualLearningSection = Field(default_factory=ContinualLearningSection)
-    data: DataSection = Field(default_factory=DataSection)
-    correlations: list[Correlation] = Field(default_factory=list)
+
+    if TYPE_CHECKING:  # the structural fields (see _scenario_fields); the settings are read as Any
+        name: str = "custom"
+        description: str = ""
+        windows_months: list[float] = []
+        cells: list[CellSpec] = []
+        inputs: SieInputs = Field(default_factory=SieInputs)
+        correlations: list[Correlation] = []
+
+        def __getattr__(self, name: str) -> Any: ...
 
     @classmethod
-    def model_validate(cls, obj: Any, *, strict: bool | None = None, **options: Any) -> SieScenario:
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **options: Any) -> Self:
         """Strict by default: a number must be written as a number and a switch as true/false ("48"
         and "yes" are refused, not read as 48 and true). Integers are still accepted as numbers."""
         if strict is None and isinstance(obj, dict):
             obj, strict = _strict_ready(obj), True
         return super().model_validate(obj, strict=strict, **options)
 
-    @field_validator("cells")
+    @field_validator("cells", check_fields=False)
     @classmethod
     def _some_cells(cls, cells: list[CellSpec]) -> list[CellSpec]:
         if not cells:
             raise ValueError("at least one cell is needed")
         return cells
 
-    @field_validator("windows_months")
+    @field_validator("windows_months", check_fields=False)
     @classmethod
     def _some_windows(cls, windows: list[float]) -> list[float]:
         if not windows:
@@ -267,7 +224,7 @@ class SieScenario(BaseModel):
         return windows
 
     @model_validator(mode="after")
-    def _bounded(self) -> SieScenario:
+    def _bounded(self) -> Self:
         """Refuse settings that would make a run's work unbounded (or its numbers undefined)."""
         highest = highest_value(self.inputs.limit_years)
         problem = ceiling_problem(self.software_share, highest)
@@ -277,15 +234,16 @@ class SieScenario(BaseModel):
             if len(items) > MAX_LIST_ITEMS:
                 raise ValueError(f"{name}: at most {MAX_LIST_ITEMS} entries (got {len(items)})")
         for i, cell in enumerate(self.cells):
-            if not cell.years * 4.0 / self.software_share <= MAX_CELL_DOUBLINGS:
+            doublings = cell.years * doublings_per_year(self.software_share)
+            if not doublings <= MAX_CELL_DOUBLINGS:
                 raise ValueError(
-                    f"cells.{i}.years: {cell.years:g} years is {cell.years * 4.0 / self.software_share:.4g} "
+                    f"cells.{i}.years: {cell.years:g} years is {doublings:.4g} "
                     f"doublings; at most {MAX_CELL_DOUBLINGS:.0e} can be counted"
                 )
         return self
 
     @model_validator(mode="after")
-    def _correlations(self) -> SieScenario:
+    def _correlations(self) -> Self:
         names = self.input_names()
         for i, pair in enumerate(self.correlations):
             for name in pair.inputs:
@@ -369,7 +327,53 @@ class SieScenario(BaseModel):
         return document
 
 
-_INFINITE_SETTINGS = (("compute", "halving_years"), ("data", "stock_years"))
+def _published_cells() -> list[CellSpec]:
+    return [CellSpec(years=c.years, months=c.months) for c in PUBLISHED_CELLS]
+
+
+def _scenario_fields() -> dict[str, Any]:
+    """Every field of the scenario in document order: name and description, the top-level settings,
+    the structural lists, the inputs, the sections, the correlations."""
+    top = {p.key: _field(p) for p in PARAMETERS if p.section is None}
+    sections = {name: (model, Field(default_factory=model)) for name, model in SECTION_MODELS.items()}
+    return {
+        "name": (str, "custom"),
+        "description": (str, ""),
+        **top,
+        "windows_months": (list[PositiveFloat], Field(default_factory=lambda: [12.0, 4.0])),
+        "cells": (
+            list[CellSpec],
+            Field(
+                default_factory=lambda: [CellSpec(years=c.years, months=c.months) for c in PUBLISHED_CELLS]
+            ),
+        ),
+        "inputs": (SieInputs, Field(default_factory=SieInputs)),
+        **sections,
+        "correlations": (list[Correlation], Field(default_factory=list)),
+    }
+
+
+if TYPE_CHECKING:
+
+    class SieScenario(_SieScenario):
+        """A complete, validated SIE scenario."""
+
+else:
+    SieScenario = create_model(
+        "SieScenario",
+        __base__=_SieScenario,
+        __module__=__name__,
+        __doc__="A complete, validated SIE scenario. Defaults are the paper's baseline and every "
+        "extension's neutral setting; the settings are declared in asara.models.sie.parameters.",
+        **_scenario_fields(),
+    )
+
+
+_INFINITE_SETTINGS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.key.split(".")) for p in PARAMETERS if p.infinite
+)
+"""Settings that may be infinite, as key paths (written "Infinity" in JSON)."""
+
 _INFINITY_WORDS = {"Infinity": math.inf, "inf": math.inf, "+Infinity": math.inf}
 
 
@@ -378,10 +382,8 @@ def _strict_ready(document: dict[str, Any]) -> dict[str, Any]:
     "Infinity" that :meth:`SieScenario.to_document` writes for an infinite setting, and a correlation's
     pair of inputs as a list (TOML and JSON have no tuples)."""
     ready = dict(document)
-    for section, key in _INFINITE_SETTINGS:
-        values = ready.get(section)
-        if isinstance(values, dict) and isinstance(values.get(key), str) and values[key] in _INFINITY_WORDS:
-            ready[section] = {**values, key: _INFINITY_WORDS[values[key]]}
+    for path in _INFINITE_SETTINGS:
+        ready = _with_infinity(ready, path)
     correlations = ready.get("correlations")
     if isinstance(correlations, list):
         ready["correlations"] = [
@@ -391,6 +393,17 @@ def _strict_ready(document: dict[str, Any]) -> dict[str, Any]:
             for pair in correlations
         ]
     return ready
+
+
+def _with_infinity(document: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """``document`` with the value at ``path`` read as infinity if it is spelled as one (copied on write)."""
+    head, *rest = path
+    value = document.get(head)
+    if rest:
+        return {**document, head: _with_infinity(value, tuple(rest))} if isinstance(value, dict) else document
+    if isinstance(value, str) and value in _INFINITY_WORDS:
+        return {**document, head: _INFINITY_WORDS[value]}
+    return document
 
 
 def load(source: str, overrides: list[str] | tuple[str, ...] = ()) -> SieScenario:

@@ -13,10 +13,11 @@ range is detected exactly and never becomes ``0 * inf``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +25,18 @@ from numpy.typing import NDArray
 from asara.io.numba_cache import njit, prepare_numba_cache
 from asara.models.base import FloatArray
 from asara.models.sie.metrics import doublings_per_year
+from asara.models.sie.parameters import (
+    COLUMNS,
+    CORE_INPUTS,
+    OPTION_INPUTS,
+    PARAMETERS_BY_INPUT,
+    PARAMETERS_BY_KEY,
+)
 
 prepare_numba_cache()
 
-INPUT_NAMES: tuple[str, ...] = ("speedup", "returns", "limit_years", "parallel_penalty")
+INPUT_NAMES: tuple[str, ...] = CORE_INPUTS
+"""The paper's four uncertain inputs, in parameter-column order."""
 
 Retraining = Literal["none", "paper", "reference"]
 RampShape = Literal["none", "step", "linear", "exponential", "logistic"]
@@ -53,31 +62,33 @@ _RAMP_CODES: dict[str, int] = {
     "step": RAMP_STEP,
 }
 
-# Columns of the per-sample parameter matrix the kernel reads. The first four are the paper's inputs; the
-# rest are extension parameters, each either fixed by the options or sampled per sample.
-P_SPEEDUP, P_RETURNS, P_LIMIT, P_PENALTY = 0, 1, 2, 3
-P_RAMP_MONTHS, P_RAMP_LEAD, P_RAMP_START = 4, 5, 6
-P_COMPUTE_GROWTH, P_COMPUTE_HALVING, P_LABOUR_SHARE, P_COMPUTE_LABOUR = 7, 8, 9, 10
-P_ELASTICITY, P_RETRAIN_FRACTION, P_TRAINING_MONTHS = 11, 12, 13
-P_DATA_SHARE, P_DATA_RETURNS, P_DATA_STOCK = 14, 15, 16
-N_PARAMETERS = 17
+# Columns of the per-sample parameter matrix the kernel reads, from the declarations
+# (``parameters.COLUMNS``): the paper's four inputs, then every extension parameter, each either fixed by
+# the options or sampled per sample. numba compiles these module globals into the kernel as constants.
+P_SPEEDUP = COLUMNS["speedup"]
+P_RETURNS = COLUMNS["returns"]
+P_LIMIT = COLUMNS["limit_years"]
+P_PENALTY = COLUMNS["parallel_penalty"]
+P_RAMP_MONTHS = COLUMNS["ramp_months"]
+P_RAMP_LEAD = COLUMNS["ramp_lead_months"]
+P_RAMP_START = COLUMNS["ramp_start_speedup"]
+P_COMPUTE_GROWTH = COLUMNS["compute_growth_per_year"]
+P_COMPUTE_HALVING = COLUMNS["compute_growth_halving_years"]
+P_LABOUR_SHARE = COLUMNS["labour_share"]
+P_COMPUTE_LABOUR = COLUMNS["compute_labour_exponent"]
+P_ELASTICITY = COLUMNS["substitution_elasticity"]
+P_RETRAIN_FRACTION = COLUMNS["retraining_fraction"]
+P_TRAINING_MONTHS = COLUMNS["training_months"]
+P_DATA_SHARE = COLUMNS["data_share"]
+P_DATA_RETURNS = COLUMNS["data_returns"]
+P_DATA_STOCK = COLUMNS["data_stock_years"]
+N_PARAMETERS = len(COLUMNS)
 
-PER_SAMPLE_OPTIONS: dict[str, int] = {
-    "ramp_months": P_RAMP_MONTHS,
-    "ramp_lead_months": P_RAMP_LEAD,
-    "ramp_start_speedup": P_RAMP_START,
-    "compute_growth_per_year": P_COMPUTE_GROWTH,
-    "compute_growth_halving_years": P_COMPUTE_HALVING,
-    "labour_share": P_LABOUR_SHARE,
-    "compute_labour_exponent": P_COMPUTE_LABOUR,
-    "substitution_elasticity": P_ELASTICITY,
-    "retraining_fraction": P_RETRAIN_FRACTION,
-    "training_months": P_TRAINING_MONTHS,
-    "data_share": P_DATA_SHARE,
-    "data_returns": P_DATA_RETURNS,
-    "data_stock_years": P_DATA_STOCK,
-}
+PER_SAMPLE_OPTIONS: dict[str, int] = {name: COLUMNS[name] for name in OPTION_INPUTS}
 """Numeric options that may also be uncertain: per-sample arrays passed to :func:`simulate` override them."""
+
+COLUMN_LAYOUT = int.from_bytes(hashlib.sha256(repr(sorted(COLUMNS.items())).encode()).digest()[:7], "big")
+"""A fingerprint of the column numbers, compiled into the kernels with them (``_refresh_stale_kernels``)."""
 
 # Integer flags and float settings shared by all samples of a batch.
 F_CONSTANT_R, F_RETRAINING, F_INITIAL_PACE, F_RAMP, F_HORIZON_INCLUDES_RAMP = 0, 1, 2, 3, 4
@@ -86,55 +97,110 @@ S_SHARE, S_HORIZON, S_RECENT = 0, 1, 2
 N_SETTINGS = 3
 
 
-@dataclass(frozen=True)
+def _neutral(key: str) -> Any:
+    return PARAMETERS_BY_KEY[key].neutral
+
+
+OPTION_DEFAULTS: dict[str, float | None] = {name: PARAMETERS_BY_INPUT[name].neutral for name in OPTION_INPUTS}
+"""Each extension setting that may be uncertain (``PER_SAMPLE_OPTIONS``), at its declared neutral value."""
+_OPTION_INDEX: dict[str, int] = {name: index for index, name in enumerate(OPTION_INPUTS)}
+
+
+@dataclass(frozen=True, init=False)
 class SieOptions:
     """Everything about a run that is not one of the four uncertain inputs. Defaults are the paper's
     baseline; every extension's default is its neutral setting, under which results are bit-identical
-    to the paper model (the kernel skips the extension's code entirely)."""
+    to the paper model (the kernel skips the extension's code entirely). What each setting means is
+    declared in :mod:`asara.models.sie.parameters`.
 
-    software_share: float = 0.5
+    The paper's settings and the switches are fields; the extension settings that may be uncertain
+    (``OPTION_INPUTS``: ``ramp_months``, ..., ``data_stock_years``) are not written out one by one: they
+    are keyword arguments and attributes all the same (``SieOptions(ramp="linear", ramp_months=24.0)``,
+    ``options.ramp_months``), held in ``option_values`` in declaration order, so that a new declared
+    setting needs no new field here."""
+
+    software_share: float
     """s: share of recent AI progress that came from software; a year of progress is 4/s doublings."""
-    horizon_months: float = 48.0
-    """Simulated time after ASARA (after the end of the ramp, when there is one)."""
-    recent_doubling_months: float = 3.0
-    """Software doubling time before ASARA."""
-    constant_r: bool = False
-    """Returns stay at r0 until the ceiling instead of falling linearly to 0."""
-    retraining: Retraining = "none"
-    """Retraining cost: 'paper' damps the exponent to x/(1 + c|x|); 'reference' uses x/|x+1|."""
-    retraining_fraction: float = 1.0
-    """phi: share of improvements that need a new training run (0 = full continual learning)."""
-    training_months: float = 3.0
-    """Length of a training run at ASARA; c = phi * training_months / recent_doubling_months."""
-    initial_doubling: InitialDoubling = "speedup"
-    """First doubling time after ASARA: 3/f ('speedup', the paper's Monte Carlo) or 3/(1+f) ('pace')."""
-    ramp: RampShape = "none"
-    """Pre-ASARA acceleration: the speed-up ramps up to f ("none": a step at ASARA)."""
-    ramp_months: float = 60.0
-    """Length of the ramp."""
-    ramp_lead_months: float | None = None
-    """How long before ASARA the ramp starts (default: ``ramp_months``, so the ramp ends at ASARA)."""
-    ramp_start_speedup: float = 0.1
-    horizon_includes_ramp: bool = False
-    """If true (the reference code), the horizon counts from the start of the ramp, not from ASARA."""
-    compute_growth_per_year: float = 1.0
-    """Factor by which experiment and training compute grow per year after ASARA (1: fixed, the paper)."""
-    compute_growth_halving_years: float = math.inf
-    """Years over which the growth rate of compute halves (inf: it never slows)."""
-    labour_share: float = 0.5
-    """alpha: elasticity of research input to cognitive labour at ASARA (r_comp = r (1 - alpha) / alpha)."""
-    compute_labour_exponent: float = 0.0
-    """gamma: AI labour grows as software x compute^(1 + gamma)."""
-    substitution_elasticity: float = 1.0
-    """sigma: elasticity of substitution between labour and compute (1: Cobb-Douglas, the paper)."""
-    data_share: float = 0.0
-    """Share of software progress that comes from data rather than algorithms (0: the paper)."""
-    data_returns: float = 1.0
-    """Returns to AI labour in producing data (each doubling of labour doubles data this many times)."""
-    data_stock_years: float = math.inf
-    """Years of progress' worth of data doublings that can be found or made at all (inf: unbounded)."""
-    windows_months: tuple[float, ...] = field(default=(12.0, 4.0))
+    horizon_months: float
+    recent_doubling_months: float
+    constant_r: bool
+    retraining: Retraining
+    initial_doubling: InitialDoubling
+    ramp: RampShape
+    """The ramp's shape (the scenario's ``ramp.shape``)."""
+    horizon_includes_ramp: bool
+    windows_months: tuple[float, ...]
     """Window lengths T (months) for which the largest number of doublings inside the window is kept."""
+    option_values: tuple[float | None, ...]
+    """The ``OPTION_INPUTS`` settings' values, in that order (read them by name instead)."""
+
+    def __init__(
+        self,
+        *,
+        software_share: float = _neutral("software_share"),
+        horizon_months: float = _neutral("horizon_months"),
+        recent_doubling_months: float = _neutral("recent_doubling_months"),
+        constant_r: bool = _neutral("constant_r"),
+        retraining: Retraining = _neutral("retraining"),
+        initial_doubling: InitialDoubling = _neutral("initial_doubling"),
+        ramp: RampShape = _neutral("ramp.shape"),
+        horizon_includes_ramp: bool = _neutral("ramp.horizon_includes_ramp"),
+        windows_months: tuple[float, ...] = (12.0, 4.0),
+        option_values: tuple[float | None, ...] | None = None,
+        **options: float | None,
+    ) -> None:
+        unknown = sorted(set(options) - set(OPTION_DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"SieOptions has no setting {', '.join(map(repr, unknown))} "
+                f"(settings that may be uncertain: {', '.join(OPTION_INPUTS)})"
+            )
+        values = list(OPTION_DEFAULTS.values()) if option_values is None else list(option_values)
+        if len(values) != len(OPTION_INPUTS):
+            raise TypeError(f"option_values needs {len(OPTION_INPUTS)} values (got {len(values)})")
+        for name, value in options.items():
+            values[_OPTION_INDEX[name]] = value
+        settings = {
+            "software_share": software_share,
+            "horizon_months": horizon_months,
+            "recent_doubling_months": recent_doubling_months,
+            "constant_r": constant_r,
+            "retraining": retraining,
+            "initial_doubling": initial_doubling,
+            "ramp": ramp,
+            "horizon_includes_ramp": horizon_includes_ramp,
+            "windows_months": tuple(windows_months),
+            "option_values": tuple(values),
+        }
+        for name, setting in settings.items():
+            object.__setattr__(self, name, setting)
+
+    def __getattr__(self, name: str) -> float | None:
+        # Only called for names that are not fields: the settings in ``option_values``.
+        index = _OPTION_INDEX.get(name)
+        if index is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.option_values[index]
+
+    def option(self, name: str) -> float | None:
+        """The value of one ``OPTION_INPUTS`` setting (None: unset, e.g. ``ramp_lead_months``)."""
+        return self.option_values[_OPTION_INDEX[name]]
+
+    def number(self, name: str) -> float:
+        """The value of an ``OPTION_INPUTS`` setting that cannot be unset."""
+        value = self.option(name)
+        if value is None:
+            raise ValueError(f"{name} is unset")
+        return value
+
+    def named_options(self) -> dict[str, float | None]:
+        """Every ``OPTION_INPUTS`` setting by name."""
+        return dict(zip(OPTION_INPUTS, self.option_values, strict=True))
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "option_values"]
+        shown += [f"{name}={value!r}" for name, value in self.named_options().items()]
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @property
     def doublings_per_year(self) -> float:
@@ -145,7 +211,8 @@ class SieOptions:
         """Months from the start of the simulation to ASARA."""
         if self.ramp == "none":
             return 0.0
-        return self.ramp_months if self.ramp_lead_months is None else self.ramp_lead_months
+        lead = self.option("ramp_lead_months")
+        return self.number("ramp_months") if lead is None else lead
 
     @property
     def total_months(self) -> float:
@@ -178,7 +245,7 @@ class SieOptions:
         """The parameter row every sample shares (the four inputs left as NaN)."""
         row = np.full(N_PARAMETERS, math.nan)
         for name, column in PER_SAMPLE_OPTIONS.items():
-            value = getattr(self, name)
+            value = self.option(name)
             row[column] = self.lead_months if name == "ramp_lead_months" else value
         return row
 
@@ -521,6 +588,41 @@ def _simulate_batch(
         out_r[s] = r
 
 
+@njit(nogil=True)
+def _compiled_layout() -> int:
+    """The column fingerprint as the cached compiled code saw it."""
+    layout: int = COLUMN_LAYOUT
+    return layout
+
+
+_fresh = False
+
+
+def _refresh_stale_kernels(
+    probe: Any = _compiled_layout, kernels: tuple[Any, ...] = (), expected: int | None = None
+) -> bool:
+    """Recompile the kernels if their cached code was compiled with other column numbers; True if it was.
+
+    numba keys its on-disk cache on this file (its time stamp and each function's bytecode), but the
+    kernels' column numbers are module globals read from the declarations in ``parameters.py`` and frozen
+    into the compiled code: after a declaration is inserted there, a kernel cached before would read the
+    wrong columns. A tiny compiled probe, cached the same way, tells which numbering the cache was made
+    with; on a mismatch every kernel is recompiled (and the cache rewritten) before it runs."""
+    stale: bool = probe() != (COLUMN_LAYOUT if expected is None else expected)
+    if stale:
+        for kernel in (probe, *(kernels or (_run_one, _simulate_batch))):
+            if hasattr(kernel, "recompile"):  # absent with NUMBA_DISABLE_JIT=1, where nothing is cached
+                kernel.recompile()
+    return stale
+
+
+def _ensure_fresh_kernels() -> None:
+    global _fresh
+    if not _fresh:
+        _refresh_stale_kernels()
+        _fresh = True
+
+
 def _as_inputs(*values: FloatArray | float) -> list[NDArray[np.float64]]:
     """Equally long contiguous 1-D float arrays; scalars are broadcast."""
     arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values))
@@ -564,7 +666,7 @@ def parameter_matrix(
     if (
         "ramp_months" in per_sample
         and "ramp_lead_months" not in per_sample
-        and options.ramp_lead_months is None
+        and options.option("ramp_lead_months") is None
     ):
         params[:, P_RAMP_LEAD] = params[:, P_RAMP_MONTHS]
     return params
@@ -594,6 +696,7 @@ def simulate(
     keyed by option name) are equally long 1-D arrays or scalars."""
     options = options or SieOptions()
     _check_options(options)
+    _ensure_fresh_kernels()
     params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, per_sample)
     size = params.shape[0]
     windows = np.asarray(options.windows_months, dtype=np.float64)
@@ -628,6 +731,7 @@ def trajectory(
     """One run with its full path: doubling times, r after each doubling, and why it stopped."""
     options = options or SieOptions()
     _check_options(options)
+    _ensure_fresh_kernels()
     extra = {name: np.array([value]) for name, value in (per_sample or {}).items()}
     params = parameter_matrix(speedup, returns, limit_years, parallel_penalty, options, extra)
     windows = np.asarray(options.windows_months, dtype=np.float64)

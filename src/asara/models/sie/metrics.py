@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,10 +86,19 @@ def successes(max_doublings: NDArray[np.int64], years: float, software_share: fl
     return max_doublings >= required_doublings(years, software_share)
 
 
-def years_compressed(max_doublings: NDArray[np.int64], software_share: float) -> NDArray[np.float64]:
-    """Years of recent progress that the doublings inside a window amount to: doublings / (4/s).
+@overload
+def years_compressed(doublings: float, software_share: float) -> float: ...
+
+
+@overload
+def years_compressed(doublings: NDArray[Any], software_share: float) -> NDArray[np.float64]: ...
+
+
+def years_compressed(doublings: float | NDArray[Any], software_share: float) -> float | NDArray[np.float64]:
+    """Years of recent progress that a number of software doublings amounts to: doublings / (4/s).
 
     Computed as doublings * (s / 4), which equals doublings * s / 4 bit for bit (dividing by 4 is exact)."""
-    return np.asarray(
-        max_doublings * (software_share / RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE), dtype=np.float64
-    )
+    years = doublings * (software_share / RECENT_DOUBLINGS_PER_YEAR_OF_SOFTWARE)
+    if isinstance(years, np.ndarray):
+        return np.asarray(years, dtype=np.float64)
+    return float(years)

@@ -7,7 +7,7 @@ the engine line that reads it.
 
 from __future__ import annotations
 
-from asara.models.registry import Parameter, Slider, by_input, by_key
+from asara.models.registry import Parameter, Slider, by_input, by_key, columns, explanation_groups
 
 INF = float("inf")
 
@@ -117,6 +117,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         choices=("none", "paper", "reference"),
         group="retraining",
         extension="continual_learning",
+        switches_off=True,
     ),
     Parameter(
         "initial_doubling",
@@ -138,6 +139,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         choices=("none", "step", "linear", "exponential", "logistic"),
         group="pre-ASARA ramp",
         extension="ramp",
+        switches_off=True,
     ),
     Parameter(
         "ramp.months",
@@ -152,6 +154,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         input="ramp_months",
         extension="ramp",
         slider=Slider(6, 240),
+        bounds_note="a ramp cannot end before it starts",
     ),
     Parameter(
         "ramp.lead_months",
@@ -203,6 +206,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="compute growth",
         input="compute_growth_per_year",
         extension="compute",
+        switches_off=True,
         slider=Slider(1, 20),
     ),
     Parameter(
@@ -256,6 +260,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="compute bottlenecks",
         input="substitution_elasticity",
         extension="bottlenecks",
+        switches_off=True,
         slider=Slider(0.05, 10),
     ),
     # Continual learning (with retraining on).
@@ -299,6 +304,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         group="data",
         input="data_share",
         extension="data",
+        switches_off=True,
         slider=Slider(0.01, 0.95),
     ),
     Parameter(
@@ -336,8 +342,46 @@ PARAMETERS_BY_INPUT: dict[str, Parameter] = by_input(PARAMETERS)
 CORE_INPUTS: tuple[str, ...] = tuple(p.input for p in PARAMETERS if p.type == "distribution" and p.input)
 """The paper's four uncertain inputs, in engine-column order."""
 
-COLUMNS: dict[str, int] = {name: column for column, name in enumerate(PARAMETERS_BY_INPUT)}
+COLUMNS: dict[str, int] = columns(PARAMETERS)
 """Per-sample input name -> column of the engine's parameter matrix."""
 
 OPTION_INPUTS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in CORE_INPUTS)
 """Extension settings that may be uncertain (each is fixed by the options unless sampled)."""
+
+EXPLANATION_ORDER: tuple[str, ...] = (
+    "speedup distribution",
+    "returns (r0) distribution",
+    "distance-to-limit distribution",
+    "parallel-penalty distribution",
+    "pre-ASARA ramp",
+    "retraining",
+    "constant r",
+    "horizon",
+    "software share",
+    "recent doubling time",
+    "first doubling time",
+    "compute growth",
+    "compute bottlenecks",
+    "data",
+)
+"""The order in which explanations list the groups. It also fixes which common random numbers an input
+that only scenario B has draws, so it is kept as it was; a new group needs no entry (unlisted groups
+follow in declaration order)."""
+
+EXPLANATION_GROUPS: dict[str, list[str]] = explanation_groups(PARAMETERS, EXPLANATION_ORDER)
+"""Group label -> the scenario keys (or whole sections) whose changes explanations attribute together."""
+
+
+def set_help() -> str:
+    """The ``--set`` option's help: what it does and every key it may set."""
+    sections: dict[str | None, list[str]] = {}
+    for parameter in PARAMETERS:
+        sections.setdefault(parameter.section, []).append(parameter.name)
+    keys = [
+        *sections.pop(None, []),
+        *(f"{section}.{{{', '.join(names)}}}" for section, names in sections.items()),
+    ]
+    return (
+        "Override one scenario value by dotted key, e.g. inputs.returns.high=5 or ramp.shape=linear "
+        f"(repeatable). Settings: {'; '.join(keys)}; `asara sie parameters` explains each."
+    )
