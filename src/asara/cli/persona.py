@@ -12,7 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.common import print_explanations, print_presets
+from asara.cli.common import (
+    PlainSeedOption,
+    json_option,
+    out_option,
+    print_explanations,
+    print_presets,
+    samples_option,
+    scenario_argument,
+    set_option,
+)
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -42,14 +51,14 @@ persona_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ScenarioArgument = Annotated[
-    str, typer.Argument(help="Preset name (see `asara persona presets`) or TOML path.")
+ScenarioArgument = Annotated[str, scenario_argument("persona")]
+UncertainScenarioArgument = Annotated[
+    str, scenario_argument("persona", "Preset name or TOML path with an \\[uncertainty] section.")
 ]
 SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. noise=0.01."),
+    list[str] | None, set_option("Override one scenario value by dotted key, e.g. noise=0.01.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object (or array) on stdout.")]
+JsonOption = Annotated[bool, json_option("Print one JSON object (or array) on stdout.")]
 
 
 def print_table(out: Console, table: Table) -> None:
@@ -108,7 +117,7 @@ def run_command(
     scenario: ScenarioArgument,
     overrides: SetOption = None,
     json_output: JsonOption = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write DIR/run.json.")] = None,
+    out: Annotated[Path | None, out_option("Also write DIR/run.json.")] = None,
 ) -> None:
     """Posterior family shares, decay curve, half-life, residual mass and predicted misbehaviour."""
     from asara.report.persona import evidence_weights_record
@@ -540,9 +549,9 @@ def explain_command(
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
     samples: Annotated[
         int,
-        typer.Option("--samples", "-n", help="Samples of the \\[uncertainty] inputs per evaluated subset."),
+        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset."),
     ] = 2_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -579,12 +588,10 @@ def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
 
 @persona_app.command("sensitivity")
 def sensitivity_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
-    ],
+    scenario: UncertainScenarioArgument,
     method: MethodOption = "sobol",
     samples: SensitivitySamplesOption = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -612,9 +619,7 @@ def sensitivity_command(
 
 @persona_app.command("tornado")
 def tornado_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
-    ],
+    scenario: UncertainScenarioArgument,
     others: OthersOption = "median",
     samples: TornadoSamplesOption = None,
     seed: TornadoSeedOption = None,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from asara.cli.common import SeedOption, out_option, samples_option
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
 
@@ -19,9 +20,8 @@ plot_app = typer.Typer(
     help="Figures as PNG or SVG (the --out suffix picks the format).", no_args_is_help=True
 )
 
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="FILE.png or FILE.svg.")]
-SamplesOption = Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per scenario.")]
-SeedOption = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
+OutOption = Annotated[Path, out_option("FILE.png or FILE.svg.", short=True)]
+SamplesOption = Annotated[int, samples_option("Monte Carlo samples per scenario.")]
 
 
 def _read_json(path: Path, field: str) -> Any:
@@ -120,9 +120,7 @@ def sensitivity_command(
         str, typer.Argument(help="Preset name or TOML path, or JSON of `asara sie sensitivity --json`.")
     ],
     out: OutOption,
-    samples: Annotated[
-        int, typer.Option("--samples", "-n", help="Sobol base points (N x (inputs + 2) model runs).")
-    ] = 4096,
+    samples: Annotated[int, samples_option("Sobol base points (N x (inputs + 2) model runs).")] = 4096,
     seed: SeedOption = 0,
 ) -> None:
     """Sobol indices (first order and total) with their intervals, from a live run or saved JSON."""
@@ -162,7 +160,7 @@ def explain_command(
     changed_option: Annotated[
         str | None, typer.Option("--to", help="Scenario B (same as the second argument).")
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
+    samples: Annotated[int, samples_option("Samples per evaluated subset.")] = 50_000,
     seed: SeedOption = 0,
 ) -> None:
     """Waterfall of the Shapley attribution of B minus A, from a live run or saved JSON."""

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import samples_option, seed_option
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 
@@ -25,10 +26,8 @@ MethodOption = Annotated[
 ]
 SensitivitySamplesOption = Annotated[
     int | None,
-    typer.Option(
-        "--samples",
-        "-n",
-        help="Sobol: base points N (rounded up to a power of two; N x (inputs + 2) model runs) "
+    samples_option(
+        "Sobol: base points N (rounded up to a power of two; N x (inputs + 2) model runs) "
         "(default 4096; persona 512). Morris: trajectories (default 200; persona 50).",
         show_default=False,
     ),
@@ -44,16 +43,14 @@ OthersOption = Annotated[
 
 TornadoSamplesOption = Annotated[
     int | None,
-    typer.Option(
-        "--samples",
-        "-n",
-        help="With --others sampled: samples per bar end (default 20,000; persona 2,000).",
+    samples_option(
+        "With --others sampled: samples per bar end (default 20,000; persona 2,000).",
         show_default=False,
     ),
 ]
 TornadoSeedOption = Annotated[
     int | None,
-    typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
+    seed_option("With --others sampled: the seed (default 0).", show_default=False),
 ]
 
 MAX_SENSITIVITY_SAMPLES = 1 << 20

@@ -13,7 +13,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.common import print_explanations, print_presets
+from asara.cli.common import (
+    JsonOption,
+    PlainSeedOption,
+    ScenarioArgument,
+    SeedOption,
+    SetOption,
+    WorkersOption,
+    chunk_size_option,
+    out_option,
+    print_explanations,
+    print_presets,
+    samples_option,
+)
 from asara.cli.progress import LazyProgress
 from asara.cli.sie_analysis import (
     convergence_command,
@@ -36,13 +48,7 @@ sie_app = typer.Typer(
     help="The software-intelligence-explosion model (Davidson & Houlden 2025).", no_args_is_help=True
 )
 
-ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
-]
 MAX_TARGET_SAMPLES = 100_000_000
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def console() -> Console:
@@ -60,17 +66,13 @@ def run_command(
     scenario: ScenarioArgument,
     samples: Annotated[
         int | None,
-        typer.Option(
-            "--samples",
-            "-n",
-            help="Number of Monte Carlo samples (default 100000); with --target-se, the most to draw "
+        samples_option(
+            "Number of Monte Carlo samples (default 100000); with --target-se, the most to draw "
             "(default 100000000).",
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
-    ] = 0,
+    seed: SeedOption = 0,
     target_se: Annotated[
         float | None,
         typer.Option(
@@ -79,20 +81,13 @@ def run_command(
             "The same seed stops at the same sample count.",
         ),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
-    ] = None,
+    workers: WorkersOption = None,
     chunk_size: Annotated[
-        int,
-        typer.Option(
-            "--chunk-size", help="Samples per chunk (memory per worker); results do not depend on it."
-        ),
+        int, chunk_size_option("Samples per chunk (memory per worker); results do not depend on it.")
     ] = DEFAULT_CHUNK_SIZE,
     overrides: SetOption = None,
     json_output: JsonOption = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write DIR/samples.parquet and DIR/run.json.")
-    ] = None,
+    out: Annotated[Path | None, out_option("Write DIR/samples.parquet and DIR/run.json.")] = None,
 ) -> None:
     """Run a scenario and print each cell's probability with its standard error."""
     from asara import sie
@@ -331,8 +326,8 @@ def extensions_command(json_output: JsonOption = False) -> None:
 def explain_command(
     baseline: Annotated[str, typer.Argument(help="Scenario A (preset or TOML path).")],
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    samples: Annotated[int, samples_option("Samples per evaluated subset.")] = 50_000,
+    seed: PlainSeedOption = 0,
     json_output: JsonOption = False,
 ) -> None:
     """Attribute the change from A to B in each cell to each changed assumption (exact Shapley values,

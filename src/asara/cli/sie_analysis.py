@@ -10,6 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import (
+    JsonOption,
+    PlainSeedOption,
+    ScenarioArgument,
+    SetOption,
+    samples_option,
+    seed_option,
+)
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -25,18 +33,11 @@ from asara.cli.sensitivity import (
 )
 from asara.errors import InputError
 
-ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
 
 def convergence_command(
     scenario: ScenarioArgument,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples in the run.")] = 1_000_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    samples: Annotated[int, samples_option("Samples in the run.")] = 1_000_000,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -95,7 +96,7 @@ def explain_sample_command(
     sample: Annotated[
         int | None, typer.Option("--sample", help="Index of the sample in a run with --seed.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the run the sample comes from.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the run the sample comes from.")] = 0,
     values: Annotated[
         list[str] | None,
         typer.Option(
@@ -208,7 +209,7 @@ def sensitivity_command(
     scenario: ScenarioArgument,
     method: MethodOption = "sobol",
     samples: SensitivitySamplesOption = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:

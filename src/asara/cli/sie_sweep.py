@@ -13,6 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import (
+    JsonOption,
+    ScenarioArgument,
+    chunk_size_option,
+    dask_option,
+    out_option,
+    samples_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
@@ -42,7 +53,7 @@ def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Ex
 
 
 def sweep_command(
-    scenario: Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")],
+    scenario: ScenarioArgument,
     grid: Annotated[
         list[str] | None,
         typer.Option(
@@ -53,29 +64,22 @@ def sweep_command(
     ] = None,
     overrides: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override one scenario value for every point, e.g. horizon_months=60."),
+        set_option("Override one scenario value for every point, e.g. horizon_months=60."),
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per point.")] = 100_000,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Seed for every point (common random numbers).")
-    ] = 0,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Local worker processes (default: one per core).")
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option("--dask", metavar="ADDRESS", help="Run on the Dask cluster at this scheduler address."),
-    ] = None,
+    samples: Annotated[int, samples_option("Monte Carlo samples per point.")] = 100_000,
+    seed: Annotated[int, seed_option("Seed for every point (common random numbers).")] = 0,
+    workers: Annotated[int | None, workers_option("Local worker processes (default: one per core).")] = None,
+    dask: Annotated[str | None, dask_option("Run on the Dask cluster at this scheduler address.")] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Run grids of more than 10,000 points without stopping.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the table (one row per point) to this Parquet file.")
+        Path | None, out_option("Write the table (one row per point) to this Parquet file.")
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Samples per chunk; results do not depend on it.")
+        int, chunk_size_option("Samples per chunk; results do not depend on it.")
     ] = DEFAULT_CHUNK_SIZE,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Run the scenario at every point of a grid (same seed everywhere) and tabulate each cell."""
     from asara.analysis.sweep import run_sweep
