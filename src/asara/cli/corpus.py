@@ -16,7 +16,6 @@ from rich.table import Table
 
 from asara.cli.common import JsonOption, dask_option, out_option, print_presets, seed_option, workers_option
 from asara.cli.progress import LazyProgress
-from asara.cli.sie_sweep import sweep_executor
 from asara.corpus import spec as corpus_spec
 from asara.corpus.costs import load_prices
 from asara.corpus.folder import CorpusFolder
@@ -80,8 +79,10 @@ def _chunked_stage(
 ) -> T:
     """Run a stage over plan chunks on local workers or a Dask cluster with a progress bar, then rebuild
     the manifest so it shows the stage's results."""
+    from asara.sie import open_executor
+
     with (
-        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
+        open_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
         LazyProgress(name, enabled=not json_output) as progress,
     ):
         result = work(progress.update, executor)

@@ -73,27 +73,11 @@ def convergence_command(
         labels = None
     else:
         from asara import sie
-        from asara.analysis.convergence import convergence
-        from asara.montecarlo import runner
-        from asara.montecarlo.executors import local_executor
 
         sie.check_run_arguments(samples, seed, None, 1)
-        scenario = sie.load(source)
-        model = scenario.model()
-        result = runner.run(
-            model,
-            scenario.distributions(),
-            samples,
-            seed,
-            executor=local_executor(),
-            copula=scenario.copula(),
-        )
-        curves = convergence(result)
-        record = {
-            "scenario": scenario.name,
-            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
-        }
-        labels = {cell.key: cell.title for cell in model.cells}
+        result = sie.convergence(source, samples, seed)
+        record = result.to_dict()
+        labels = sie.cell_titles(result.scenario)
     typer.echo(str(plots.save(plots.convergence_curves(record, labels), out)))
 
 
@@ -132,16 +116,13 @@ def sensitivity_command(
         title = None
     else:
         from asara import sie
-        from asara.cli.sensitivity import run_sensitivity, sensitivity_json
+        from asara.cli.progress import LazyProgress
 
-        scenario = sie.load(source)
-        result = run_sensitivity(
-            scenario.model(), scenario.distributions(), scenario.copula(), "sobol", samples, seed
-        )
-        data = sensitivity_json(result)
-        title = (
-            f"{scenario.name}: Sobol' indices, N = {samples:,}, seed {seed} (bars: bootstrap 95% intervals)"
-        )
+        with LazyProgress("sensitivity") as progress:
+            result = sie.sensitivity(source, "sobol", samples, seed, on_progress=progress.update)
+        data = result.to_dict()
+        name = result.scenario.name
+        title = f"{name}: Sobol' indices, N = {samples:,}, seed {seed} (bars: bootstrap 95% intervals)"
     typer.echo(str(plots.save(plots.sensitivity_bars(data, title=title), out)))
 
 
@@ -175,13 +156,10 @@ def explain_command(
         data = _read_json(Path(baseline), "baseline")
         title = None
     else:
-        from asara.analysis.sie_explain import explain_scenarios
-
-        sie.check_run_arguments(samples, seed, None, 1)
-        _, explanations, scenario_a, scenario_b = explain_scenarios(baseline, changed, samples, seed)
-        data = {e.output: e.to_dict() for e in explanations}
+        explanation = sie.explain(baseline, changed, samples, seed)
+        data = explanation.to_dict()
         title = (
-            f"{scenario_a.name} -> {scenario_b.name}: Shapley attribution "
+            f"{explanation.baseline.name} -> {explanation.changed.name}: Shapley attribution "
             f"({samples:,} samples per subset, seed {seed}; whiskers ±1.96 SE)"
         )
     typer.echo(str(plots.save(plots.explanation_waterfall(data, title=title), out)))
@@ -201,7 +179,7 @@ def persona_command(
     if source.endswith(".json"):
         record = _read_json(Path(source), "source")
     else:
-        from asara.report.persona import run_record
+        from asara import persona
 
-        record = run_record(source)
+        record = persona.run(source).to_dict()
     typer.echo(str(plots.save(plots.persona_curve(record), out)))

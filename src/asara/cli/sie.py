@@ -48,8 +48,6 @@ sie_app = typer.Typer(
     help="The software-intelligence-explosion model (Davidson & Houlden 2025).", no_args_is_help=True
 )
 
-MAX_TARGET_SAMPLES = 100_000_000
-
 
 def console() -> Console:
     return Console(highlight=False)
@@ -93,10 +91,6 @@ def run_command(
     from asara import sie
 
     loaded = sie.load(scenario, overrides or [])
-    if samples is None:
-        samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
-    sie.check_run_arguments(samples, seed, workers, chunk_size)
-    sie.check_target_se(target_se, samples)
     started = time.perf_counter()
     with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
         summary = sie.run(
@@ -333,12 +327,11 @@ def explain_command(
     """Attribute the change from A to B in each cell to each changed assumption (exact Shapley values,
     common random numbers, standard errors); the attributions add up to the total change."""
     from asara import sie
-    from asara.analysis.sie_explain import explain_scenarios
 
-    sie.check_run_arguments(samples, seed, None, 1)
-    changes, explanations, scenario_a, _ = explain_scenarios(baseline, changed, samples, seed)
-    labels = {cell.key: cell.label for cell in scenario_a.model().cells}
-    print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)
+    result = sie.explain(baseline, changed, samples, seed)
+    print_explanations(
+        baseline, changed, result.changes, result.explanations, result.labels, samples, seed, json_output
+    )
 
 
 sie_app.command("sensitivity")(sensitivity_command)

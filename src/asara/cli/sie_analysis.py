@@ -18,6 +18,7 @@ from asara.cli.common import (
     samples_option,
     seed_option,
 )
+from asara.cli.progress import LazyProgress
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -27,9 +28,6 @@ from asara.cli.sensitivity import (
     echo_json,
     print_sensitivity,
     print_tornado,
-    run_sensitivity,
-    run_tornado,
-    sensitivity_json,
 )
 from asara.errors import InputError
 
@@ -43,28 +41,13 @@ def convergence_command(
 ) -> None:
     """Each cell's probability and standard error after 1,024, 2,048, 4,096, ... samples of one run."""
     from asara import sie
-    from asara.analysis.convergence import convergence
-    from asara.montecarlo import runner
-    from asara.montecarlo.executors import local_executor
 
-    loaded = sie.load(scenario, overrides or [])
-    sie.check_run_arguments(samples, seed, None, 1)
-    model = loaded.model()
-    result = runner.run(
-        model, loaded.distributions(), samples, seed, executor=local_executor(), copula=loaded.copula()
-    )
-    curves = convergence(result)
-    labels = {cell.key: cell.label for cell in model.cells}
+    result = sie.convergence(scenario, samples, seed, overrides=overrides or [])
     if json_output:
-        record = {
-            "scenario": loaded.name,
-            "seed": seed,
-            "samples": samples,
-            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
-        }
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    table = Table(title=f"{loaded.name}: estimate ± standard error after n samples (seed {seed})")
+    curves, labels = result.outputs, result.labels
+    table = Table(title=f"{result.scenario.name}: estimate ± standard error after n samples (seed {seed})")
     table.add_column("samples", justify="right", no_wrap=True)
     for name in curves:
         table.add_column(labels[name].replace(" in ", "\nin "), justify="right", no_wrap=True)
@@ -195,16 +178,6 @@ def _print_explanation(record: dict[str, Any]) -> None:
     out.print(what_if)
 
 
-def _sie_labels(model: Any) -> dict[str, str]:
-    from asara.models.sie.model import window_column
-
-    labels = {cell.key: f"P({cell.label})" for cell in model.cells}
-    for months in model.options.windows_months:
-        labels[window_column(months)] = f"most doublings inside {months:g} months"
-    labels["doublings"] = "doublings before the run stopped"
-    return labels
-
-
 def sensitivity_command(
     scenario: ScenarioArgument,
     method: MethodOption = "sobol",
@@ -218,21 +191,12 @@ def sensitivity_command(
     from asara import sie
 
     loaded = sie.load(scenario, overrides or [])
-    model = loaded.model()
-    result = run_sensitivity(
-        model,
-        loaded.distributions(),
-        loaded.copula(),
-        method,
-        samples,
-        seed,
-        progress_label=f"{loaded.name} {method}",
-        show_progress=not json_output,
-    )
+    with LazyProgress(f"{loaded.name} {method}", enabled=not json_output) as progress:
+        result = sie.sensitivity(loaded, method, samples, seed, on_progress=progress.update)
     if json_output:
-        echo_json(sensitivity_json(result))
+        echo_json(result.to_dict())
         return
-    print_sensitivity(result, loaded.name, _sie_labels(model))
+    print_sensitivity(result.result, loaded.name, sie.output_labels(loaded))
 
 
 def tornado_command(
@@ -246,19 +210,11 @@ def tornado_command(
     """Each input at its 10th and 90th percentile, one at a time: the cells and the doublings inside
     each window, bars sorted by swing."""
     from asara import sie
-    from asara.models.sie.model import window_column
 
-    loaded = sie.load(scenario, overrides or [])
-    model = loaded.model()
-    outputs = [
-        *model.output_names,
-        *(window_column(m) for m in model.options.windows_months),
-        "doublings",
-    ]
-    result = run_tornado(
-        model, loaded.distributions(), loaded.copula(), others, samples, seed, outputs=outputs
-    )
+    result = sie.tornado(scenario, others, samples, seed, overrides=overrides or [])
     if json_output:
-        echo_json({"scenario": loaded.name, **result.to_dict()})
+        echo_json(result.to_dict())
         return
-    print_tornado(result, loaded.name, _sie_labels(model), indicators=model.output_names)
+    print_tornado(
+        result.result, result.scenario.name, sie.output_labels(result.scenario), indicators=result.indicators
+    )

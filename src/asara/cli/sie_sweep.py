@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,28 +26,9 @@ from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
-from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, capped_workers
 
 if TYPE_CHECKING:
     from asara.analysis.sweep import SweepResult
-
-
-@contextlib.contextmanager
-def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Executor]:
-    """The Dask cluster at ``dask_address`` (connected before anything runs, so a wrong address fails
-    at once), else local worker processes; one worker runs in this process."""
-    if dask_address is not None:
-        if workers is not None:
-            raise InputError(
-                "applies to local runs only; the Dask cluster's workers run --dask", field="workers"
-            )
-        from asara.montecarlo.dask import DaskExecutor
-
-        with DaskExecutor(dask_address) as executor:
-            yield executor
-        return
-    count = capped_workers(workers)
-    yield ProcessExecutor(count) if count > 1 else SerialExecutor()
 
 
 def sweep_command(
@@ -82,27 +61,24 @@ def sweep_command(
     json_output: JsonOption = False,
 ) -> None:
     """Run the scenario at every point of a grid (same seed everywhere) and tabulate each cell."""
-    from asara.analysis.sweep import run_sweep
-    from asara.sie import check_run_arguments
+    from asara import sie
 
-    check_run_arguments(samples, seed, workers, chunk_size)
+    sie.check_run_arguments(samples, seed, workers, chunk_size)
     if out is not None and out.is_dir():
         raise InputError(f"{out} is a directory; give a file name such as sweep.parquet", field="out")
     if out is not None:
         check_writable_target(out)  # before the sweep runs, not after
     started = time.perf_counter()
-    with (
-        sweep_executor(workers, dask) as executor,
-        LazyProgress(f"sweep {scenario}", enabled=not json_output) as progress,
-    ):
-        result = run_sweep(
+    with LazyProgress(f"sweep {scenario}", enabled=not json_output) as progress:
+        result = sie.sweep(
             scenario,
             grid or [],
+            samples,
+            seed,
             overrides=overrides or [],
-            samples=samples,
-            seed=seed,
+            workers=workers,
+            dask_address=dask,
             chunk_size=chunk_size,
-            executor=executor,
             allow_large=yes,
             on_progress=progress.update,
         )
