@@ -237,6 +237,8 @@ def _maybe_writer(
 def output_labels(scenario: SieScenario) -> dict[str, str]:
     """Plain names of the outputs the analyses report: each cell (``P(...)``), the most doublings inside
     each window, and the doublings before the run stopped."""
+    from asara.models.sie.model import window_column
+
     model = scenario.model()
     labels = {cell.key: f"P({cell.label})" for cell in model.cells}
     for months in model.options.windows_months:
@@ -442,6 +444,7 @@ def tornado(
     """``others`` "median": one run per bar end with the other inputs at their medians (``samples`` and
     ``seed`` must then be None); "sampled": the others drawn (default 20,000 samples, seed 0)."""
     from asara.analysis.tornado import checked_tornado
+    from asara.models.sie.model import window_column
 
     loaded = load(scenario, overrides)
     model = loaded.model()
