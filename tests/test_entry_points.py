@@ -131,6 +131,17 @@ def test_sie_tornado_matches_the_cli() -> None:
         sie.tornado("paper-baseline", samples=100)
 
 
+def test_sie_explain_sample_matches_the_cli() -> None:
+    result = sie.explain_sample("paper-baseline", 3, 1, {"returns": 0.8})
+    assert result.to_dict()["inputs"]["returns"] == 0.8
+    cli = cli_json(
+        "sie", "explain-sample", "paper-baseline", "--sample", "3", "-s", "1", "--input", "returns=0.8"
+    )
+    assert cli == as_json(result.to_dict())
+    with pytest.raises(InputError, match="non-negative"):
+        sie.explain_sample("paper-baseline", 3, -1)
+
+
 # -------------------------------------------------------------------------------------------- persona
 
 

@@ -13,7 +13,7 @@ import datetime
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the analyses load SALib, pandas and pyarrow: imported by th
     from asara.analysis.convergence import ConvergencePoint
     from asara.analysis.sensitivity import SensitivityResult
     from asara.analysis.shapley import OutputExplanation
+    from asara.analysis.sie_sample import SampleExplanation
     from asara.analysis.sweep import SweepResult
     from asara.analysis.tornado import Tornado
 
@@ -52,6 +53,7 @@ __all__ = [
     "TornadoResult",
     "convergence",
     "explain",
+    "explain_sample",
     "list_presets",
     "load",
     "output_labels",
@@ -358,6 +360,25 @@ def explain(
         on_progress,
     )
     return Explanation(scenario_a, scenario_b, changes, explanations, samples, seed)
+
+
+def explain_sample(
+    scenario: ScenarioSource,
+    sample: int | None = None,
+    seed: int = 0,
+    values: Mapping[str, float] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+) -> SampleExplanation:
+    """Why one run did or did not reach each cell: sample ``sample`` of the run with ``seed`` (``values``
+    set inputs by name on top of it), or, without a sample, the run with every input given in
+    ``values``. ``to_dict()`` is what ``asara sie explain-sample --json`` prints."""
+    from asara.analysis.sie_sample import explain_sample as explain_one
+
+    loaded = load(scenario, overrides)
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    return explain_one(loaded, sample, seed if sample is not None else None, values or {})
 
 
 DEFAULT_SENSITIVITY_SAMPLES = (4096, 200)

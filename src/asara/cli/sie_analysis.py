@@ -94,14 +94,9 @@ def explain_sample_command(
     """Why one run did or did not reach each cell: its r path, when r fell below 1, what stopped it,
     and what each input moved alone to its median would have given."""
     from asara import sie
-    from asara.analysis.sie_sample import explain_sample
 
     loaded = sie.load(scenario, overrides or [])
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
-    explanation = explain_sample(
-        loaded, sample, seed if sample is not None else None, _parse_values(values or [])
-    )
+    explanation = sie.explain_sample(loaded, sample, seed, _parse_values(values or []))
     record = explanation.to_dict()
     if json_output:
         typer.echo(json.dumps(record, indent=2))
