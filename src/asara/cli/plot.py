@@ -51,7 +51,7 @@ def cdf_command(
     from asara import sie
     from asara.report import plots
 
-    summaries = [sie.run(sie.load(s), samples, seed) for s in scenarios]
+    summaries = [sie.run(s, samples, seed) for s in scenarios]
     typer.echo(str(plots.save(plots.compression_cdf(summaries), out)))
 
 
