@@ -115,27 +115,29 @@ def run(
 ) -> PersonaRun:
     """Analyze a scenario; with ``out_dir``, also write ``out_dir/run.json`` (the record of
     :meth:`PersonaRun.to_dict`)."""
-    from asara.models.persona.analysis import analyze
-
     loaded = load(scenario, overrides)
-    result = PersonaRun(
-        loaded,
-        analyze(
-            loaded.population(),
-            loaded.document_list(),
-            loaded.stage_weights.as_dict(),
-            loaded.evaluation_contexts(),
-            loaded.evaluation_weights(),
-            loaded.noise,
-            loaded.curve_max_documents,
-            loaded.fiction_diagnosticity,
-        ),
-    )
+    result = PersonaRun(loaded, run_result(loaded))
     if out_dir is not None:
         from asara.io.atomic import write_json
 
         write_json(out_dir / "run.json", result.to_dict())
     return result
+
+
+def run_result(scenario: PersonaScenario) -> RunResult:
+    """The analysis of a validated scenario (what :func:`run` wraps)."""
+    from asara.models.persona.analysis import analyze
+
+    return analyze(
+        scenario.population(),
+        scenario.document_list(),
+        scenario.stage_weights.as_dict(),
+        scenario.evaluation_contexts(),
+        scenario.evaluation_weights(),
+        scenario.noise,
+        scenario.curve_max_documents,
+        scenario.fiction_diagnosticity,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- decay

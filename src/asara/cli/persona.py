@@ -82,9 +82,9 @@ def presets_command(json_output: JsonOption = False) -> None:
 
 
 def run_scenario(scenario: PersonaScenario) -> RunResult:
-    from asara import persona
+    from asara.persona import run_result
 
-    return persona.run(scenario).result
+    return run_result(scenario)
 
 
 def _warn(line: str) -> None:
