@@ -142,6 +142,28 @@ def test_sie_explain_sample_matches_the_cli() -> None:
         sie.explain_sample("paper-baseline", 3, -1)
 
 
+def test_sie_paired_and_the_web_answers_are_the_entry_points() -> None:
+    from fastapi.testclient import TestClient
+
+    from asara.web.app import create_app
+
+    paired = sie.paired("paper-baseline", "paper-retraining", 4096, 2)
+    assert [cell.key for cell in paired.cells] == list(sie.cell_titles(paired.scenario))
+    explanation = sie.explain("paper-baseline", "paper-retraining", 300, 2)
+    sensitivity = sie.sensitivity("paper-baseline", "morris", 4, 2)
+    with TestClient(create_app()) as client:
+        body = {"reference": "paper-baseline", "scenario": "paper-retraining", "samples": 4096, "seed": 2}
+        assert client.post("/api/sie/paired", json=body).json() == as_json(paired.to_dict())
+        body = {"baseline": "paper-baseline", "scenario": "paper-retraining", "samples": 300, "seed": 2}
+        assert client.post("/api/sie/explain", json=body).json() == as_json(explanation.to_record())
+        body = {"scenario": "paper-baseline", "method": "morris", "samples": 4, "seed": 2}
+        answer = client.post("/api/sie/sensitivity", json=body).json()
+        assert answer.pop("input_labels").keys() == set(sie.load("paper-baseline").input_names())
+        assert answer == as_json(sensitivity.to_record())
+        answer = client.post("/api/persona/run", json={"scenario": "production-stories"}).json()
+        assert answer == as_json(persona.run("production-stories").to_dict())
+
+
 # -------------------------------------------------------------------------------------------- persona
 
 

@@ -526,23 +526,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.post("/api/sie/paired")
     async def sie_paired(request: Request) -> Any:
         """Each cell of ``scenario`` minus ``reference`` on common random numbers, with the paired SE."""
-        from asara.analysis.sie_paired import paired_difference
-
         body = await read_json(request, SiePairedRequest, config.max_body_bytes)
         check_samples(body.samples, config.max_samples)
         reference, scenario = sie_scenario(body.reference, "reference"), sie_scenario(body.scenario)
-        cells = await compute(
-            lambda check: paired_difference(reference, scenario, body.samples, body.seed, check)
+        result = await compute(
+            lambda check: sie.paired(reference, scenario, body.samples, body.seed, on_progress=check)
         )
-        return _finite_json(
-            {
-                "reference": reference.name,
-                "scenario": scenario.name,
-                "samples": body.samples,
-                "seed": body.seed,
-            }
-            | {"cells": [cell.to_dict() for cell in cells]}
-        )
+        return _finite_json(result.to_dict())
 
     @app.post("/api/sie/takeoff")
     async def sie_takeoff(request: Request) -> Any:
