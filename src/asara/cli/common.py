@@ -77,8 +77,9 @@ SeedOption = Annotated[int, seed_option()]
 PlainSeedOption = Annotated[int, seed_option(None)]
 """``--seed`` without a help line (the analyses whose seed needs no explaining)."""
 JsonOption = Annotated[bool, json_option()]
-SetOption = Annotated[list[str] | None, set_option()]
 WorkersOption = Annotated[int | None, workers_option()]
+# The SIE model's forms; the persona commands pass their own example and preset list to the factories.
+SetOption = Annotated[list[str] | None, set_option()]
 ScenarioArgument = Annotated[str, scenario_argument("sie")]
 
 
