@@ -131,6 +131,16 @@ def test_sie_tornado_matches_the_cli() -> None:
         sie.tornado("paper-baseline", samples=100)
 
 
+def test_sie_trajectory_matches_the_cli() -> None:
+    run = sie.trajectory("paper-baseline", 8.0, 1.2, 11.0, 0.3)
+    record = run.to_dict()
+    assert record["doublings"] == len(record["times_months"]) - 1 and record["compression"]
+    flags = ["--speedup", "8", "--returns", "1.2", "--limit-years", "11", "--parallel-penalty", "0.3"]
+    assert cli_json("sie", "trajectory", "paper-baseline", *flags) == as_json(record)
+    with pytest.raises(InputError, match="positive"):
+        sie.trajectory("paper-baseline", -1.0, 1.2, 11.0, 0.3)
+
+
 def test_sie_explain_sample_matches_the_cli() -> None:
     result = sie.explain_sample("paper-baseline", 3, 1, {"returns": 0.8})
     assert result.to_dict()["inputs"]["returns"] == 0.8

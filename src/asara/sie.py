@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the analyses load SALib, pandas and pyarrow: imported by th
     from asara.analysis.sie_sample import SampleExplanation
     from asara.analysis.sweep import SweepResult
     from asara.analysis.tornado import Tornado
+    from asara.models.sie.engine import Trajectory
 
 MAX_SAMPLES = 10**10
 DEFAULT_SAMPLES = 100_000
@@ -64,6 +65,7 @@ __all__ = [
     "sensitivity",
     "sweep",
     "tornado",
+    "trajectory",
 ]
 
 ScenarioSource = SieScenario | str | Path
@@ -254,6 +256,76 @@ def output_labels(scenario: SieScenario) -> dict[str, str]:
 def cell_titles(scenario: SieScenario) -> dict[str, str]:
     """Each cell's short title (figures and the web page)."""
     return {cell.key: cell.title for cell in scenario.model().cells}
+
+
+@dataclass(frozen=True)
+class TrajectoryRun:
+    """One run of the model at given inputs, doubling by doubling."""
+
+    scenario: SieScenario
+    inputs: dict[str, float]
+    path: Trajectory
+
+    @property
+    def compression(self) -> dict[str, dict[str, float]]:
+        """Per window (months, as text): the most doublings inside it and the years of progress they are."""
+        s = self.scenario.options().software_share
+        return {f"{m:g}": {"doublings": d, "years": d * s / 4} for m, d in self.path.max_doublings.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``asara sie trajectory --json`` prints."""
+        path = self.path
+        return {
+            "scenario": self.scenario.name,
+            "inputs": self.inputs,
+            "ceiling_doublings": path.ceiling_doublings,
+            "doublings": len(path.times) - 1,
+            "end_reason": path.end_reason,
+            "times_months": path.times.tolist(),
+            "returns_path": path.returns.tolist(),
+            "compression": self.compression,
+        }
+
+
+def _positive(value: float, field: str) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"must be a positive finite number (got {value})", field=field)
+    return value
+
+
+def trajectory(
+    scenario: ScenarioSource,
+    speedup: float,
+    returns: float,
+    limit_years: float,
+    parallel_penalty: float,
+    *,
+    overrides: Sequence[str] = (),
+) -> TrajectoryRun:
+    """One run with initial speed-up ``speedup``, returns to software R&D ``returns`` (r0), distance to
+    the limit ``limit_years`` and parallel penalty ``parallel_penalty``, under the scenario's settings."""
+    from asara.models.sie import trajectory as run_trajectory
+    from asara.models.sie.engine import ceiling_problem
+
+    loaded = load(scenario, overrides)
+    options = loaded.options()
+    problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
+    if problem is not None:
+        raise InputError(problem, field="limit-years")
+    path = run_trajectory(
+        _positive(speedup, "speedup"),
+        _positive(returns, "returns"),
+        _positive(limit_years, "limit-years"),
+        _positive(parallel_penalty, "parallel-penalty"),
+        options,
+    )
+    inputs = {
+        "speedup": speedup,
+        "returns": returns,
+        "limit_years": limit_years,
+        "parallel_penalty": parallel_penalty,
+    }
+    return TrajectoryRun(loaded, inputs, path)
 
 
 @dataclass(frozen=True)

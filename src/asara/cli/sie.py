@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -161,12 +160,6 @@ def print_summary(summary: SieSummary, elapsed: float | None = None) -> None:
     )
 
 
-def _positive(value: float, field: str) -> float:
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"must be a positive finite number (got {value})", field=field)
-    return value
-
-
 @sie_app.command("trajectory")
 def trajectory_command(
     scenario: ScenarioArgument,
@@ -179,41 +172,12 @@ def trajectory_command(
 ) -> None:
     """One run: every doubling time, r along the way, and the compression it reaches."""
     from asara import sie
-    from asara.models.sie import trajectory as run_trajectory
-    from asara.models.sie.engine import ceiling_problem
 
-    loaded = sie.load(scenario, overrides or [])
-    options = loaded.options()
-    problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
-    if problem is not None:
-        raise InputError(problem, field="limit-years")
-    path = run_trajectory(
-        _positive(speedup, "speedup"),
-        _positive(returns, "returns"),
-        _positive(limit_years, "limit-years"),
-        _positive(parallel_penalty, "parallel-penalty"),
-        options,
-    )
-    s = options.software_share
-    compression = {f"{m:g}": {"doublings": d, "years": d * s / 4} for m, d in path.max_doublings.items()}
+    run = sie.trajectory(scenario, speedup, returns, limit_years, parallel_penalty, overrides=overrides or [])
     if json_output:
-        record: dict[str, Any] = {
-            "scenario": loaded.name,
-            "inputs": {
-                "speedup": speedup,
-                "returns": returns,
-                "limit_years": limit_years,
-                "parallel_penalty": parallel_penalty,
-            },
-            "ceiling_doublings": path.ceiling_doublings,
-            "doublings": len(path.times) - 1,
-            "end_reason": path.end_reason,
-            "times_months": path.times.tolist(),
-            "returns_path": path.returns.tolist(),
-            "compression": compression,
-        }
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json.dumps(run.to_dict(), indent=2))
         return
+    loaded, path, compression = run.scenario, run.path, run.compression
     table = Table(
         title=f"{loaded.name}: f={speedup:g}, r0={returns:g}, limit={limit_years:g} y, p={parallel_penalty:g}"
     )
