@@ -26,11 +26,22 @@ def _bind(document: Document) -> Bound:
 
 
 def explain_personas(
-    a: str, b: str, samples: int, seed: int, overrides_b: list[str] | None = None
+    a: str | PersonaScenario,
+    b: str | PersonaScenario,
+    samples: int,
+    seed: int,
+    overrides_b: list[str] | None = None,
 ) -> tuple[list[str], list[OutputExplanation]]:
-    """Shapley attribution of scenario B minus scenario A (presets or TOML paths) for every output."""
-    document_a = _document(validate_document(PersonaScenario, read_document("persona", a)))
-    document_b = _document(
-        validate_document(PersonaScenario, apply_overrides(read_document("persona", b), overrides_b or []))
-    )
+    """Shapley attribution of scenario B minus scenario A (presets, TOML paths or scenario objects) for
+    every output."""
+    document_a = _document(a if isinstance(a, PersonaScenario) else _read(a))
+    if isinstance(b, PersonaScenario) and not overrides_b:
+        document_b = _document(b)
+    else:
+        raw_b = _document(b) if isinstance(b, PersonaScenario) else read_document("persona", b)
+        document_b = _document(validate_document(PersonaScenario, apply_overrides(raw_b, overrides_b or [])))
     return explain(document_a, document_b, PERSONA_GROUPS, _bind, samples, seed)
+
+
+def _read(source: str) -> PersonaScenario:
+    return validate_document(PersonaScenario, read_document("persona", source))

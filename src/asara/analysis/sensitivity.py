@@ -25,6 +25,9 @@ from asara.models.base import FloatArray, Model
 
 MORRIS_LEVELS = 4
 EVALUATION_CHUNK = 65_536
+METHODS = ("sobol", "morris")
+MAX_SAMPLES = 1 << 20
+"""Largest Sobol' base design or number of Morris trajectories."""
 BOOTSTRAP_RESAMPLES = 200
 CONFIDENCE = 0.95
 
@@ -78,6 +81,14 @@ class SensitivityResult:
     output_means: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
+    def outputs_dict(self) -> dict[str, Any]:
+        """For each output, a list of one object per input (``None`` if the output is constant): what
+        ``sensitivity --json`` prints."""
+        return {
+            name: None if records is None else [record.to_dict() for record in records]
+            for name, records in self.outputs.items()
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -88,10 +99,7 @@ class SensitivityResult:
             "fixed_inputs": list(self.fixed_inputs),
             "output_means": self.output_means,
             "notes": list(self.notes),
-            "outputs": {
-                name: None if records is None else [r.to_dict() for r in records]
-                for name, records in self.outputs.items()
-            },
+            "outputs": self.outputs_dict(),
         }
 
 
@@ -240,7 +248,8 @@ def morris(
 
     The grid's levels sit at the middle of four equal-probability bins of each input (quantiles 1/8,
     3/8, 5/8 and 7/8), so unbounded distributions never meet an infinite end point. Effects are per
-    quarter of each input's probability range, comparable across inputs."""
+    step of half each input's probability range (two of the grid's four levels), comparable across
+    inputs."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -286,3 +295,30 @@ def morris(
         ]
     means = {name: float(np.mean(values[name])) for name in names}
     return SensitivityResult("morris", seed, trajectories, unit.shape[0], results, fixed, means, tuple(notes))
+
+
+def analyse(
+    model: Model,
+    distributions: Mapping[str, Distribution],
+    method: str,
+    samples: int | None,
+    seed: int,
+    *,
+    default_samples: tuple[int, int] = (4096, 200),
+    outputs: Sequence[str] | None = None,
+    copula: FloatArray | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SensitivityResult:
+    """:func:`sobol` or :func:`morris` by name, with the arguments checked as every caller needs them.
+
+    ``samples``: Sobol' base points or Morris trajectories; None takes ``default_samples`` (Sobol',
+    Morris), since a sensible design size differs by model."""
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    if method not in METHODS:
+        raise InputError(f"must be 'sobol' or 'morris' (got {method!r})", field="method")
+    count = samples if samples is not None else default_samples[METHODS.index(method)]
+    if not 2 <= count <= MAX_SAMPLES:
+        raise InputError(f"must be between 2 and {MAX_SAMPLES} (got {count})", field="samples")
+    run = sobol if method == "sobol" else morris
+    return run(model, distributions, count, seed, outputs=outputs, copula=copula, on_progress=on_progress)

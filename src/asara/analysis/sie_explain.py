@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from asara.analysis.shapley import Bound, Document, OutputExplanation, explain
 from asara.models.sie.parameters import EXPLANATION_GROUPS
 from asara.scenarios.loader import read_document, validate_document
@@ -23,17 +25,45 @@ def bind_document(document: Document) -> Bound:
 
 
 def explain_scenarios(
-    a: str, b: str, samples: int, seed: int, overrides_b: list[str] | None = None
+    a: str | SieScenario,
+    b: str | SieScenario,
+    samples: int,
+    seed: int,
+    overrides_b: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[str], list[OutputExplanation], SieScenario, SieScenario]:
-    """Shapley attribution of scenario B minus scenario A (presets or TOML paths) for every cell."""
+    """Shapley attribution of scenario B minus scenario A (presets, TOML paths or scenario objects) for
+    every cell. ``on_progress(done, total)`` is called before each subset of the changes is evaluated."""
+    from asara.analysis.shapley import differing_groups
     from asara.scenarios.loader import apply_overrides
 
-    document_a = validate_document(SieScenario, read_document("sie", a)).to_document()
-    document_b = validate_document(SieScenario, apply_overrides(read_document("sie", b), overrides_b or []))
+    document_a = _resolved(a).to_document()
+    if isinstance(b, SieScenario) and not overrides_b:
+        document_b = b
+    else:
+        raw_b = b.to_document() if isinstance(b, SieScenario) else read_document("sie", b)
+        document_b = validate_document(SieScenario, apply_overrides(raw_b, overrides_b or []))
     document_b_resolved = document_b.to_document()
     for key in ("name", "description"):
         document_b_resolved[key] = document_a[key]
+    bind = bind_document
+    if on_progress is not None:
+        report = on_progress
+        total = 2 ** len(differing_groups(document_a, document_b_resolved, SIE_GROUPS))
+        done = [0]
+
+        def bind(document: Document) -> Bound:
+            report(done[0], total)
+            done[0] += 1
+            return bind_document(document)
+
     changes, explanations = explain(
-        document_a, document_b_resolved, SIE_GROUPS, bind_document, samples, seed, measured=SIE_MEASURED
+        document_a, document_b_resolved, SIE_GROUPS, bind, samples, seed, measured=SIE_MEASURED
     )
     return changes, explanations, validate_document(SieScenario, document_a), document_b
+
+
+def _resolved(scenario: str | SieScenario) -> SieScenario:
+    if isinstance(scenario, SieScenario):
+        return scenario
+    return validate_document(SieScenario, read_document("sie", scenario))

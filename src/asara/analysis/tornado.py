@@ -154,3 +154,45 @@ def tornado(
             )
         bars[c] = sorted(rows, key=lambda bar: -abs(bar.swing))
     return Tornado(others, samples, seed, base, bars)
+
+
+MAX_SAMPLES = 1_000_000
+"""Largest number of samples per bar end (with the others drawn)."""
+
+
+def checked_tornado(
+    model: Model,
+    distributions: Mapping[str, Distribution],
+    others: str,
+    samples: int | None,
+    seed: int | None,
+    *,
+    default_samples: int = 20_000,
+    outputs: Sequence[str] | None = None,
+    copula: FloatArray | None = None,
+) -> Tornado:
+    """:func:`tornado` with its arguments as a user gives them: ``samples`` and ``seed`` are None unless
+    set, and setting them is an error with the others at their medians (each bar is then one run)."""
+    if others not in ("median", "sampled"):
+        raise InputError(f"must be 'median' or 'sampled' (got {others!r})", field="others")
+    for value, field in ((samples, "samples"), (seed, "seed")):
+        if others == "median" and value is not None:
+            raise InputError(
+                "applies only with --others sampled (with the others at their medians each bar is one run)",
+                field=field,
+            )
+    seed = 0 if seed is None else seed
+    if seed < 0:
+        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
+    samples = default_samples if samples is None else samples
+    if not 2 <= samples <= MAX_SAMPLES:
+        raise InputError(f"must be between 2 and {MAX_SAMPLES:,} (got {samples})", field="samples")
+    return tornado(
+        model,
+        distributions,
+        others="median" if others == "median" else "sampled",
+        samples=samples,
+        seed=seed,
+        outputs=outputs,
+        copula=copula,
+    )

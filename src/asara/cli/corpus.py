@@ -14,9 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from asara.cli.common import print_presets
+from asara.cli.common import JsonOption, dask_option, out_option, print_presets, seed_option, workers_option
 from asara.cli.progress import LazyProgress
-from asara.cli.sie_sweep import sweep_executor
 from asara.corpus import spec as corpus_spec
 from asara.corpus.costs import load_prices
 from asara.corpus.folder import CorpusFolder
@@ -31,7 +30,6 @@ corpus_app = typer.Typer(
 )
 
 DirArgument = Annotated[Path, typer.Argument(help="The corpus folder.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 PricesOption = Annotated[
     Path | None,
     typer.Option("--prices", help="Price table TOML (default: DIR/prices.toml when present)."),
@@ -51,15 +49,13 @@ RetriesOption = Annotated[
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option("--workers", help="Local worker processes (default: one per core; 1 runs in this process)."),
+    workers_option("Local worker processes (default: one per core; 1 runs in this process).", short=False),
 ]
 DaskOption = Annotated[
     str | None,
-    typer.Option(
-        "--dask",
-        metavar="ADDRESS",
-        help="Run on the Dask cluster at this scheduler address (the corpus folder must be on a filesystem "
-        "its workers share).",
+    dask_option(
+        "Run on the Dask cluster at this scheduler address (the corpus folder must be on a filesystem "
+        "its workers share)."
     ),
 ]
 MAX_CONCURRENCY = 256
@@ -83,8 +79,10 @@ def _chunked_stage(
 ) -> T:
     """Run a stage over plan chunks on local workers or a Dask cluster with a progress bar, then rebuild
     the manifest so it shows the stage's results."""
+    from asara.sie import open_executor
+
     with (
-        sweep_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
+        open_executor(_workers(folder, workers) if dask is None else workers, dask) as executor,
         LazyProgress(name, enabled=not json_output) as progress,
     ):
         result = work(progress.update, executor)
@@ -166,9 +164,7 @@ def new_command(
     documents: Annotated[
         int, typer.Option("--documents", help=f"Number of documents (1 to {corpus_spec.MAX_DOCUMENTS:,}).")
     ],
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed: the same seed gives the same document specs.")
-    ] = 0,
+    seed: Annotated[int, seed_option("Seed: the same seed gives the same document specs.", short=False)] = 0,
 ) -> None:
     """Expand a corpus spec into N document specs (DIR/plan.parquet), deterministic for the seed."""
     loaded = corpus_spec.load_spec(spec)
@@ -238,9 +234,7 @@ def generate_command(
 def export_command(
     directory: DirArgument,
     fmt: Annotated[str, typer.Option("--format", help="openai-batch or anthropic-batch.")],
-    out: Annotated[
-        Path, typer.Option("--out", help="The JSONL file to write (split at the provider's limits).")
-    ],
+    out: Annotated[Path, out_option("The JSONL file to write (split at the provider's limits).")],
     model: ModelOption = None,
     temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature (0-2).")] = 0.8,
 ) -> None:

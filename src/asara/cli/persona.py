@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.common import print_explanations, print_presets
+from asara.cli.common import (
+    PlainSeedOption,
+    json_option,
+    out_option,
+    print_explanations,
+    print_presets,
+    samples_option,
+    scenario_argument,
+    set_option,
+)
+from asara.cli.progress import LazyProgress
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -22,34 +31,28 @@ from asara.cli.sensitivity import (
     echo_json,
     print_sensitivity,
     print_tornado,
-    run_sensitivity,
-    run_tornado,
-    sensitivity_json,
 )
-from asara.errors import InputError
-from asara.io.atomic import write_json
-from asara.models.persona.documents import MAX_DOCUMENTS, Context, Document, tabulate
-from asara.models.persona.population import FamilySpec, Nodes, build_population
-from asara.scenarios import persona as scenarios
+from asara.persona import OUTPUT_LABELS, variant_summary
 
 if TYPE_CHECKING:  # the engine compiles with numba (about a second): each command imports what it runs
     from asara.models.persona import calibration
     from asara.models.persona.analysis import RunResult
     from asara.models.persona.plan import PlanResult
+    from asara.scenarios.persona import PersonaScenario
 
 persona_app = typer.Typer(
     help="Persona priors under alignment pretraining: Luigi, Waluigis, and the documents that move them.",
     no_args_is_help=True,
 )
 
-ScenarioArgument = Annotated[
-    str, typer.Argument(help="Preset name (see `asara persona presets`) or TOML path.")
+ScenarioArgument = Annotated[str, scenario_argument("persona")]
+UncertainScenarioArgument = Annotated[
+    str, scenario_argument("persona", "Preset name or TOML path with an \\[uncertainty] section.")
 ]
 SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. noise=0.01."),
+    list[str] | None, set_option("Override one scenario value by dotted key, e.g. noise=0.01.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object (or array) on stdout.")]
+JsonOption = Annotated[bool, json_option("Print one JSON object (or array) on stdout.")]
 
 
 def print_table(out: Console, table: Table) -> None:
@@ -78,29 +81,22 @@ def presets_command(json_output: JsonOption = False) -> None:
     print_presets("persona", json_output)
 
 
-def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:
-    from asara.models.persona.analysis import analyze
+def run_scenario(scenario: PersonaScenario) -> RunResult:
+    from asara.persona import run_result
 
-    return analyze(
-        scenario.population(),
-        scenario.document_list(),
-        scenario.stage_weights.as_dict(),
-        scenario.evaluation_contexts(),
-        scenario.evaluation_weights(),
-        scenario.noise,
-        scenario.curve_max_documents,
-        scenario.fiction_diagnosticity,
-    )
+    return run_result(scenario)
 
 
-def load_warned(source: str, overrides: list[str] | None) -> scenarios.PersonaScenario:
+def _warn(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def load_warned(source: str, overrides: list[str] | None) -> PersonaScenario:
     """Load a scenario and say on stderr where its weights leave the calibrated intervals (once its
     persona set is known to build, so that a bad file gets its one error line only)."""
-    loaded = scenarios.load(source, overrides or [])
-    loaded.population()
-    for line in loaded.weight_warnings():
-        typer.echo(line, err=True)
-    return loaded
+    from asara import persona
+
+    return persona.load(source, overrides or [], warn=_warn)
 
 
 @persona_app.command("run")
@@ -108,25 +104,17 @@ def run_command(
     scenario: ScenarioArgument,
     overrides: SetOption = None,
     json_output: JsonOption = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write DIR/run.json.")] = None,
+    out: Annotated[Path | None, out_option("Also write DIR/run.json.")] = None,
 ) -> None:
     """Posterior family shares, decay curve, half-life, residual mass and predicted misbehaviour."""
-    from asara.report.persona import evidence_weights_record
+    from asara import persona
 
     loaded = load_warned(scenario, overrides)
-    result = run_scenario(loaded)
-    record = {
-        "scenario": loaded.name,
-        "description": loaded.description,
-        **result.to_dict(),
-        "evidence_weights": evidence_weights_record(loaded),
-    }
-    if out is not None:
-        write_json(out / "run.json", record)
+    run = persona.run(loaded, out_dir=out)
     if json_output:
-        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        typer.echo(json.dumps(run.to_dict(), indent=2, allow_nan=False))
         return
-    print_run(loaded.name, result)
+    print_run(loaded.name, run.result)
     console().print(
         "evidence weights per document: "
         + "; ".join(
@@ -187,12 +175,6 @@ def _count(copies: float) -> str:
     return f"{copies:,.0f}" if copies >= 10 else f"{copies:.3g}"
 
 
-def _positive_count(value: float, field: str) -> float:
-    if not (math.isfinite(value) and 1 <= value <= MAX_DOCUMENTS):
-        raise InputError(f"must be between 1 and {MAX_DOCUMENTS:g} (got {value:g})", field=field)
-    return value
-
-
 @persona_app.command("decay")
 def decay_command(
     q_prior: Annotated[
@@ -211,34 +193,17 @@ def decay_command(
     json_output: JsonOption = False,
 ) -> None:
     """Naive-Waluigi odds ratio (posterior odds / prior odds) and half-life at N = 1, 10, ..., N."""
-    from asara.models.persona import engine
-    from asara.models.persona.analysis import finite_or_none
+    from asara import persona
 
-    if not (math.isfinite(opportunities) and opportunities >= 0):
-        raise InputError(f"must be a non-negative count (got {opportunities})", field="opportunities")
-    _positive_count(documents, "documents")
-    nodes: Nodes = scenarios.parse_prior(q_prior, "q-prior")
-    population = build_population([FamilySpec("luigi", 1.0), FamilySpec("naive", 1.0, q=nodes)])
-    table = tabulate([Document(Context(opportunities=opportunities))])
-    s = engine.evidence(population, table)[:, 0]
-    points = engine.curve(population, s, engine.decade_counts(documents))
+    points = persona.decay(q_prior, opportunities, documents)
     if json_output:
-        rows: list[dict[str, Any]] = [
-            {
-                "documents": p.documents,
-                "odds_ratio": finite_or_none(p.odds_ratio),
-                "half_life": finite_or_none(p.half_life),
-                "misaligned_share": p.misaligned_share,
-            }
-            for p in points
-        ]
-        typer.echo(json.dumps(rows, indent=2, allow_nan=False))
+        typer.echo(json.dumps(points.to_list(), indent=2, allow_nan=False))
         return
     out = console()
     result = Table(title=f"naive Waluigi, q ~ {q_prior}, k = {opportunities:g}: clean deployment documents")
     for column in ("documents", "odds ratio", "half-life (documents)", "Waluigi share (prior 0.5)"):
         result.add_column(column, justify="right")
-    for p in points:
+    for p in points.points:
         result.add_row(
             f"{p.documents:.3g}", f"{p.odds_ratio:.6g}", _fmt(p.half_life, 6), f"{p.misaligned_share:.4g}"
         )
@@ -267,30 +232,13 @@ def calibrate_command(
 ) -> None:
     """Fit five numbers (prior, pre/midtraining and fine-tuning weights per document, noise, salience) on
     Tice et al.'s six scores; profile intervals; predict the held-out filtered model with its interval."""
-    from asara.models.persona import calibration
+    from asara import persona
 
-    loaded = scenarios.load(scenario, overrides or [])
-    if loaded.calibration is None:
-        # The fit models Tice et al.'s experiment, not this scenario's families and documents.
-        raise InputError(
-            f"{loaded.name} has no [calibration] section; run `asara persona calibrate` without a scenario "
-            "to fit tice-calibration",
-            field="calibration",
-        )
-    setup = loaded.calibration.setup()
-    if pairing is not None:
-        if pairing not in calibration.PAIRINGS:
-            raise InputError(f"must be draft or unfiltered (got {pairing!r})", field="pairing")
-        setup = replace(setup, pairing=pairing)
-    if salience is not None:
-        setup = replace(setup, salience=salience)
-    result = calibration.calibrate(setup)
-    variants = calibration.compare(setup, result) if compare_all else []
+    fitted = persona.calibrate(scenario, pairing, salience, compare_all, overrides=overrides or [])
     if json_output:
-        record = result.to_dict()
-        record["comparison"] = [_variant_summary(v) for v in variants]
-        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        typer.echo(json.dumps(fitted.to_dict(), indent=2, allow_nan=False))
         return
+    setup, result, variants = fitted.setup, fitted.result, fitted.variants
     out = console()
     with_salience = "with" if setup.salience else "without"
     params = Table(
@@ -357,7 +305,7 @@ def calibrate_command(
                        "ordering", "filtered post (pub. 28%)"):  # fmt: skip
             comparison.add_column(column, justify="right")
         for variant in variants:
-            v = _variant_summary(variant)
+            v = variant_summary(variant)
             comparison.add_row(
                 v["pairing"],
                 "yes" if v["salience"] else "no",
@@ -376,20 +324,6 @@ def _condition_row(fit: calibration.ConditionFit) -> tuple[str, ...]:
     return (fit.name, fit.stage, observed, f"{fit.predicted:.3f}", error)
 
 
-def _variant_summary(result: calibration.CalibrationResult) -> dict[str, Any]:
-    by = {(c.name, c.stage): c.predicted for c in [*result.conditions, *result.held_out]}
-    return {
-        "pairing": result.setup.pairing,
-        "salience": result.setup.salience,
-        "rms_error_points": result.rms_points,
-        "misalignment_upsampled_post": by[("misalignment-upsampled", "post-trained")],
-        "unfiltered_post": by[("unfiltered", "post-trained")],
-        "post_training_ordering_reproduced": result.ordering_reproduced,
-        "filtered_post_predicted": by[("filtered", "post-trained")],
-        "parameters": result.parameters,
-    }
-
-
 @persona_app.command("optimize")
 def optimize_command(
     scenario: ScenarioArgument,
@@ -400,39 +334,14 @@ def optimize_command(
     json_output: JsonOption = False,
 ) -> None:
     """The mix of menu documents that most lowers predicted misbehaviour for a fixed budget."""
-    from asara.models.persona.optimize import MenuItem, optimize_mix
+    from asara import persona
 
     loaded = load_warned(scenario, overrides)
-    if loaded.optimize is None:
-        raise InputError("this scenario has no [optimize] menu", field="optimize")
-    spend = loaded.optimize.budget if budget is None else budget
-    if not (math.isfinite(spend) and spend > 0):
-        raise InputError(f"must be a positive number (got {spend})", field="budget")
-    cheapest = min(entry.cost for entry in loaded.optimize.menu)
-    if spend / cheapest > MAX_DOCUMENTS:
-        raise InputError(
-            f"buys up to {spend / cheapest:.3g} copies of one item, beyond the {MAX_DOCUMENTS:g} documents "
-            "the model is accurate for",
-            field="budget",
-        )
-    menu = [
-        MenuItem(entry.label(i), entry.document(1.0), entry.cost)
-        for i, entry in enumerate(loaded.optimize.menu)
-    ]
-    result = optimize_mix(
-        loaded.population(),
-        loaded.document_list(),
-        menu,
-        spend,
-        loaded.stage_weights.as_dict(),
-        loaded.evaluation_contexts(),
-        loaded.evaluation_weights(),
-        loaded.noise,
-        loaded.fiction_diagnosticity,
-    )
+    optimum = persona.optimize(loaded, budget)
     if json_output:
-        typer.echo(json.dumps({"scenario": loaded.name, **result.to_dict()}, indent=2, allow_nan=False))
+        typer.echo(json.dumps(optimum.to_dict(), indent=2, allow_nan=False))
         return
+    result, spend = optimum.result, optimum.budget
     out = console()
     table = Table(title=f"{loaded.name}: best mix for a budget of {spend:,.4g}")
     for column in ("document type", "cost each", "copies", "budget share", "all budget on it alone"):
@@ -477,23 +386,15 @@ def plan_command(
 ) -> None:
     """How many documents of each \\[optimize] menu kind bring the objective below the target at least
     cost, with an interval from the evidence weights' uncertainty."""
-    from asara.analysis.persona_plan import plan_scenario
+    from asara import persona
 
-    if not (math.isfinite(target) and 0 <= target <= 1):
-        raise InputError(f"must lie in [0, 1] (got {target})", field="target")
+    persona.check_target(target)
     loaded = load_warned(scenario, overrides)
-    result = plan_scenario(loaded, target, objective)
+    planned = persona.plan(loaded, target, objective)
     if json_output:
-        from asara.report.persona import evidence_weights_record
-
-        record = {
-            "scenario": loaded.name,
-            **result.to_dict(),
-            "evidence_weights": evidence_weights_record(loaded),
-        }
-        typer.echo(json.dumps(record, indent=2, allow_nan=False))
+        typer.echo(json.dumps(planned.to_dict(), indent=2, allow_nan=False))
         return
-    print_plan(loaded.name, objective, target, result)
+    print_plan(loaded.name, objective, target, planned.result)
 
 
 def print_plan(name: str, objective: str, target: float, result: PlanResult) -> None:
@@ -540,81 +441,50 @@ def explain_command(
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
     samples: Annotated[
         int,
-        typer.Option("--samples", "-n", help="Samples of the \\[uncertainty] inputs per evaluated subset."),
+        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset."),
     ] = 2_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Attribute the change from A to B in predicted misbehaviour and misaligned share to each changed
     assumption (exact Shapley values, common random numbers; standard errors are 0 without uncertainty)."""
-    from asara.analysis.persona_explain import explain_personas
+    from asara import persona
 
-    if not 0 < samples <= 1_000_000:
-        raise InputError(f"must be between 1 and 1e6 (got {samples})", field="samples")
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
-    changes, explanations = explain_personas(baseline, changed, samples, seed, overrides or [])
-    print_explanations(baseline, changed, changes, explanations, PERSONA_LABELS, samples, seed, json_output)
+    result = persona.explain(baseline, changed, samples, seed, overrides=overrides or [])
+    print_explanations(
+        baseline, changed, result.changes, result.explanations, result.labels, samples, seed, json_output
+    )
 
 
-PERSONA_LABELS = {
-    "misbehaviour_rate": "predicted misbehaviour",
-    "misaligned_share": "misaligned persona share",
-}
-
-
-def _require_uncertainty(loaded: scenarios.PersonaScenario) -> None:
-    """The analyses' own "every input is fixed" check, with the hint a persona user needs."""
-    from asara.analysis.sensitivity import varying_inputs
-
-    if not varying_inputs(loaded.model(), loaded.distributions()):
-        raise InputError(
-            f"{loaded.name} has no [uncertainty] section and sets every stage weight, so every input is "
-            "fixed; add one to analyse it, or leave a stage weight to the calibration (production-stories "
-            "declares credibility and prior_shift)",
-            field="uncertainty",
-        )
+PERSONA_LABELS = OUTPUT_LABELS
 
 
 @persona_app.command("sensitivity")
 def sensitivity_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
-    ],
+    scenario: UncertainScenarioArgument,
     method: MethodOption = "sobol",
     samples: SensitivitySamplesOption = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Which uncertain input (\\[uncertainty]: stage weights, credibility, prior shift) drives predicted
     misbehaviour: Sobol' indices with bootstrap 95% intervals, or Morris screening."""
+    from asara import persona
+
     loaded = load_warned(scenario, overrides)
-    _require_uncertainty(loaded)
-    result = run_sensitivity(
-        loaded.model(),
-        loaded.distributions(),
-        None,
-        method,
-        samples,
-        seed,
-        progress_label=f"{loaded.name} {method}",
-        show_progress=not json_output,
-        # Each persona evaluation weighs every persona: a smaller design keeps the default to seconds.
-        default_samples=(512, 50),
-    )
+    with LazyProgress(f"{loaded.name} {method}", enabled=not json_output) as progress:
+        result = persona.sensitivity(loaded, method, samples, seed, on_progress=progress.update)
     if json_output:
-        echo_json(sensitivity_json(result))
+        echo_json(result.to_dict())
         return
-    print_sensitivity(result, loaded.name, PERSONA_LABELS)
+    print_sensitivity(result.result, loaded.name, PERSONA_LABELS)
 
 
 @persona_app.command("tornado")
 def tornado_command(
-    scenario: Annotated[
-        str, typer.Argument(help="Preset name or TOML path with an \\[uncertainty] section.")
-    ],
+    scenario: UncertainScenarioArgument,
     others: OthersOption = "median",
     samples: TornadoSamplesOption = None,
     seed: TornadoSeedOption = None,
@@ -622,12 +492,11 @@ def tornado_command(
     json_output: JsonOption = False,
 ) -> None:
     """Each uncertain input at its 10th and 90th percentile, one at a time, bars sorted by swing."""
+    from asara import persona
+
     loaded = load_warned(scenario, overrides)
-    _require_uncertainty(loaded)
-    result = run_tornado(
-        loaded.model(), loaded.distributions(), None, others, samples, seed, default_samples=2_000
-    )
+    result = persona.tornado(loaded, others, samples, seed)
     if json_output:
-        echo_json({"scenario": loaded.name, **result.to_dict()})
+        echo_json(result.to_dict())
         return
-    print_tornado(result, loaded.name, PERSONA_LABELS)
+    print_tornado(result.result, loaded.name, PERSONA_LABELS)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from asara.cli.common import SeedOption, out_option, samples_option
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
 
@@ -19,9 +20,8 @@ plot_app = typer.Typer(
     help="Figures as PNG or SVG (the --out suffix picks the format).", no_args_is_help=True
 )
 
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="FILE.png or FILE.svg.")]
-SamplesOption = Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per scenario.")]
-SeedOption = Annotated[int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")]
+OutOption = Annotated[Path, out_option("FILE.png or FILE.svg.", short=True)]
+SamplesOption = Annotated[int, samples_option("Monte Carlo samples per scenario.")]
 
 
 def _read_json(path: Path, field: str) -> Any:
@@ -51,7 +51,7 @@ def cdf_command(
     from asara import sie
     from asara.report import plots
 
-    summaries = [sie.run(sie.load(s), samples, seed) for s in scenarios]
+    summaries = [sie.run(s, samples, seed) for s in scenarios]
     typer.echo(str(plots.save(plots.compression_cdf(summaries), out)))
 
 
@@ -73,27 +73,11 @@ def convergence_command(
         labels = None
     else:
         from asara import sie
-        from asara.analysis.convergence import convergence
-        from asara.montecarlo import runner
-        from asara.montecarlo.executors import local_executor
 
         sie.check_run_arguments(samples, seed, None, 1)
-        scenario = sie.load(source)
-        model = scenario.model()
-        result = runner.run(
-            model,
-            scenario.distributions(),
-            samples,
-            seed,
-            executor=local_executor(),
-            copula=scenario.copula(),
-        )
-        curves = convergence(result)
-        record = {
-            "scenario": scenario.name,
-            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
-        }
-        labels = {cell.key: cell.title for cell in model.cells}
+        result = sie.convergence(source, samples, seed)
+        record = result.to_dict()
+        labels = sie.cell_titles(result.scenario)
     typer.echo(str(plots.save(plots.convergence_curves(record, labels), out)))
 
 
@@ -120,9 +104,7 @@ def sensitivity_command(
         str, typer.Argument(help="Preset name or TOML path, or JSON of `asara sie sensitivity --json`.")
     ],
     out: OutOption,
-    samples: Annotated[
-        int, typer.Option("--samples", "-n", help="Sobol base points (N x (inputs + 2) model runs).")
-    ] = 4096,
+    samples: Annotated[int, samples_option("Sobol base points (N x (inputs + 2) model runs).")] = 4096,
     seed: SeedOption = 0,
 ) -> None:
     """Sobol indices (first order and total) with their intervals, from a live run or saved JSON."""
@@ -134,16 +116,13 @@ def sensitivity_command(
         title = None
     else:
         from asara import sie
-        from asara.cli.sensitivity import run_sensitivity, sensitivity_json
+        from asara.cli.progress import LazyProgress
 
-        scenario = sie.load(source)
-        result = run_sensitivity(
-            scenario.model(), scenario.distributions(), scenario.copula(), "sobol", samples, seed
-        )
-        data = sensitivity_json(result)
-        title = (
-            f"{scenario.name}: Sobol' indices, N = {samples:,}, seed {seed} (bars: bootstrap 95% intervals)"
-        )
+        with LazyProgress("sensitivity") as progress:
+            result = sie.sensitivity(source, "sobol", samples, seed, on_progress=progress.update)
+        data = result.to_dict()
+        name = result.scenario.name
+        title = f"{name}: Sobol' indices, N = {samples:,}, seed {seed} (bars: bootstrap 95% intervals)"
     typer.echo(str(plots.save(plots.sensitivity_bars(data, title=title), out)))
 
 
@@ -162,7 +141,7 @@ def explain_command(
     changed_option: Annotated[
         str | None, typer.Option("--to", help="Scenario B (same as the second argument).")
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
+    samples: Annotated[int, samples_option("Samples per evaluated subset.")] = 50_000,
     seed: SeedOption = 0,
 ) -> None:
     """Waterfall of the Shapley attribution of B minus A, from a live run or saved JSON."""
@@ -177,13 +156,10 @@ def explain_command(
         data = _read_json(Path(baseline), "baseline")
         title = None
     else:
-        from asara.analysis.sie_explain import explain_scenarios
-
-        sie.check_run_arguments(samples, seed, None, 1)
-        _, explanations, scenario_a, scenario_b = explain_scenarios(baseline, changed, samples, seed)
-        data = {e.output: e.to_dict() for e in explanations}
+        explanation = sie.explain(baseline, changed, samples, seed)
+        data = explanation.to_dict()
         title = (
-            f"{scenario_a.name} -> {scenario_b.name}: Shapley attribution "
+            f"{explanation.baseline.name} -> {explanation.changed.name}: Shapley attribution "
             f"({samples:,} samples per subset, seed {seed}; whiskers ±1.96 SE)"
         )
     typer.echo(str(plots.save(plots.explanation_waterfall(data, title=title), out)))
@@ -203,7 +179,7 @@ def persona_command(
     if source.endswith(".json"):
         record = _read_json(Path(source), "source")
     else:
-        from asara.report.persona import run_record
+        from asara import persona
 
-        record = run_record(source)
+        record = persona.run(source).to_dict()
     typer.echo(str(plots.save(plots.persona_curve(record), out)))

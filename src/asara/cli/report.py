@@ -8,28 +8,24 @@ from typing import Annotated
 
 import typer
 
+from asara.cli.common import SeedOption, WorkersOption, out_option, samples_option
+
 
 def report_command(
     scenarios: Annotated[
         list[str],
         typer.Argument(help="Preset names or TOML paths; the first is the reference for comparisons."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
-    samples: Annotated[
-        int, typer.Option("--samples", "-n", help="Monte Carlo samples per scenario.")
-    ] = 200_000,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
-    ] = 0,
+    out: Annotated[Path, out_option("The HTML file to write.", short=True)],
+    samples: Annotated[int, samples_option("Monte Carlo samples per scenario.")] = 200_000,
+    seed: SeedOption = 0,
     explain_samples: Annotated[
         int,
         typer.Option(
             "--explain-samples", help="Samples per subset for the Shapley attribution (0: skip it)."
         ),
     ] = 20_000,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
-    ] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run the scenarios and write a self-contained HTML report (tables, figures, comparison, provenance)."""
     from asara.io.atomic import check_writable_target

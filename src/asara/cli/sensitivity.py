@@ -1,34 +1,29 @@
-"""``sensitivity`` and ``tornado`` for every model: the same library calls and the same printing, each
-model's CLI only says how to load its scenario and how to label its outputs."""
+"""``sensitivity`` and ``tornado`` for every model: the same options and the same printing (each model's
+entry point, ``asara.sie`` or ``asara.persona``, runs the analysis)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.progress import LazyProgress
-from asara.errors import InputError
+from asara.cli.common import samples_option, seed_option
 
 if TYPE_CHECKING:  # the analysis modules load SALib and pandas: only when a command needs them
     from asara.analysis.sensitivity import SensitivityResult
     from asara.analysis.tornado import Tornado
-    from asara.distributions import Distribution
-    from asara.models.base import FloatArray, Model
 
 MethodOption = Annotated[
     str, typer.Option("--method", help="sobol (variance shares with intervals) or morris (cheap screening).")
 ]
 SensitivitySamplesOption = Annotated[
     int | None,
-    typer.Option(
-        "--samples",
-        "-n",
-        help="Sobol: base points N (rounded up to a power of two; N x (inputs + 2) model runs) "
+    samples_option(
+        "Sobol: base points N (rounded up to a power of two; N x (inputs + 2) model runs) "
         "(default 4096; persona 512). Morris: trajectories (default 200; persona 50).",
         show_default=False,
     ),
@@ -44,57 +39,15 @@ OthersOption = Annotated[
 
 TornadoSamplesOption = Annotated[
     int | None,
-    typer.Option(
-        "--samples",
-        "-n",
-        help="With --others sampled: samples per bar end (default 20,000; persona 2,000).",
+    samples_option(
+        "With --others sampled: samples per bar end (default 20,000; persona 2,000).",
         show_default=False,
     ),
 ]
 TornadoSeedOption = Annotated[
     int | None,
-    typer.Option("--seed", "-s", help="With --others sampled: the seed (default 0).", show_default=False),
+    seed_option("With --others sampled: the seed (default 0).", show_default=False),
 ]
-
-MAX_SENSITIVITY_SAMPLES = 1 << 20
-MAX_TORNADO_SAMPLES = 1_000_000
-
-
-def sensitivity_json(result: SensitivityResult) -> dict[str, Any]:
-    """``--json``: for each output, a list of one object per input (``null`` if the output is constant)."""
-    return {
-        name: None if records is None else [record.to_dict() for record in records]
-        for name, records in result.outputs.items()
-    }
-
-
-def run_sensitivity(
-    model: Model,
-    distributions: Mapping[str, Distribution],
-    copula: FloatArray | None,
-    method: str,
-    samples: int | None,
-    seed: int,
-    outputs: Sequence[str] | None = None,
-    progress_label: str = "sensitivity",
-    show_progress: bool = True,
-    default_samples: tuple[int, int] = (4096, 200),
-) -> SensitivityResult:
-    """``default_samples``: Sobol base points and Morris trajectories when ``samples`` is None."""
-    from asara.analysis.sensitivity import morris, sobol
-
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
-    if method not in ("sobol", "morris"):
-        raise InputError(f"must be 'sobol' or 'morris' (got {method!r})", field="method")
-    count = samples if samples is not None else default_samples[0 if method == "sobol" else 1]
-    if not 2 <= count <= MAX_SENSITIVITY_SAMPLES:
-        raise InputError(f"must be between 2 and {MAX_SENSITIVITY_SAMPLES} (got {count})", field="samples")
-    analyse: Callable[..., SensitivityResult] = sobol if method == "sobol" else morris
-    with LazyProgress(progress_label, enabled=show_progress) as progress:
-        return analyse(
-            model, distributions, count, seed, outputs=outputs, copula=copula, on_progress=progress.update
-        )
 
 
 def print_sensitivity(result: SensitivityResult, title: str, labels: Mapping[str, str]) -> None:
@@ -149,45 +102,6 @@ def print_sensitivity(result: SensitivityResult, title: str, labels: Mapping[str
         )
     for note in result.notes:
         out.print(f"note: {note}")
-
-
-def run_tornado(
-    model: Model,
-    distributions: Mapping[str, Distribution],
-    copula: FloatArray | None,
-    others: str,
-    samples: int | None,
-    seed: int | None,
-    outputs: Sequence[str] | None = None,
-    default_samples: int = 20_000,
-) -> Tornado:
-    """``samples`` and ``seed`` are None unless the user gave them: they only mean something when the
-    others are drawn."""
-    if others not in ("median", "sampled"):
-        raise InputError(f"must be 'median' or 'sampled' (got {others!r})", field="others")
-    for value, field in ((samples, "samples"), (seed, "seed")):
-        if others == "median" and value is not None:
-            raise InputError(
-                "applies only with --others sampled (with the others at their medians each bar is one run)",
-                field=field,
-            )
-    seed = 0 if seed is None else seed
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
-    samples = default_samples if samples is None else samples
-    if not 2 <= samples <= MAX_TORNADO_SAMPLES:
-        raise InputError(f"must be between 2 and {MAX_TORNADO_SAMPLES:,} (got {samples})", field="samples")
-    from asara.analysis.tornado import tornado
-
-    return tornado(
-        model,
-        distributions,
-        others="median" if others == "median" else "sampled",
-        samples=samples,
-        seed=seed,
-        outputs=outputs,
-        copula=copula,
-    )
 
 
 def _yes_no(value: float) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asara.cli.common import print_explanations, print_presets
+from asara.cli.common import (
+    JsonOption,
+    PlainSeedOption,
+    ScenarioArgument,
+    SeedOption,
+    SetOption,
+    WorkersOption,
+    chunk_size_option,
+    out_option,
+    print_explanations,
+    print_presets,
+    samples_option,
+)
 from asara.cli.progress import LazyProgress
 from asara.cli.sie_analysis import (
     convergence_command,
@@ -24,7 +35,6 @@ from asara.cli.sie_analysis import (
 from asara.cli.sie_sweep import sweep_command
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target, write_text
-from asara.models.sie.parameters import set_help
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
 
 if TYPE_CHECKING:
@@ -36,11 +46,6 @@ if TYPE_CHECKING:
 sie_app = typer.Typer(
     help="The software-intelligence-explosion model (Davidson & Houlden 2025).", no_args_is_help=True
 )
-
-ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help=set_help())]
-MAX_TARGET_SAMPLES = 100_000_000
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def console() -> Console:
@@ -58,17 +63,13 @@ def run_command(
     scenario: ScenarioArgument,
     samples: Annotated[
         int | None,
-        typer.Option(
-            "--samples",
-            "-n",
-            help="Number of Monte Carlo samples (default 100000); with --target-se, the most to draw "
+        samples_option(
+            "Number of Monte Carlo samples (default 100000); with --target-se, the most to draw "
             "(default 100000000).",
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Seed: the same seed gives the same numbers.")
-    ] = 0,
+    seed: SeedOption = 0,
     target_se: Annotated[
         float | None,
         typer.Option(
@@ -77,29 +78,18 @@ def run_command(
             "The same seed stops at the same sample count.",
         ),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Parallel workers (default: one per core).")
-    ] = None,
+    workers: WorkersOption = None,
     chunk_size: Annotated[
-        int,
-        typer.Option(
-            "--chunk-size", help="Samples per chunk (memory per worker); results do not depend on it."
-        ),
+        int, chunk_size_option("Samples per chunk (memory per worker); results do not depend on it.")
     ] = DEFAULT_CHUNK_SIZE,
     overrides: SetOption = None,
     json_output: JsonOption = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write DIR/samples.parquet and DIR/run.json.")
-    ] = None,
+    out: Annotated[Path | None, out_option("Write DIR/samples.parquet and DIR/run.json.")] = None,
 ) -> None:
     """Run a scenario and print each cell's probability with its standard error."""
     from asara import sie
 
     loaded = sie.load(scenario, overrides or [])
-    if samples is None:
-        samples = MAX_TARGET_SAMPLES if target_se is not None else 100_000
-    sie.check_run_arguments(samples, seed, workers, chunk_size)
-    sie.check_target_se(target_se, samples)
     started = time.perf_counter()
     with LazyProgress(f"{loaded.name}", enabled=not json_output) as progress:
         summary = sie.run(
@@ -170,12 +160,6 @@ def print_summary(summary: SieSummary, elapsed: float | None = None) -> None:
     )
 
 
-def _positive(value: float, field: str) -> float:
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"must be a positive finite number (got {value})", field=field)
-    return value
-
-
 @sie_app.command("trajectory")
 def trajectory_command(
     scenario: ScenarioArgument,
@@ -188,44 +172,12 @@ def trajectory_command(
 ) -> None:
     """One run: every doubling time, r along the way, and the compression it reaches."""
     from asara import sie
-    from asara.models.sie import trajectory as run_trajectory
-    from asara.models.sie.engine import ceiling_problem
-    from asara.models.sie.metrics import years_compressed
 
-    loaded = sie.load(scenario, overrides or [])
-    options = loaded.options()
-    problem = ceiling_problem(options.software_share, _positive(limit_years, "limit-years"))
-    if problem is not None:
-        raise InputError(problem, field="limit-years")
-    path = run_trajectory(
-        _positive(speedup, "speedup"),
-        _positive(returns, "returns"),
-        _positive(limit_years, "limit-years"),
-        _positive(parallel_penalty, "parallel-penalty"),
-        options,
-    )
-    s = options.software_share
-    compression = {
-        f"{m:g}": {"doublings": d, "years": years_compressed(d, s)} for m, d in path.max_doublings.items()
-    }
+    run = sie.trajectory(scenario, speedup, returns, limit_years, parallel_penalty, overrides=overrides or [])
     if json_output:
-        record: dict[str, Any] = {
-            "scenario": loaded.name,
-            "inputs": {
-                "speedup": speedup,
-                "returns": returns,
-                "limit_years": limit_years,
-                "parallel_penalty": parallel_penalty,
-            },
-            "ceiling_doublings": path.ceiling_doublings,
-            "doublings": len(path.times) - 1,
-            "end_reason": path.end_reason,
-            "times_months": path.times.tolist(),
-            "returns_path": path.returns.tolist(),
-            "compression": compression,
-        }
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json.dumps(run.to_dict(), indent=2))
         return
+    loaded, path, compression = run.scenario, run.path, run.compression
     table = Table(
         title=f"{loaded.name}: f={speedup:g}, r0={returns:g}, limit={limit_years:g} y, p={parallel_penalty:g}"
     )
@@ -361,19 +313,18 @@ def parameters_command(
 def explain_command(
     baseline: Annotated[str, typer.Argument(help="Scenario A (preset or TOML path).")],
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples per evaluated subset.")] = 50_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    samples: Annotated[int, samples_option("Samples per evaluated subset.")] = 50_000,
+    seed: PlainSeedOption = 0,
     json_output: JsonOption = False,
 ) -> None:
     """Attribute the change from A to B in each cell to each changed assumption (exact Shapley values,
     common random numbers, standard errors); the attributions add up to the total change."""
     from asara import sie
-    from asara.analysis.sie_explain import explain_scenarios
 
-    sie.check_run_arguments(samples, seed, None, 1)
-    changes, explanations, scenario_a, _ = explain_scenarios(baseline, changed, samples, seed)
-    labels = {cell.key: cell.label for cell in scenario_a.model().cells}
-    print_explanations(baseline, changed, changes, explanations, labels, samples, seed, json_output)
+    result = sie.explain(baseline, changed, samples, seed)
+    print_explanations(
+        baseline, changed, result.changes, result.explanations, result.labels, samples, seed, json_output
+    )
 
 
 sie_app.command("sensitivity")(sensitivity_command)

@@ -10,6 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import (
+    JsonOption,
+    PlainSeedOption,
+    ScenarioArgument,
+    SetOption,
+    samples_option,
+    seed_option,
+)
+from asara.cli.progress import LazyProgress
 from asara.cli.sensitivity import (
     MethodOption,
     OthersOption,
@@ -19,51 +28,26 @@ from asara.cli.sensitivity import (
     echo_json,
     print_sensitivity,
     print_tornado,
-    run_sensitivity,
-    run_tornado,
-    sensitivity_json,
 )
 from asara.errors import InputError
-
-ScenarioArgument = Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override one scenario value by dotted key, e.g. inputs.returns.high=5."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def convergence_command(
     scenario: ScenarioArgument,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Samples in the run.")] = 1_000_000,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    samples: Annotated[int, samples_option("Samples in the run.")] = 1_000_000,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Each cell's probability and standard error after 1,024, 2,048, 4,096, ... samples of one run."""
     from asara import sie
-    from asara.analysis.convergence import convergence
-    from asara.montecarlo import runner
-    from asara.montecarlo.executors import local_executor
 
-    loaded = sie.load(scenario, overrides or [])
-    sie.check_run_arguments(samples, seed, None, 1)
-    model = loaded.model()
-    result = runner.run(
-        model, loaded.distributions(), samples, seed, executor=local_executor(), copula=loaded.copula()
-    )
-    curves = convergence(result)
-    labels = {cell.key: cell.label for cell in model.cells}
+    result = sie.convergence(scenario, samples, seed, overrides=overrides or [])
     if json_output:
-        record = {
-            "scenario": loaded.name,
-            "seed": seed,
-            "samples": samples,
-            "outputs": {name: [p.to_dict() for p in points] for name, points in curves.items()},
-        }
-        typer.echo(json.dumps(record, indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    table = Table(title=f"{loaded.name}: estimate ± standard error after n samples (seed {seed})")
+    curves, labels = result.outputs, result.labels
+    table = Table(title=f"{result.scenario.name}: estimate ± standard error after n samples (seed {seed})")
     table.add_column("samples", justify="right", no_wrap=True)
     for name in curves:
         table.add_column(labels[name].replace(" in ", "\nin "), justify="right", no_wrap=True)
@@ -95,7 +79,7 @@ def explain_sample_command(
     sample: Annotated[
         int | None, typer.Option("--sample", help="Index of the sample in a run with --seed.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the run the sample comes from.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the run the sample comes from.")] = 0,
     values: Annotated[
         list[str] | None,
         typer.Option(
@@ -110,14 +94,9 @@ def explain_sample_command(
     """Why one run did or did not reach each cell: its r path, when r fell below 1, what stopped it,
     and what each input moved alone to its median would have given."""
     from asara import sie
-    from asara.analysis.sie_sample import explain_sample
 
     loaded = sie.load(scenario, overrides or [])
-    if seed < 0:
-        raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
-    explanation = explain_sample(
-        loaded, sample, seed if sample is not None else None, _parse_values(values or [])
-    )
+    explanation = sie.explain_sample(loaded, sample, seed, _parse_values(values or []))
     record = explanation.to_dict()
     if json_output:
         typer.echo(json.dumps(record, indent=2))
@@ -194,21 +173,11 @@ def _print_explanation(record: dict[str, Any]) -> None:
     out.print(what_if)
 
 
-def _sie_labels(model: Any) -> dict[str, str]:
-    from asara.models.sie.model import window_column
-
-    labels = {cell.key: f"P({cell.label})" for cell in model.cells}
-    for months in model.options.windows_months:
-        labels[window_column(months)] = f"most doublings inside {months:g} months"
-    labels["doublings"] = "doublings before the run stopped"
-    return labels
-
-
 def sensitivity_command(
     scenario: ScenarioArgument,
     method: MethodOption = "sobol",
     samples: SensitivitySamplesOption = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 0,
+    seed: PlainSeedOption = 0,
     overrides: SetOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -217,21 +186,12 @@ def sensitivity_command(
     from asara import sie
 
     loaded = sie.load(scenario, overrides or [])
-    model = loaded.model()
-    result = run_sensitivity(
-        model,
-        loaded.distributions(),
-        loaded.copula(),
-        method,
-        samples,
-        seed,
-        progress_label=f"{loaded.name} {method}",
-        show_progress=not json_output,
-    )
+    with LazyProgress(f"{loaded.name} {method}", enabled=not json_output) as progress:
+        result = sie.sensitivity(loaded, method, samples, seed, on_progress=progress.update)
     if json_output:
-        echo_json(sensitivity_json(result))
+        echo_json(result.to_dict())
         return
-    print_sensitivity(result, loaded.name, _sie_labels(model))
+    print_sensitivity(result.result, loaded.name, sie.output_labels(loaded))
 
 
 def tornado_command(
@@ -245,19 +205,11 @@ def tornado_command(
     """Each input at its 10th and 90th percentile, one at a time: the cells and the doublings inside
     each window, bars sorted by swing."""
     from asara import sie
-    from asara.models.sie.model import window_column
 
-    loaded = sie.load(scenario, overrides or [])
-    model = loaded.model()
-    outputs = [
-        *model.output_names,
-        *(window_column(m) for m in model.options.windows_months),
-        "doublings",
-    ]
-    result = run_tornado(
-        model, loaded.distributions(), loaded.copula(), others, samples, seed, outputs=outputs
-    )
+    result = sie.tornado(scenario, others, samples, seed, overrides=overrides or [])
     if json_output:
-        echo_json({"scenario": loaded.name, **result.to_dict()})
+        echo_json(result.to_dict())
         return
-    print_tornado(result, loaded.name, _sie_labels(model), indicators=model.output_names)
+    print_tornado(
+        result.result, result.scenario.name, sie.output_labels(result.scenario), indicators=result.indicators
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,36 +11,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asara.cli.common import (
+    JsonOption,
+    ScenarioArgument,
+    chunk_size_option,
+    dask_option,
+    out_option,
+    samples_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
 from asara.cli.progress import LazyProgress
 from asara.errors import InputError
 from asara.io.atomic import check_writable_target
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
-from asara.montecarlo.executors import Executor, ProcessExecutor, SerialExecutor, capped_workers
 
 if TYPE_CHECKING:
     from asara.analysis.sweep import SweepResult
 
 
-@contextlib.contextmanager
-def sweep_executor(workers: int | None, dask_address: str | None) -> Iterator[Executor]:
-    """The Dask cluster at ``dask_address`` (connected before anything runs, so a wrong address fails
-    at once), else local worker processes; one worker runs in this process."""
-    if dask_address is not None:
-        if workers is not None:
-            raise InputError(
-                "applies to local runs only; the Dask cluster's workers run --dask", field="workers"
-            )
-        from asara.montecarlo.dask import DaskExecutor
-
-        with DaskExecutor(dask_address) as executor:
-            yield executor
-        return
-    count = capped_workers(workers)
-    yield ProcessExecutor(count) if count > 1 else SerialExecutor()
-
-
 def sweep_command(
-    scenario: Annotated[str, typer.Argument(help="Preset name (see `asara sie presets`) or TOML path.")],
+    scenario: ScenarioArgument,
     grid: Annotated[
         list[str] | None,
         typer.Option(
@@ -53,52 +43,42 @@ def sweep_command(
     ] = None,
     overrides: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override one scenario value for every point, e.g. horizon_months=60."),
+        set_option("Override one scenario value for every point, e.g. horizon_months=60."),
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="Monte Carlo samples per point.")] = 100_000,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Seed for every point (common random numbers).")
-    ] = 0,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Local worker processes (default: one per core).")
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option("--dask", metavar="ADDRESS", help="Run on the Dask cluster at this scheduler address."),
-    ] = None,
+    samples: Annotated[int, samples_option("Monte Carlo samples per point.")] = 100_000,
+    seed: Annotated[int, seed_option("Seed for every point (common random numbers).")] = 0,
+    workers: Annotated[int | None, workers_option("Local worker processes (default: one per core).")] = None,
+    dask: Annotated[str | None, dask_option("Run on the Dask cluster at this scheduler address.")] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Run grids of more than 10,000 points without stopping.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the table (one row per point) to this Parquet file.")
+        Path | None, out_option("Write the table (one row per point) to this Parquet file.")
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Samples per chunk; results do not depend on it.")
+        int, chunk_size_option("Samples per chunk; results do not depend on it.")
     ] = DEFAULT_CHUNK_SIZE,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Run the scenario at every point of a grid (same seed everywhere) and tabulate each cell."""
-    from asara.analysis.sweep import run_sweep
-    from asara.sie import check_run_arguments
+    from asara import sie
 
-    check_run_arguments(samples, seed, workers, chunk_size)
+    sie.check_run_arguments(samples, seed, workers, chunk_size)
     if out is not None and out.is_dir():
         raise InputError(f"{out} is a directory; give a file name such as sweep.parquet", field="out")
     if out is not None:
         check_writable_target(out)  # before the sweep runs, not after
     started = time.perf_counter()
-    with (
-        sweep_executor(workers, dask) as executor,
-        LazyProgress(f"sweep {scenario}", enabled=not json_output) as progress,
-    ):
-        result = run_sweep(
+    with LazyProgress(f"sweep {scenario}", enabled=not json_output) as progress:
+        result = sie.sweep(
             scenario,
             grid or [],
+            samples,
+            seed,
             overrides=overrides or [],
-            samples=samples,
-            seed=seed,
+            workers=workers,
+            dask_address=dask,
             chunk_size=chunk_size,
-            executor=executor,
             allow_large=yes,
             on_progress=progress.update,
         )

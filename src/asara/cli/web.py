@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from asara.cli.common import workers_option
 from asara.errors import InputError
 
 
@@ -21,8 +22,7 @@ def web_command(
         float, typer.Option("--timeout", help="Seconds of computing allowed per request.")
     ] = 30.0,
     workers: Annotated[
-        int | None,
-        typer.Option("--workers", "-w", help="Threads per Monte Carlo run (default: one per core)."),
+        int | None, workers_option("Threads per Monte Carlo run (default: one per core).")
     ] = None,
 ) -> None:
     """Start the web playground: sliders, live results with error bars, shareable links, downloads."""

@@ -476,18 +476,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.post("/api/sie/explain")
     async def sie_explain(request: Request) -> Any:
         """The JSON of ``asara sie explain --json``: B = ``scenario`` against A = ``baseline``."""
-        from asara.analysis.shapley import differing_groups
-        from asara.analysis.sie_explain import SIE_GROUPS
-
         body = await read_json(request, SieExplainRequest, config.max_body_bytes)
-        a = sie_scenario(body.baseline, "baseline").to_document()
-        b = sie_scenario(body.scenario).to_document()
-        b["name"], b["description"] = a["name"], a["description"]
-        changes = differing_groups(a, b, SIE_GROUPS)
-        model_cells = validate_document(SieScenario, a).model().cells
+        baseline = sie_scenario(body.baseline, "baseline")
+        changed = sie_scenario(body.scenario)
+        changes = sie.explanation_changes(baseline, changed)
         cost = body.samples * 2 ** len(changes)
-        check_work(validate_document(SieScenario, b), cost)
-        check_work(validate_document(SieScenario, a), cost, "baseline")
+        check_work(changed, cost)
+        check_work(baseline, cost, "baseline")
         if cost > config.max_explain_evaluations:
             raise ApiError(
                 422,
@@ -497,20 +492,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             )
 
         def work(check: Callable[[int, int], None]) -> Any:
-            from asara.analysis.shapley import Bound, explain
-            from asara.analysis.sie_explain import SIE_MEASURED, bind_document
-
-            def bind(document: dict[str, Any]) -> Bound:
-                check(0, 0)  # the request's time limit, between the subsets
-                return bind_document(document)
-
-            _, explanations = explain(a, b, SIE_GROUPS, bind, body.samples, body.seed, measured=SIE_MEASURED)
-            labels = {c.key: c.title for c in model_cells}
-            return {
-                "changes": changes,
-                "labels": labels,
-                "outputs": {e.output: e.to_dict() for e in explanations},
-            }
+            # ``check`` (the request's time limit) runs between the subsets of the changes.
+            return sie.explain(baseline, changed, body.samples, body.seed, on_progress=check).to_record()
 
         return _finite_json(await compute(work))
 
@@ -523,55 +506,22 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         check_work(scenario, body.samples * (len(scenario.input_names()) + 2))
 
         def work(check: Callable[[int, int], None]) -> Any:
-            from asara.analysis.sensitivity import morris, sobol
-
-            analyse = sobol if body.method == "sobol" else morris
-            result = analyse(
-                scenario.model(),
-                scenario.distributions(),
-                body.samples,
-                body.seed,
-                copula=scenario.copula(),
-                on_progress=check,
-            )
-            cells = scenario.model().cells
-            return {
-                "method": result.method,
-                "samples": result.base_samples,
-                "evaluations": result.evaluations,
-                "fixed_inputs": list(result.fixed_inputs),
-                "labels": {c.key: c.title for c in cells},
-                "input_labels": {name: INPUT_LABELS.get(name, name) for name in scenario.input_names()},
-                "output_means": result.output_means,
-                "notes": list(result.notes),
-                "outputs": {
-                    name: None if records is None else [r.to_dict() for r in records]
-                    for name, records in result.outputs.items()
-                },
-            }
+            result = sie.sensitivity(scenario, body.method, body.samples, body.seed, on_progress=check)
+            input_labels = {name: INPUT_LABELS.get(name, name) for name in scenario.input_names()}
+            return result.to_record() | {"input_labels": input_labels}
 
         return _finite_json(await compute(work))
 
     @app.post("/api/sie/paired")
     async def sie_paired(request: Request) -> Any:
         """Each cell of ``scenario`` minus ``reference`` on common random numbers, with the paired SE."""
-        from asara.analysis.sie_paired import paired_difference
-
         body = await read_json(request, SiePairedRequest, config.max_body_bytes)
         check_samples(body.samples, config.max_samples)
         reference, scenario = sie_scenario(body.reference, "reference"), sie_scenario(body.scenario)
-        cells = await compute(
-            lambda check: paired_difference(reference, scenario, body.samples, body.seed, check)
+        result = await compute(
+            lambda check: sie.paired(reference, scenario, body.samples, body.seed, on_progress=check)
         )
-        return _finite_json(
-            {
-                "reference": reference.name,
-                "scenario": scenario.name,
-                "samples": body.samples,
-                "seed": body.seed,
-            }
-            | {"cells": [cell.to_dict() for cell in cells]}
-        )
+        return _finite_json(result.to_dict())
 
     @app.post("/api/sie/takeoff")
     async def sie_takeoff(request: Request) -> Any:
@@ -607,11 +557,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.post("/api/persona/run")
     async def persona_run(request: Request) -> Any:
         """The JSON of ``asara persona run --json``."""
-        from asara.report.persona import run as run_persona
+        from asara import persona
 
         body = await read_json(request, PersonaRunRequest, config.max_body_bytes)
         scenario = persona_scenario(body.scenario)
-        return _finite_json(await compute(lambda check: run_persona(scenario)))
+        return _finite_json(await compute(lambda check: persona.run(scenario).to_dict()))
 
     return app
 
