@@ -296,7 +296,7 @@ def run_sweep(
     for chunk in executor.map(runner.run_chunk, _tasks(points, samples, seed, chunk_size)):
         point = points[len(summaries)]
         if current is None:
-            current = RunSummary(samples, seed, point.scenario.model().output_names)
+            current = RunSummary.of(point.scenario.model(), samples, seed)
         current.add(chunk)
         done += chunk.stop - chunk.start
         if chunk.stop == samples:

@@ -1,0 +1,89 @@
+"""Every declared output of a run, summarized by its kind: an indicator as a probability with its standard
+error and Wilson interval, a continuous output as its mean with the mean's standard error, a count as its
+exact histogram (with its mean), a category as the number of samples in each category.
+
+Written over the declarations (:class:`asara.models.registry.Output`), so an output a model declares is
+summarized, written to JSON and shown without any code of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from asara.models.registry import Output
+from asara.montecarlo.runner import RunSummary
+from asara.montecarlo.stats import Proportion
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class OutputSummary:
+    """One declared output over a run's samples."""
+
+    output: Output
+    samples: int
+    estimate: Proportion | None = None
+    """Indicators: successes out of the samples."""
+    mean: float | None = None
+    """Continuous outputs and counts: the mean over the samples."""
+    standard_error: float | None = None
+    """Continuous outputs: the standard error of the mean (None from a single sample)."""
+    histogram: tuple[int, ...] = ()
+    """Counts and categories: samples with value (or code) 0, 1, 2, ..."""
+
+    @classmethod
+    def from_run(cls, output: Output, run: RunSummary) -> OutputSummary:
+        if output.kind == "indicator":
+            return cls(output, run.samples, estimate=run.proportion(output.name))
+        if output.kind == "continuous":
+            mean, error = run.mean_and_error(output.name)
+            return cls(output, run.samples, mean=mean, standard_error=_finite_or_none(error))
+        counts = run.counts.get(output.name, np.zeros(0, dtype=np.int64))
+        size = max(counts.size, len(output.categories))
+        histogram = np.zeros(size, dtype=np.int64)
+        histogram[: counts.size] = counts
+        mean = float(np.dot(np.arange(size, dtype=np.float64), histogram)) / run.samples
+        return cls(
+            output,
+            run.samples,
+            mean=mean if output.kind == "count" else None,
+            histogram=tuple(int(n) for n in histogram),
+        )
+
+    def category_counts(self) -> dict[str, int]:
+        """Categories: samples per category name, in code order."""
+        return {name: self.histogram[code] for code, name in enumerate(self.output.categories)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The declaration, then what the run found (``summary``)."""
+        summary: dict[str, Any]
+        if self.output.kind == "indicator":
+            assert self.estimate is not None
+            low, high = self.estimate.wilson_interval()
+            summary = {
+                "probability": self.estimate.probability,
+                "standard_error": self.estimate.standard_error,
+                "wilson_95": [low, high],
+                "successes": self.estimate.successes,
+            }
+        elif self.output.kind == "continuous":
+            assert self.mean is not None
+            summary = {"mean": _finite_or_none(self.mean), "standard_error": self.standard_error}
+        elif self.output.kind == "count":
+            summary = {"mean": self.mean, "histogram": list(self.histogram)}
+        else:
+            summary = {"counts": self.category_counts()}
+        return {**self.output.to_dict(), "samples": self.samples, "summary": summary}
+
+
+def summarize_outputs(outputs: Sequence[Output], run: RunSummary) -> tuple[OutputSummary, ...]:
+    """Each declared output of a run, in declaration order."""
+    return tuple(OutputSummary.from_run(output, run) for output in outputs)
