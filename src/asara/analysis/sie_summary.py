@@ -62,6 +62,13 @@ class SieSummary:
     outputs: tuple[OutputSummary, ...] = ()
     """Every output the model declares, summarized by its kind."""
 
+    def output(self, name: str) -> OutputSummary:
+        """The summary of the declared output ``name``."""
+        for output in self.outputs:
+            if output.output.name == name:
+                return output
+        raise KeyError(f"no output {name!r} in this summary")
+
     @property
     def overflowed_samples(self) -> int:
         return self.end_reasons.get("overflow", 0)
