@@ -58,6 +58,13 @@ class OutputSummary:
             histogram=tuple(int(n) for n in histogram),
         )
 
+    def quantile(self, q: float) -> int:
+        """Counts: the smallest value with at least a share ``q`` of the samples at or below it."""
+        if not self.histogram:
+            raise ValueError(f"{self.output.name} has no histogram")
+        cumulative = np.cumsum(self.histogram)
+        return int(np.searchsorted(cumulative, q * cumulative[-1]))
+
     def category_counts(self) -> dict[str, int]:
         """Categories: samples per category name, in code order."""
         return {name: self.histogram[code] for code, name in enumerate(self.output.categories)}

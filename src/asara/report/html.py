@@ -18,9 +18,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from asara import __version__, sie
+from asara.analysis.outputs import OutputSummary
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.io.atomic import write_text
+from asara.models.registry import Output
 from asara.report import plots
 from asara.scenarios.sie import SieScenario
 
@@ -238,13 +240,62 @@ def _signed(value: float, error: float) -> str:
     return f'<span class="{css}">{value:+.4f}</span> ± {error:.4f}'
 
 
+def _with_unit(output: Output) -> str:
+    return f"{output.label} ({output.unit})" if output.unit else output.label
+
+
+def _output_value(found: OutputSummary) -> str:
+    """A per-sample output's summary in words: a probability or mean with its SE, a count's mean and
+    quantiles from its exact histogram, a category's share of samples per category."""
+    output = found.output
+    if found.estimate is not None:
+        return f"{found.estimate.probability:.4f} ± {found.estimate.standard_error:.4f}"
+    if output.kind == "continuous":
+        error = "" if found.standard_error is None else f" ± {found.standard_error:.4g}"
+        return f"mean {found.mean:.4g}{error}"
+    if output.kind == "count":
+        median, high = found.quantile(0.5), found.quantile(0.95)
+        return f"mean {found.mean:.4g}; median {median:,}; 95th percentile {high:,}"
+    return ", ".join(
+        f"{name} {count:,} ({count / found.samples:.2%})" for name, count in found.category_counts().items()
+    )
+
+
+def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
+    """Every declared per-sample output besides the cells, for every scenario."""
+    rows = [
+        (summary.scenario.name, found)
+        for summary in summaries
+        for found in summary.outputs
+        if found.output.kind != "indicator"
+    ]
+    if not rows:
+        return []
+    parts = [
+        "<h3>Per-sample outputs</h3>",
+        '<table><tr><th class="key">scenario</th><th class="key">output</th><th>over the samples</th></tr>',
+    ]
+    for name, found in rows:
+        parts.append(
+            f'<tr><td class="key">{_e(name)}</td><td class="key" title="{_e(found.output.help)}">'
+            f'{_e(_with_unit(found.output))}</td><td class="num">{_e(_output_value(found))}</td></tr>'
+        )
+    parts.append("</table>")
+    parts.append(
+        '<p class="note">Each column of samples.parquet besides the inputs and the cells, as `asara sie run` '
+        "keeps it: counts by their exact histograms, continuous outputs by their mean and its standard "
+        "error (a mean can be dominated by the few runs that overflowed).</p>"
+    )
+    return parts
+
+
 def render(report: Report) -> str:
     """The report as one HTML document."""
     summaries = report.summaries
     first = summaries[0]
     names = [s.scenario.name for s in summaries]
     title = " vs ".join(names) if len(names) > 1 else names[0]
-    labels = {cell.cell.key: cell.cell.title for cell in first.cells}
+    labels = {o.output.name: o.output.label for s in reversed(summaries) for o in s.outputs}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -298,6 +349,7 @@ def render(report: Report) -> str:
         "range (r almost 0 just below the limit), so the run stopped there; such samples count with the "
         "doublings they reached and are never dropped.</p>"
     )
+    parts += _output_table(summaries)
     # Figures
     parts.append("<h2>Years of progress compressed into a window</h2>")
     parts.append(
