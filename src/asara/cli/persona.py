@@ -79,18 +79,9 @@ def presets_command(json_output: JsonOption = False) -> None:
 
 
 def run_scenario(scenario: scenarios.PersonaScenario) -> RunResult:
-    from asara.models.persona.analysis import analyze
+    from asara.report.persona import run_result
 
-    return analyze(
-        scenario.population(),
-        scenario.document_list(),
-        scenario.stage_weights.as_dict(),
-        scenario.evaluation_contexts(),
-        scenario.evaluation_weights(),
-        scenario.noise,
-        scenario.curve_max_documents,
-        scenario.fiction_diagnosticity,
-    )
+    return run_result(scenario)
 
 
 def load_warned(source: str, overrides: list[str] | None) -> scenarios.PersonaScenario:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from asara.models.persona.analysis import analyze
+from asara.models.base import evaluate_point
+from asara.models.persona.analysis import RunResult, analyze
 from asara.scenarios import persona as scenarios
 from asara.scenarios.persona import PersonaScenario
 
 
-def run(scenario: PersonaScenario) -> dict[str, Any]:
-    """Analyze a validated persona scenario: the same record as ``asara persona run --json``."""
+def point_inputs(scenario: PersonaScenario, *, before: bool = False) -> dict[str, float]:
+    """The scenario's own value of each input of :meth:`PersonaScenario.model`: its stage weights (zero
+    ``before`` training on the corpus), full credibility, no shift of the prior."""
+    weights = scenario.stage_weights.as_dict()
+    values = {"w_" + stage.replace("-", "_"): 0.0 if before else weight for stage, weight in weights.items()}
+    return {**values, "credibility": 1.0, "prior_shift": 0.0}
+
+
+def run_result(scenario: PersonaScenario) -> RunResult:
+    """Analyze a validated persona scenario. The model's declared outputs (misaligned share, predicted
+    misbehaviour rate) come from the model itself at the scenario's own inputs, before and after the
+    corpus (the run is a model at fixed inputs, not a Monte Carlo); the family shares, decay curve,
+    half-life and residual mass come from the analytic posterior."""
     result = analyze(
         scenario.population(),
         scenario.document_list(),
@@ -21,6 +34,21 @@ def run(scenario: PersonaScenario) -> dict[str, Any]:
         scenario.curve_max_documents,
         scenario.fiction_diagnosticity,
     )
+    model = scenario.model()
+    prior = evaluate_point(model, point_inputs(scenario, before=True))
+    posterior = evaluate_point(model, point_inputs(scenario))
+    return replace(
+        result,
+        prior_misaligned=prior["misaligned_share"],
+        posterior_misaligned=posterior["misaligned_share"],
+        prior_misbehaviour=prior["misbehaviour_rate"],
+        posterior_misbehaviour=posterior["misbehaviour_rate"],
+    )
+
+
+def run(scenario: PersonaScenario) -> dict[str, Any]:
+    """Analyze a validated persona scenario: the same record as ``asara persona run --json``."""
+    result = run_result(scenario)
     return {
         "scenario": scenario.name,
         "description": scenario.description,
