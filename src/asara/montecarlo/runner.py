@@ -65,13 +65,15 @@ def _block_sums(
     outputs: Mapping[str, Any], names: tuple[str, ...], edges: list[int], start: int, square: bool = False
 ) -> NDArray[np.float64]:
     sums = np.empty((len(edges) - 1, len(names)))
-    for j, name in enumerate(names):
-        values = np.asarray(outputs[name], dtype=np.float64)
-        if square:
-            with np.errstate(over="ignore"):  # an infinite sum of squares leaves the error undefined
+    # A continuous output near the float range (a run that overflowed) may sum, or square, to infinity:
+    # its mean or error is then undefined and reported as such, not warned about.
+    with np.errstate(over="ignore"):
+        for j, name in enumerate(names):
+            values = np.asarray(outputs[name], dtype=np.float64)
+            if square:
                 values = values * values
-        for b in range(len(edges) - 1):
-            sums[b, j] = values[edges[b] - start : edges[b + 1] - start].sum()
+            for b in range(len(edges) - 1):
+                sums[b, j] = values[edges[b] - start : edges[b + 1] - start].sum()
     return sums
 
 

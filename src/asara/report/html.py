@@ -262,12 +262,13 @@ def _output_value(found: OutputSummary) -> str:
 
 
 def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
-    """Every declared per-sample output besides the cells, for every scenario."""
+    """Every declared per-sample output besides the cells (which the results table shows), for every
+    scenario."""
     rows = [
         (summary.scenario.name, found)
         for summary in summaries
         for found in summary.outputs
-        if found.output.kind != "indicator"
+        if found.output.name not in {cell.cell.key for cell in summary.cells}
     ]
     if not rows:
         return []
@@ -282,9 +283,9 @@ def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
         )
     parts.append("</table>")
     parts.append(
-        '<p class="note">Each column of samples.parquet besides the inputs and the cells, as `asara sie run` '
-        "keeps it: counts by their exact histograms, continuous outputs by their mean and its standard "
-        "error (a mean can be dominated by the few runs that overflowed).</p>"
+        '<p class="note">Each column of samples.parquet besides the inputs and the cells, as the run keeps '
+        "it: indicators as a probability ± SE, counts by their exact histograms, continuous outputs by "
+        "their mean ± SE (a mean can be dominated by the few runs that overflowed).</p>"
     )
     return parts
 
