@@ -36,7 +36,7 @@ from asara.models.sie.engine import END_CEILING, END_REASONS
 from asara.models.sie.model import SieModel, window_column
 from asara.montecarlo import runner
 from asara.montecarlo.executors import SerialExecutor
-from asara.montecarlo.sampling import sample_inputs
+from asara.montecarlo.sampling import BLOCK_SIZE, sample_inputs
 from asara.report import html
 from asara.report import persona as persona_report
 from asara.scenarios import persona
@@ -295,3 +295,23 @@ def _misaligned(scenario: persona.PersonaScenario) -> set[str]:
     population = scenario.population()
     bad = population.misaligned_mask()
     return {name for name in population.present_families() if bad[population.family_mask(name)].all()}
+
+
+@pytest.mark.parametrize("samples", [1, 1023, 1024, 1025, 5 * 1024, 7 * 1024 + 3])
+def test_block_sums_equal_each_block_summed_alone(samples: int) -> None:
+    rng = np.random.default_rng(samples)
+    values = {
+        "indicator": (rng.random(samples) < 0.3).astype(np.float64),
+        "wide": rng.standard_normal(samples) * 10.0 ** rng.uniform(-3, 200, samples),
+        "strided": rng.random((samples, 3))[:, 1],
+    }
+    names = tuple(values)
+    sums = runner.block_sums(values, names, samples)
+    squares = runner.block_sums(values, names, samples, square=True)
+    edges = [*range(0, samples, BLOCK_SIZE), samples]
+    for j, name in enumerate(names):
+        for b in range(len(edges) - 1):
+            block = np.asarray(values[name][edges[b] : edges[b + 1]], dtype=np.float64)
+            assert sums[b, j] == block.sum()
+            with np.errstate(over="ignore"):
+                assert squares[b, j] == (block * block).sum()

@@ -61,19 +61,25 @@ def continuous_names(model: Model) -> tuple[str, ...]:
     return tuple(o.name for o in model.outputs if o.kind == "continuous")
 
 
-def _block_sums(
-    outputs: Mapping[str, Any], names: tuple[str, ...], edges: list[int], start: int, square: bool = False
+def block_sums(
+    outputs: Mapping[str, Any], names: tuple[str, ...], samples: int, square: bool = False
 ) -> NDArray[np.float64]:
-    sums = np.empty((len(edges) - 1, len(names)))
+    """(blocks, names): the sum of each output (or of its squares) over each block of the first
+    ``samples`` samples: whole blocks of ``BLOCK_SIZE``, then the rest. Each block is one row of a
+    reshaped array, summed on its own (NumPy's pairwise sum of the row, as when it is summed alone)."""
+    whole, rest = divmod(samples, BLOCK_SIZE)
+    sums = np.empty((whole + (rest > 0), len(names)))
     # A continuous output near the float range (a run that overflowed) may sum, or square, to infinity:
     # its mean or error is then undefined and reported as such, not warned about.
     with np.errstate(over="ignore"):
         for j, name in enumerate(names):
-            values = np.asarray(outputs[name], dtype=np.float64)
+            values = np.ascontiguousarray(outputs[name], dtype=np.float64)[:samples]
             if square:
                 values = values * values
-            for b in range(len(edges) - 1):
-                sums[b, j] = values[edges[b] - start : edges[b + 1] - start].sum()
+            if whole:
+                sums[:whole, j] = values[: whole * BLOCK_SIZE].reshape(whole, BLOCK_SIZE).sum(axis=1)
+            if rest:
+                sums[whole, j] = values[whole * BLOCK_SIZE :].sum()
     return sums
 
 
@@ -84,16 +90,17 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         task.distributions, model.input_names, task.seed, task.start, task.stop, task.copula
     )
     outputs = model.evaluate(inputs)
-    # Block edges are absolute (multiples of BLOCK_SIZE), so a block's sum never depends on chunking.
-    edges = [*range(task.start, task.stop, BLOCK_SIZE), task.stop]
+    # Blocks run from the chunk's start, which chunk_tasks puts on a block edge: the edges are then
+    # absolute (multiples of BLOCK_SIZE), so a block's sum never depends on the chunking.
+    samples = task.stop - task.start
     declared = model.outputs
-    block_sums = _block_sums(outputs, summed_names(declared), edges, task.start)
-    square_sums = _block_sums(outputs, continuous_names(model), edges, task.start, square=True)
+    sums = block_sums(outputs, summed_names(declared), samples)
+    square_sums = block_sums(outputs, continuous_names(model), samples, square=True)
     counts = {
         name: np.bincount(np.asarray(outputs[name], dtype=np.int64)) for name in histogram_names(declared)
     }
-    samples = {**inputs, **outputs} if task.keep_samples else None
-    return ChunkResult(task.start, task.stop, block_sums, counts, samples, square_sums)
+    kept = {**inputs, **outputs} if task.keep_samples else None
+    return ChunkResult(task.start, task.stop, sums, counts, kept, square_sums)
 
 
 @dataclass
