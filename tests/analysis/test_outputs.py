@@ -218,6 +218,11 @@ def test_count_quantiles_from_the_exact_histogram() -> None:
     )
     for q in (0.1, 0.25, 0.5, 0.7, 0.95, 1.0):
         assert found.quantile(q) == int(np.quantile(values, q, method="inverted_cdf"))
+    assert found.describe() == "mean 4.7; median 3; 95th percentile 12"
+    reasons = Output("why", "category", "why", categories=("a", "b", "c"))
+    assert (
+        OutputSummary(reasons, 4, histogram=(3, 0, 1)).describe() == "a 3 (75.00%), b 0 (0.00%), c 1 (25.00%)"
+    )
 
 
 def test_the_summary_keeps_every_key_and_lists_the_declarations() -> None:

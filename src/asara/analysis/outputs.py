@@ -69,6 +69,26 @@ class OutputSummary:
         """Categories: samples per category name, in code order."""
         return {name: self.histogram[code] for code, name in enumerate(self.output.categories)}
 
+    def heading(self) -> str:
+        """The output's label, with its unit when it has one."""
+        output = self.output
+        return f"{output.label} ({output.unit})" if output.unit else output.label
+
+    def describe(self) -> str:
+        """The summary in words: a probability or a mean with its SE, a count's mean and quantiles from
+        its exact histogram, a category's samples per category."""
+        if self.estimate is not None:
+            return f"{self.estimate.probability:.4f} ± {self.estimate.standard_error:.4f}"
+        if self.output.kind == "continuous":
+            error = "" if self.standard_error is None else f" ± {self.standard_error:.4g}"
+            return f"mean {self.mean:.4g}{error}"
+        if self.output.kind == "count":
+            median, high = self.quantile(0.5), self.quantile(0.95)
+            return f"mean {self.mean:.4g}; median {median:,}; 95th percentile {high:,}"
+        return ", ".join(
+            f"{name} {count:,} ({count / self.samples:.2%})" for name, count in self.category_counts().items()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The declaration, then what the run found (``summary``)."""
         summary: dict[str, Any]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,10 +127,9 @@ def _sweep_table(result: SweepResult, stacked: bool) -> Table:
     outputs = result.headline_outputs()
     for output in outputs:
         quantity = "probability" if output.kind == "indicator" else "mean"
-        if stacked:
-            header = output.label.replace(" in ", "\nin ") + (
-                "\nP ± SE" if quantity == "probability" else "\nmean ± SE"
-            )
+        if stacked:  # the label in lines no wider than an estimate ("± 0.0123")
+            label = "\n".join(textwrap.wrap(output.label, 8, break_long_words=False))
+            header = label + ("\nP ± SE" if quantity == "probability" else "\nmean ± SE")
         else:
             header = f"{output.label}\n{quantity} ± SE"
         table.add_column(header, justify="right", no_wrap=True)

@@ -18,11 +18,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from asara import __version__, sie
-from asara.analysis.outputs import OutputSummary
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.io.atomic import write_text
-from asara.models.registry import Output
 from asara.report import plots
 from asara.scenarios.sie import SieScenario
 
@@ -240,27 +238,6 @@ def _signed(value: float, error: float) -> str:
     return f'<span class="{css}">{value:+.4f}</span> ± {error:.4f}'
 
 
-def _with_unit(output: Output) -> str:
-    return f"{output.label} ({output.unit})" if output.unit else output.label
-
-
-def _output_value(found: OutputSummary) -> str:
-    """A per-sample output's summary in words: a probability or mean with its SE, a count's mean and
-    quantiles from its exact histogram, a category's share of samples per category."""
-    output = found.output
-    if found.estimate is not None:
-        return f"{found.estimate.probability:.4f} ± {found.estimate.standard_error:.4f}"
-    if output.kind == "continuous":
-        error = "" if found.standard_error is None else f" ± {found.standard_error:.4g}"
-        return f"mean {found.mean:.4g}{error}"
-    if output.kind == "count":
-        median, high = found.quantile(0.5), found.quantile(0.95)
-        return f"mean {found.mean:.4g}; median {median:,}; 95th percentile {high:,}"
-    return ", ".join(
-        f"{name} {count:,} ({count / found.samples:.2%})" for name, count in found.category_counts().items()
-    )
-
-
 def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
     """Every declared per-sample output besides the cells (which the results table shows), for every
     scenario."""
@@ -279,7 +256,7 @@ def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
     for name, found in rows:
         parts.append(
             f'<tr><td class="key">{_e(name)}</td><td class="key" title="{_e(found.output.help)}">'
-            f'{_e(_with_unit(found.output))}</td><td class="num">{_e(_output_value(found))}</td></tr>'
+            f'{_e(found.heading())}</td><td class="num">{_e(found.describe())}</td></tr>'
         )
     parts.append("</table>")
     parts.append(
