@@ -19,7 +19,7 @@ from rich.console import Console
 
 from asara import sie
 from asara.analysis.counterfactual import output_columns
-from asara.analysis.outputs import OutputSummary
+from asara.analysis.outputs import OutputSummary, markdown_table
 from asara.analysis.sweep import run_sweep
 from asara.cli import sie_sweep
 from asara.models.base import (
@@ -320,3 +320,11 @@ def test_block_sums_equal_each_block_summed_alone(samples: int) -> None:
             assert sums[b, j] == block.sum()
             with np.errstate(over="ignore"):
                 assert squares[b, j] == (block * block).sum()
+
+
+def test_the_docs_list_the_declared_outputs() -> None:
+    root = Path(__file__).resolve().parents[2] / "docs"
+    sie_doc = (root / "sie.md").read_text(encoding="utf-8")
+    assert markdown_table(sie.load("paper-baseline").model().outputs) in sie_doc
+    persona_doc = (root / "persona.md").read_text(encoding="utf-8")
+    assert markdown_table(persona.load("naive-decay").model().outputs) in persona_doc

@@ -114,3 +114,15 @@ class OutputSummary:
 def summarize_outputs(outputs: Sequence[Output], run: RunSummary) -> tuple[OutputSummary, ...]:
     """Each declared output of a run, in declaration order."""
     return tuple(OutputSummary.from_run(output, run) for output in outputs)
+
+
+def markdown_table(outputs: Sequence[Output]) -> str:
+    """The docs table of a model's per-sample outputs (docs are checked against it by the tests)."""
+    rows = ["| output | kind | unit | label | meaning |", "|---|---|---|---|---|"]
+    for output in outputs:
+        kind: str = output.kind
+        if output.categories:
+            kind += ": " + ", ".join(f"{code} {name}" for code, name in enumerate(output.categories))
+        meaning = output.help.replace("|", "\\|")
+        rows.append(f"| `{output.name}` | {kind} | {output.unit} | {output.label} | {meaning} |")
+    return "\n".join(rows) + "\n"

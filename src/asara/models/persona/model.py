@@ -25,7 +25,7 @@ OUTPUTS: tuple[Output, ...] = (
         "misbehaviour_rate",
         "continuous",
         "predicted misbehaviour rate",
-        "share of evaluation contexts",
+        "probability",
         "Posterior-weighted probability that the model misbehaves, averaged over the evaluation set "
         "(with its weights).",
     ),
@@ -33,7 +33,7 @@ OUTPUTS: tuple[Output, ...] = (
         "misaligned_share",
         "continuous",
         "misaligned share",
-        "posterior mass",
+        "probability mass",
         "Posterior probability mass of the misaligned persona families after training on the corpus.",
     ),
 )
