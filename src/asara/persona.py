@@ -134,11 +134,25 @@ def run(
     return result
 
 
+def point_inputs(scenario: PersonaScenario, *, before: bool = False) -> dict[str, float]:
+    """The scenario's own value of each input of :meth:`PersonaScenario.model`: its stage weights (zero
+    ``before`` training on the corpus), full credibility, no shift of the prior."""
+    weights = scenario.stage_weights.as_dict()
+    values = {"w_" + stage.replace("-", "_"): 0.0 if before else weight for stage, weight in weights.items()}
+    return {**values, "credibility": 1.0, "prior_shift": 0.0}
+
+
 def run_result(scenario: PersonaScenario) -> RunResult:
-    """The analysis of a validated scenario (what :func:`run` wraps)."""
+    """The analysis of a validated scenario (what :func:`run` wraps). The model's declared outputs
+    (misaligned share, predicted misbehaviour rate) come from the model itself at the scenario's own
+    inputs, before and after the corpus (the run is a model at fixed inputs, not a Monte Carlo); the family
+    shares, decay curve, half-life and residual mass come from the analytic posterior."""
+    from dataclasses import replace
+
+    from asara.models.base import evaluate_point
     from asara.models.persona.analysis import analyze
 
-    return analyze(
+    result = analyze(
         scenario.population(),
         scenario.document_list(),
         scenario.stage_weights.as_dict(),
@@ -147,6 +161,16 @@ def run_result(scenario: PersonaScenario) -> RunResult:
         scenario.noise,
         scenario.curve_max_documents,
         scenario.fiction_diagnosticity,
+    )
+    model = scenario.model()
+    prior = evaluate_point(model, point_inputs(scenario, before=True))
+    posterior = evaluate_point(model, point_inputs(scenario))
+    return replace(
+        result,
+        prior_misaligned=prior["misaligned_share"],
+        posterior_misaligned=posterior["misaligned_share"],
+        prior_misbehaviour=prior["misbehaviour_rate"],
+        posterior_misbehaviour=posterior["misbehaviour_rate"],
     )
 
 

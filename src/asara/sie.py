@@ -23,7 +23,6 @@ from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.io.parquet import SampleWriter
 from asara.io.runfolder import RunFolder, run_folder
-from asara.models.sie.model import window_column
 from asara.montecarlo import precision, runner
 from asara.montecarlo.executors import Executor, local_executor
 from asara.montecarlo.runner import ChunkResult
@@ -89,10 +88,10 @@ def load(source: ScenarioSource, overrides: Sequence[str] = ()) -> SieScenario:
 
 
 def sample_columns(scenario: SieScenario) -> list[str]:
-    """Columns of ``samples.parquet``: the inputs, the per-window counts, then the rest."""
+    """Columns of ``samples.parquet``: the inputs, then every declared output in declaration order (the
+    per-window counts, doublings, end_months, end_reason, then the cells)."""
     model = scenario.model()
-    windows = [window_column(m) for m in model.options.windows_months]
-    return [*model.input_names, *windows, "doublings", "end_months", "end_reason", *model.output_names]
+    return [*model.input_names, *(output.name for output in model.outputs)]
 
 
 def check_run_arguments(samples: int, seed: int, workers: int | None, chunk_size: int) -> None:

@@ -20,7 +20,8 @@ from asara.analysis.tornado import tornado
 from asara.cli.main import app
 from asara.distributions import Fixed, Uniform
 from asara.errors import InputError
-from asara.models.base import Array, FloatArray
+from asara.models.base import Array, FloatArray, headline_names
+from asara.models.registry import Output
 from asara.scenarios import persona
 from tests.sie.test_cli import asara
 
@@ -30,7 +31,8 @@ A, B = 7.0, 0.1
 
 class Ishigami:
     input_names = ("x1", "x2", "x3")
-    output_names = ("y",)
+    outputs = (Output("y", "continuous", "Ishigami function"),)
+    output_names = headline_names(outputs)
 
     def evaluate(self, inputs: Mapping[str, FloatArray]) -> dict[str, Array]:
         x1, x2, x3 = (np.asarray(inputs[n]) for n in self.input_names)
@@ -43,7 +45,8 @@ class Linear:
     def __init__(self, coefficients: Mapping[str, float]) -> None:
         self.coefficients = dict(coefficients)
         self.input_names = tuple(coefficients)
-        self.output_names = ("y", "constant")
+        self.outputs = (Output("y", "continuous", "y"), Output("constant", "continuous", "constant"))
+        self.output_names = headline_names(self.outputs)
 
     def evaluate(self, inputs: Mapping[str, FloatArray]) -> dict[str, Array]:
         y = sum(c * np.asarray(inputs[n]) for n, c in self.coefficients.items())

@@ -46,7 +46,7 @@ def convergence(run: RunSummary, outputs: tuple[str, ...] | None = None) -> dict
     running = np.cumsum(per_block, axis=0)
     result: dict[str, list[ConvergencePoint]] = {}
     for name in names:
-        j = run.output_names.index(name)
+        j = run.column(name)
         points = []
         for n in checkpoints(run.samples):
             blocks = -(-n // BLOCK_SIZE)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asara.distributions import Distribution, median
-from asara.models.base import Model
+from asara.models.base import Model, histogram_names
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,9 @@ class Counterfactuals:
 
 
 def output_columns(model: Model) -> tuple[str, ...]:
-    """The model's outputs plus any integer outputs it names as counts."""
-    counts: tuple[str, ...] = getattr(model, "count_names", ())
-    return (*model.output_names, *(name for name in counts if name not in model.output_names))
+    """The model's headline outputs, then its count and category outputs (in declaration order)."""
+    headline = model.output_names
+    return (*headline, *(name for name in histogram_names(model.outputs) if name not in headline))
 
 
 def counterfactuals(

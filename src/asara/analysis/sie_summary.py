@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from asara import __version__
-from asara.models.sie import END_REASONS, Cell, required_doublings
+from asara.analysis.outputs import OutputSummary, summarize_outputs
+from asara.models.sie import Cell, required_doublings
 from asara.models.sie.metrics import years_compressed
 from asara.models.sie.model import window_column
 from asara.montecarlo.precision import Stopping
@@ -58,6 +59,15 @@ class SieSummary:
     version: str = __version__
     stopping: Stopping | None = None
     """How the run stopped, when it ran to a target standard error."""
+    outputs: tuple[OutputSummary, ...] = ()
+    """Every output the model declares, summarized by its kind."""
+
+    def output(self, name: str) -> OutputSummary:
+        """The summary of the declared output ``name``."""
+        for output in self.outputs:
+            if output.output.name == name:
+                return output
+        raise KeyError(f"no output {name!r} in this summary")
 
     @property
     def overflowed_samples(self) -> int:
@@ -67,14 +77,13 @@ class SieSummary:
     def from_run(cls, scenario: SieScenario, run: RunSummary, stopping: Stopping | None = None) -> SieSummary:
         options = scenario.options()
         s = options.software_share
+        model = scenario.model()
         cells = tuple(
             CellResult(cell, required_doublings(cell.years, s), run.proportion(cell.key))
-            for cell in scenario.model().cells
+            for cell in model.cells
         )
-        reasons = run.counts.get("end_reason", np.zeros(0, dtype=np.int64))
-        end_reasons = {
-            label: int(reasons[code]) if code < reasons.size else 0 for code, label in END_REASONS.items()
-        }
+        outputs = summarize_outputs(model.outputs, run)
+        end_reasons = next(o for o in outputs if o.output.name == "end_reason").category_counts()
         compression: dict[float, tuple[CompressionPoint, ...]] = {}
         for months in options.windows_months:
             histogram = run.counts[window_column(months)]
@@ -86,7 +95,16 @@ class SieSummary:
                 CompressionPoint(int(m), float(y), Proportion(int(survival[m]), run.samples))
                 for m, y in zip(doublings, years, strict=True)
             )
-        return cls(scenario, run.seed, run.samples, cells, end_reasons, compression, stopping=stopping)
+        return cls(
+            scenario,
+            run.seed,
+            run.samples,
+            cells,
+            end_reasons,
+            compression,
+            stopping=stopping,
+            outputs=outputs,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON that ``asara sie run --json`` prints."""
@@ -114,4 +132,5 @@ class SieSummary:
         }
         if self.stopping is not None:
             record["stopping"] = self.stopping.to_dict()
+        record["outputs"] = [output.to_dict() for output in self.outputs]
         return record

@@ -28,6 +28,8 @@ from asara import __version__
 from asara.analysis.sie_summary import SieSummary
 from asara.errors import InputError
 from asara.io.atomic import atomic_path
+from asara.models.base import declared
+from asara.models.registry import Output
 from asara.montecarlo import runner
 from asara.montecarlo.executors import Executor, SerialExecutor
 from asara.montecarlo.runner import ChunkTask, RunSummary
@@ -171,22 +173,41 @@ class SweepResult:
     summaries: tuple[SieSummary, ...]
     version: str = __version__
 
+    def headline_outputs(self) -> tuple[Output, ...]:
+        """The declared outputs the table shows, one estimate each: the model's headline outputs (for
+        the SIE model, each cell's success indicator)."""
+        model = self.base.model()
+        return tuple(declared(model.outputs, name) for name in model.output_names)
+
+    def estimates(self, name: str) -> list[tuple[float, float]]:
+        """(estimate, standard error) of the headline output ``name`` at each point: a probability for
+        an indicator, a mean for a continuous output."""
+        rows = []
+        for summary in self.summaries:
+            found = summary.output(name)
+            if found.estimate is not None:
+                rows.append((found.estimate.probability, found.estimate.standard_error))
+            else:
+                error = found.standard_error
+                rows.append((float(found.mean or 0.0), math.nan if error is None else error))
+        return rows
+
     def cell_columns(self) -> list[tuple[str, str]]:
-        """(probability column, standard-error column) for each cell, e.g. ``p_3y_12mo``,
+        """(estimate column, standard-error column) for each headline output, e.g. ``p_3y_12mo``,
         ``p_3y_12mo_se``."""
-        return [(cell.key, f"{cell.key}_se") for cell in self.base.model().cells]
+        return [(output.name, f"{output.name}_se") for output in self.headline_outputs()]
 
     def to_table(self) -> pa.Table:
-        """One row per point: a column per grid key, each cell's probability and standard error, then
-        samples, seed and overflowed samples."""
+        """One row per point: a column per grid key, each headline output's estimate (each cell's
+        probability) and standard error, then samples, seed and overflowed samples."""
         columns: dict[str, pa.Array] = {}
         for i, axis in enumerate(self.axes):
             values = [point.values[i] for point in self.points]
             columns[axis.key] = _column(values, [point.texts[i] for point in self.points])
-        for j, (probability, error) in enumerate(self.cell_columns()):
-            estimates = [summary.cells[j].estimate for summary in self.summaries]
-            columns[probability] = pa.array([e.probability for e in estimates], pa.float64())
-            columns[error] = pa.array([e.standard_error for e in estimates], pa.float64())
+        for output, (estimate, error) in zip(self.headline_outputs(), self.cell_columns(), strict=True):
+            rows = self.estimates(output.name)
+            columns[estimate] = pa.array([row[0] for row in rows], pa.float64())
+            columns[error] = pa.array([row[1] for row in rows], pa.float64())
         columns["samples"] = pa.array([s.samples for s in self.summaries], pa.int64())
         columns["seed"] = pa.array([s.seed for s in self.summaries], pa.int64())
         columns["overflowed_samples"] = pa.array([s.overflowed_samples for s in self.summaries], pa.int64())
@@ -296,7 +317,7 @@ def run_sweep(
     for chunk in executor.map(runner.run_chunk, _tasks(points, samples, seed, chunk_size)):
         point = points[len(summaries)]
         if current is None:
-            current = RunSummary(samples, seed, point.scenario.model().output_names)
+            current = RunSummary.of(point.scenario.model(), samples, seed)
         current.add(chunk)
         done += chunk.stop - chunk.start
         if chunk.stop == samples:

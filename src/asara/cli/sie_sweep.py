@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -103,18 +104,20 @@ def _sweep_table(result: SweepResult, stacked: bool) -> Table:
         header = axis.key.replace(".", ".\n") if stacked else axis.key
         width = max(*(len(line) for line in header.splitlines()), *(len(p.texts[i]) for p in result.points))
         table.add_column(header, justify="right", no_wrap=True, min_width=width)
-    for cell in result.base.model().cells:
-        if stacked:
-            header = cell.label.replace(" in ", "\nin ") + "\nP ± SE"
+    outputs = result.headline_outputs()
+    for output in outputs:
+        quantity = "probability" if output.kind == "indicator" else "mean"
+        if stacked:  # the label in lines no wider than an estimate ("± 0.0123")
+            label = "\n".join(textwrap.wrap(output.label, 8, break_long_words=False))
+            header = label + ("\nP ± SE" if quantity == "probability" else "\nmean ± SE")
         else:
-            header = f"{cell.label}\nprobability ± SE"
+            header = f"{output.label}\n{quantity} ± SE"
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("over-\nflowed" if stacked else "overflowed", justify="right", no_wrap=True)
     separator = "\n" if stacked else " "
-    for point, summary in zip(result.points, result.summaries, strict=True):
-        estimates = [
-            f"{c.estimate.probability:.4f}{separator}± {c.estimate.standard_error:.4f}" for c in summary.cells
-        ]
+    columns = [result.estimates(output.name) for output in outputs]
+    for k, (point, summary) in enumerate(zip(result.points, result.summaries, strict=True)):
+        estimates = [f"{column[k][0]:.4f}{separator}± {column[k][1]:.4f}" for column in columns]
         table.add_row(*point.texts, *estimates, f"{summary.overflowed_samples:,}")
     return table
 

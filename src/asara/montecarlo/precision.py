@@ -90,7 +90,7 @@ def run_to_precision(
         raise ValueError("max_samples must be positive")
     names = tuple(outputs) if outputs is not None else model.output_names
     executor = executor or SerialExecutor()
-    summary = RunSummary(0, seed, model.output_names)
+    summary = RunSummary.of(model, 0, seed)
     checkpoints: list[int] = []
     goal = min(math.ceil(first_checkpoint / BLOCK_SIZE) * BLOCK_SIZE, max_samples)
     while goal > summary.samples:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from asara.distributions import Distribution
-from asara.models.base import FloatArray, Model
+from asara.models.base import FloatArray, Model, histogram_names, summed_names
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # re-exported
 from asara.montecarlo.executors import Executor, SerialExecutor
 from asara.montecarlo.sampling import BLOCK_SIZE, sample_inputs
@@ -27,13 +27,6 @@ from asara.montecarlo.stats import Proportion
 MAX_CHUNK_SIZE = 4_194_304
 """Larger chunks are split: a chunk's arrays (inputs and outputs, a few hundred bytes per sample) stay
 around a gigabyte at most whatever ``--chunk-size`` says. Results never depend on the chunking."""
-
-
-class CountingModel(Model, Protocol):
-    """A model that also names non-negative integer outputs whose exact histograms a run keeps."""
-
-    @property
-    def count_names(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -55,15 +48,39 @@ class ChunkResult:
     start: int
     stop: int
     block_sums: NDArray[np.float64]
-    """(blocks, outputs): sum of each output over each block of the chunk."""
+    """(blocks, summed outputs): sum of each indicator and continuous output over each block."""
     counts: dict[str, NDArray[np.int64]]
+    """Exact histogram of each count and category output."""
     samples: dict[str, NDArray[Any]] | None = None
     """Per-sample inputs and outputs, when the task asked to keep them."""
+    square_sums: NDArray[np.float64] | None = None
+    """(blocks, continuous outputs): sum of squares of each continuous output over each block."""
 
 
-def count_names(model: Model) -> tuple[str, ...]:
-    names: tuple[str, ...] = getattr(model, "count_names", ())
-    return names
+def continuous_names(model: Model) -> tuple[str, ...]:
+    return tuple(o.name for o in model.outputs if o.kind == "continuous")
+
+
+def block_sums(
+    outputs: Mapping[str, Any], names: tuple[str, ...], samples: int, square: bool = False
+) -> NDArray[np.float64]:
+    """(blocks, names): the sum of each output (or of its squares) over each block of the first
+    ``samples`` samples: whole blocks of ``BLOCK_SIZE``, then the rest. Each block is one row of a
+    reshaped array, summed on its own (NumPy's pairwise sum of the row, as when it is summed alone)."""
+    whole, rest = divmod(samples, BLOCK_SIZE)
+    sums = np.empty((whole + (rest > 0), len(names)))
+    # A continuous output near the float range (a run that overflowed) may sum, or square, to infinity:
+    # its mean or error is then undefined and reported as such, not warned about.
+    with np.errstate(over="ignore"):
+        for j, name in enumerate(names):
+            values = np.ascontiguousarray(outputs[name], dtype=np.float64)[:samples]
+            if square:
+                values = values * values
+            if whole:
+                sums[:whole, j] = values[: whole * BLOCK_SIZE].reshape(whole, BLOCK_SIZE).sum(axis=1)
+            if rest:
+                sums[whole, j] = values[whole * BLOCK_SIZE :].sum()
+    return sums
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -73,16 +90,17 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         task.distributions, model.input_names, task.seed, task.start, task.stop, task.copula
     )
     outputs = model.evaluate(inputs)
-    # Block edges are absolute (multiples of BLOCK_SIZE), so a block's sum never depends on chunking.
-    edges = [*range(task.start, task.stop, BLOCK_SIZE), task.stop]
-    block_sums = np.empty((len(edges) - 1, len(model.output_names)))
-    for j, name in enumerate(model.output_names):
-        values = np.asarray(outputs[name], dtype=np.float64)
-        for b in range(len(edges) - 1):
-            block_sums[b, j] = values[edges[b] - task.start : edges[b + 1] - task.start].sum()
-    counts = {name: np.bincount(np.asarray(outputs[name], dtype=np.int64)) for name in count_names(model)}
-    samples = {**inputs, **outputs} if task.keep_samples else None
-    return ChunkResult(task.start, task.stop, block_sums, counts, samples)
+    # Blocks run from the chunk's start, which chunk_tasks puts on a block edge: the edges are then
+    # absolute (multiples of BLOCK_SIZE), so a block's sum never depends on the chunking.
+    samples = task.stop - task.start
+    declared = model.outputs
+    sums = block_sums(outputs, summed_names(declared), samples)
+    square_sums = block_sums(outputs, continuous_names(model), samples, square=True)
+    counts = {
+        name: np.bincount(np.asarray(outputs[name], dtype=np.int64)) for name in histogram_names(declared)
+    }
+    kept = {**inputs, **outputs} if task.keep_samples else None
+    return ChunkResult(task.start, task.stop, sums, counts, kept, square_sums)
 
 
 @dataclass
@@ -92,20 +110,58 @@ class RunSummary:
     samples: int
     seed: int
     output_names: tuple[str, ...]
+    """The model's headline outputs."""
     block_sums: list[NDArray[np.float64]] = field(default_factory=list)
     counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    summed_names: tuple[str, ...] = ()
+    """The columns of ``block_sums``: every indicator and continuous output (default: ``output_names``)."""
+    continuous_names: tuple[str, ...] = ()
+    """The columns of ``square_sums``."""
+    square_sums: list[NDArray[np.float64]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.summed_names:
+            self.summed_names = self.output_names
+
+    @classmethod
+    def of(cls, model: Model, samples: int, seed: int) -> RunSummary:
+        """An empty summary of a run of ``model``, keeping every declared output."""
+        return cls(
+            samples,
+            seed,
+            model.output_names,
+            summed_names=summed_names(model.outputs),
+            continuous_names=continuous_names(model),
+        )
 
     def add(self, chunk: ChunkResult) -> None:
         self.block_sums.append(chunk.block_sums)
+        if chunk.square_sums is not None and self.continuous_names:
+            self.square_sums.append(chunk.square_sums)
         for name, histogram in chunk.counts.items():
             self.counts[name] = _add_histograms(self.counts.get(name), histogram)
 
+    def column(self, name: str) -> int:
+        """The column of ``block_sums`` that holds the output ``name``."""
+        return self.summed_names.index(name)
+
     def total(self, name: str) -> float:
-        j = self.output_names.index(name)
+        j = self.column(name)
         return math.fsum(float(v) for sums in self.block_sums for v in sums[:, j])
 
     def mean(self, name: str) -> float:
         return self.total(name) / self.samples
+
+    def mean_and_error(self, name: str) -> tuple[float, float]:
+        """For a continuous output: its mean and the mean's standard error (NaN from one sample)."""
+        j = self.continuous_names.index(name)
+        squares = math.fsum(float(v) for sums in self.square_sums for v in sums[:, j])
+        mean = self.mean(name)
+        n = self.samples
+        if n < 2 or not math.isfinite(squares):
+            return mean, math.nan
+        variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+        return mean, math.sqrt(variance / n)
 
     def proportion(self, name: str) -> Proportion:
         """For a 0/1 output: its successes out of the run's samples."""
@@ -158,7 +214,7 @@ def run(
     if missing:
         raise ValueError(f"no distribution for inputs {missing}")
     executor = executor or SerialExecutor()
-    summary = RunSummary(samples, seed, model.output_names)
+    summary = RunSummary.of(model, samples, seed)
     tasks = chunk_tasks(model, distributions, samples, seed, chunk_size, keep_samples, copula=copula)
     done = 0
     for chunk in executor.map(run_chunk, tasks):

@@ -238,13 +238,42 @@ def _signed(value: float, error: float) -> str:
     return f'<span class="{css}">{value:+.4f}</span> ± {error:.4f}'
 
 
+def _output_table(summaries: Sequence[SieSummary]) -> list[str]:
+    """Every declared per-sample output besides the cells (which the results table shows), for every
+    scenario."""
+    rows = [
+        (summary.scenario.name, found)
+        for summary in summaries
+        for found in summary.outputs
+        if found.output.name not in {cell.cell.key for cell in summary.cells}
+    ]
+    if not rows:
+        return []
+    parts = [
+        "<h3>Per-sample outputs</h3>",
+        '<table><tr><th class="key">scenario</th><th class="key">output</th><th>over the samples</th></tr>',
+    ]
+    for name, found in rows:
+        parts.append(
+            f'<tr><td class="key">{_e(name)}</td><td class="key" title="{_e(found.output.help)}">'
+            f'{_e(found.heading())}</td><td class="num">{_e(found.describe())}</td></tr>'
+        )
+    parts.append("</table>")
+    parts.append(
+        '<p class="note">Each column of samples.parquet besides the inputs and the cells, as the run keeps '
+        "it: indicators as a probability ± SE, counts by their exact histograms, continuous outputs by "
+        "their mean ± SE (a mean can be dominated by the few runs that overflowed).</p>"
+    )
+    return parts
+
+
 def render(report: Report) -> str:
     """The report as one HTML document."""
     summaries = report.summaries
     first = summaries[0]
     names = [s.scenario.name for s in summaries]
     title = " vs ".join(names) if len(names) > 1 else names[0]
-    labels = {cell.cell.key: cell.cell.title for cell in first.cells}
+    labels = {o.output.name: o.output.label for s in reversed(summaries) for o in s.outputs}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -298,6 +327,7 @@ def render(report: Report) -> str:
         "range (r almost 0 just below the limit), so the run stopped there; such samples count with the "
         "doublings they reached and are never dropped.</p>"
     )
+    parts += _output_table(summaries)
     # Figures
     parts.append("<h2>Years of progress compressed into a window</h2>")
     parts.append(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from asara import persona
-from asara.persona import evidence_weights_record
+from asara.persona import evidence_weights_record, point_inputs, run_result
 from asara.scenarios.persona import PersonaScenario
 
-__all__ = ["evidence_weights_record", "run", "run_record"]
+__all__ = ["evidence_weights_record", "point_inputs", "run", "run_record", "run_result"]
 
 
 def run(scenario: PersonaScenario) -> dict[str, Any]:

@@ -13,13 +13,31 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from asara.errors import InputError
-from asara.models.base import Array, FloatArray
+from asara.models.base import Array, FloatArray, headline_names
 from asara.models.persona import engine
 from asara.models.persona.documents import TRAINING_STAGES, Context, Document, context_table, tabulate
 from asara.models.persona.parameters import INPUT_NAMES as INPUT_NAMES  # declared once, in order
 from asara.models.persona.population import Population
+from asara.models.registry import Output
 
-OUTPUT_NAMES = ("misbehaviour_rate", "misaligned_share")
+OUTPUTS: tuple[Output, ...] = (
+    Output(
+        "misbehaviour_rate",
+        "continuous",
+        "predicted misbehaviour rate",
+        "probability",
+        "Posterior-weighted probability that the model misbehaves, averaged over the evaluation set "
+        "(with its weights).",
+    ),
+    Output(
+        "misaligned_share",
+        "continuous",
+        "misaligned share",
+        "probability mass",
+        "Posterior probability mass of the misaligned persona families after training on the corpus.",
+    ),
+)
+OUTPUT_NAMES = headline_names(OUTPUTS)
 _CHUNK = 1 << 22  # samples x personas per block
 
 
@@ -51,6 +69,10 @@ class PersonaModel:
     @property
     def input_names(self) -> tuple[str, ...]:
         return INPUT_NAMES
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        return OUTPUTS
 
     @property
     def output_names(self) -> tuple[str, ...]:

@@ -1,0 +1,128 @@
+"""Every declared output of a run, summarized by its kind: an indicator as a probability with its standard
+error and Wilson interval, a continuous output as its mean with the mean's standard error, a count as its
+exact histogram (with its mean), a category as the number of samples in each category.
+
+Written over the declarations (:class:`asara.models.registry.Output`), so an output a model declares is
+summarized, written to JSON and shown without any code of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from asara.models.registry import Output
+from asara.montecarlo.runner import RunSummary
+from asara.montecarlo.stats import Proportion
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class OutputSummary:
+    """One declared output over a run's samples."""
+
+    output: Output
+    samples: int
+    estimate: Proportion | None = None
+    """Indicators: successes out of the samples."""
+    mean: float | None = None
+    """Continuous outputs and counts: the mean over the samples."""
+    standard_error: float | None = None
+    """Continuous outputs: the standard error of the mean (None from a single sample)."""
+    histogram: tuple[int, ...] = ()
+    """Counts and categories: samples with value (or code) 0, 1, 2, ..."""
+
+    @classmethod
+    def from_run(cls, output: Output, run: RunSummary) -> OutputSummary:
+        if output.kind == "indicator":
+            return cls(output, run.samples, estimate=run.proportion(output.name))
+        if output.kind == "continuous":
+            mean, error = run.mean_and_error(output.name)
+            return cls(output, run.samples, mean=mean, standard_error=_finite_or_none(error))
+        counts = run.counts.get(output.name, np.zeros(0, dtype=np.int64))
+        size = max(counts.size, len(output.categories))
+        histogram = np.zeros(size, dtype=np.int64)
+        histogram[: counts.size] = counts
+        mean = float(np.dot(np.arange(size, dtype=np.float64), histogram)) / run.samples
+        return cls(
+            output,
+            run.samples,
+            mean=mean if output.kind == "count" else None,
+            histogram=tuple(int(n) for n in histogram),
+        )
+
+    def quantile(self, q: float) -> int:
+        """Counts: the smallest value with at least a share ``q`` of the samples at or below it."""
+        if not self.histogram:
+            raise ValueError(f"{self.output.name} has no histogram")
+        cumulative = np.cumsum(self.histogram)
+        return int(np.searchsorted(cumulative, q * cumulative[-1]))
+
+    def category_counts(self) -> dict[str, int]:
+        """Categories: samples per category name, in code order."""
+        return {name: self.histogram[code] for code, name in enumerate(self.output.categories)}
+
+    def heading(self) -> str:
+        """The output's label, with its unit when it has one."""
+        output = self.output
+        return f"{output.label} ({output.unit})" if output.unit else output.label
+
+    def describe(self) -> str:
+        """The summary in words: a probability or a mean with its SE, a count's mean and quantiles from
+        its exact histogram, a category's samples per category."""
+        if self.estimate is not None:
+            return f"{self.estimate.probability:.4f} ± {self.estimate.standard_error:.4f}"
+        if self.output.kind == "continuous":
+            error = "" if self.standard_error is None else f" ± {self.standard_error:.4g}"
+            return f"mean {self.mean:.4g}{error}"
+        if self.output.kind == "count":
+            median, high = self.quantile(0.5), self.quantile(0.95)
+            return f"mean {self.mean:.4g}; median {median:,}; 95th percentile {high:,}"
+        return ", ".join(
+            f"{name} {count:,} ({count / self.samples:.2%})" for name, count in self.category_counts().items()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The declaration, then what the run found (``summary``)."""
+        summary: dict[str, Any]
+        if self.output.kind == "indicator":
+            assert self.estimate is not None
+            low, high = self.estimate.wilson_interval()
+            summary = {
+                "probability": self.estimate.probability,
+                "standard_error": self.estimate.standard_error,
+                "wilson_95": [low, high],
+                "successes": self.estimate.successes,
+            }
+        elif self.output.kind == "continuous":
+            assert self.mean is not None
+            summary = {"mean": _finite_or_none(self.mean), "standard_error": self.standard_error}
+        elif self.output.kind == "count":
+            summary = {"mean": self.mean, "histogram": list(self.histogram)}
+        else:
+            summary = {"counts": self.category_counts()}
+        return {**self.output.to_dict(), "samples": self.samples, "summary": summary}
+
+
+def summarize_outputs(outputs: Sequence[Output], run: RunSummary) -> tuple[OutputSummary, ...]:
+    """Each declared output of a run, in declaration order."""
+    return tuple(OutputSummary.from_run(output, run) for output in outputs)
+
+
+def markdown_table(outputs: Sequence[Output]) -> str:
+    """The docs table of a model's per-sample outputs (docs are checked against it by the tests)."""
+    rows = ["| output | kind | unit | label | meaning |", "|---|---|---|---|---|"]
+    for output in outputs:
+        kind: str = output.kind
+        if output.categories:
+            kind += ": " + ", ".join(f"{code} {name}" for code, name in enumerate(output.categories))
+        meaning = output.help.replace("|", "\\|")
+        rows.append(f"| `{output.name}` | {kind} | {output.unit} | {output.label} | {meaning} |")
+    return "\n".join(rows) + "\n"
