@@ -37,6 +37,8 @@ GET_ROUTES = [
     "/api/limits",
     "/api/sie/presets/paper-baseline",
     "/api/persona/presets",
+    "/api/sie/parameters",
+    "/api/persona/parameters",
     "/nope",
 ]
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from asara.analysis.persona_explain import explain_personas
 from asara.cli.main import app
+from asara.models.persona.parameters import PARAMETERS
 from asara.montecarlo.sampling import sample_inputs
 from asara.scenarios import persona
 from tests.sie.test_cli import asara
@@ -39,6 +40,22 @@ def test_one_change_is_the_plain_difference() -> None:
             means.append(float(np.mean(model.evaluate(inputs)[explanation.output])))
         assert explanation.baseline == pytest.approx(means[0], abs=1e-12)
         assert explanation.attributions[0].value == pytest.approx(means[1] - means[0], abs=1e-12)
+
+
+@pytest.mark.parametrize("key", [p.key for p in PARAMETERS if p.section is None and p.group])
+def test_every_declared_setting_that_moves_the_outputs_is_attributed(key: str) -> None:
+    """A changed setting is never silently left out ("the same assumptions"): each declared top-level
+    setting with an explanation group shows up as its own change, and carries the whole difference."""
+    value = {"noise": 0.01, "fiction_diagnosticity": 0.5, "chekhov": 0.5}[key]
+    changes, explanations = explain_personas(
+        "tice-calibration", "tice-calibration", 50, 1, [f"{key}={value}"]
+    )
+    group = next(p.group for p in PARAMETERS if p.key == key)
+    assert changes == [group]
+    moved = [e for e in explanations if e.total_change != 0]
+    assert moved, f"changing {key} moved no output"
+    for explanation in moved:
+        assert explanation.attributions[0].value == pytest.approx(explanation.total_change, abs=1e-12)
 
 
 def test_cli_json_keys() -> None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from asara.analysis.shapley import Bound, Document, OutputExplanation, explain
+from asara.models.persona.parameters import PARAMETERS
+from asara.models.registry import explanation_groups
 from asara.scenarios.loader import apply_overrides, read_document, validate_document
 from asara.scenarios.persona import PersonaScenario
 
-PERSONA_GROUPS: dict[str, list[str]] = {
+_STRUCTURE: dict[str, list[str]] = {
     "personas and their priors": ["families"],
     "training documents": ["documents"],
     "evaluation set": ["evaluation"],
     "stage weights": ["stage_weights"],
     "uncertain inputs": ["uncertainty"],
-    "noise": ["noise"],
 }
+"""The scenario's lists and sections, each attributed as a whole (a family's settings with its family)."""
+
+PERSONA_GROUPS: dict[str, list[str]] = {
+    **_STRUCTURE,
+    **explanation_groups([p for p in PARAMETERS if p.section is None]),
+}
+"""The structure, then every declared top-level setting that has an explanation group (the order fixes
+which random numbers an input that only B has draws: new groups go last)."""
 
 
 def _document(scenario: PersonaScenario) -> Document:

@@ -92,6 +92,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "assumption).",
         low=0.0,
         high=1.0,
+        group="fiction diagnosticity",
     ),
     Parameter(
         "chekhov",
@@ -102,6 +103,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "in a story is expected to fire (0: off).",
         low=0.0,
         high=1.0,
+        group="Chekhov's gun",
     ),
     Parameter(
         "curve_max_documents",
