@@ -458,8 +458,24 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
     if not math.isfinite(target):
         return math.inf
 
+    # the log odds at n + delta > 0 without normalizing (the normalizer cancels) and over the finite
+    # evidence only (an impossible persona has weight 0 at any positive count); shifted by the largest
+    # evidence as in scaled_log_posterior, so that no term overflows
+    finite = np.isfinite(s)
+    top_s = float(s[finite].max()) if np.any(finite) else 0.0
+    sides = [(log_prior[side & finite], s[side & finite] - top_s) for side in (bad, ~bad)]
+
+    def side_mass(count: float, prior: FloatArray, shifted: FloatArray) -> float:
+        with np.errstate(invalid="ignore"):
+            terms = prior + count * shifted
+        top = float(terms.max()) if terms.size else -math.inf
+        if not math.isfinite(top):
+            return top
+        return top + math.log(float(np.exp(terms - top).sum()))
+
     def gap(delta: float) -> float:
-        return log_odds(scaled_log_posterior(log_prior, s, n + delta), bad) - target
+        count = n + delta
+        return side_mass(count, *sides[0]) - side_mass(count, *sides[1]) - target
 
     # the limit of the odds: only the personas with the largest evidence on each side survive
     finite_bad = s[bad & np.isfinite(s)]
@@ -478,11 +494,20 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
     slope = _odds_slope(log_prior, s, bad, n)
     high = math.log(2.0) / -slope if slope < 0 else 1.0
     high = max(high, 1e-300)
+    # bracket by steps growing geometrically (4, 16, 256, ...): an odds ratio falling like a log needs a
+    # count near 1e300 before it halves
+    low, factor = 0.0, 4.0
     while gap(high) > 0:
-        high *= 4.0
+        low, high = high, high * factor
+        factor = min(factor * factor, 1e16)
         if high > 1e300:
             return math.inf
-    low = 0.0
+    while low > 0 and high > 4.0 * low:  # narrow a wide step in log count, then Brent as usual
+        middle = math.sqrt(low * high)
+        if gap(middle) > 0:
+            low = middle
+        else:
+            high = middle
     return float(optimize.brentq(gap, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
