@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -244,7 +245,7 @@ def test_first_mover_rivals_discount_patient_waluigis(rivals: float, rate: float
 
 def _patient_waluigis(rivals: float, rate: float, taus: list[float]) -> list[FamilySpec]:
     q = beta_nodes(1, 1)
-    tau = grid_nodes(taus, [2.0 ** -i for i in range(len(taus))], "tau")
+    tau = grid_nodes(taus, [2.0**-i for i in range(len(taus))], "tau")
     return [FamilySpec("luigi", 0.5),
             FamilySpec("patient", 0.5, q=q, tau=tau, rival_models=rivals, rival_rate=rate)]  # fmt: skip
 
@@ -271,7 +272,7 @@ def test_first_mover_patience_falls_with_the_number_of_rivals() -> None:
         factors = [w * math.exp(-rivals * 0.05 * t) for w, t in zip(weights, taus, strict=True)]
         assert mean == pytest.approx(np.dot(factors, taus) / sum(factors), rel=1e-12)
         means.append(mean)
-    assert all(later < earlier for earlier, later in zip(means, means[1:], strict=False))
+    assert all(later < earlier for earlier, later in itertools.pairwise(means))
 
 
 def test_first_mover_limit_of_many_rivals_leaves_only_the_impatient() -> None:
