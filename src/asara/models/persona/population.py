@@ -127,19 +127,24 @@ def _stretch(s: FloatArray | float) -> tuple[FloatArray, FloatArray]:
     return s - left + right, np.log1p(left + right)
 
 
+def _stretched(s: float) -> float:
+    """phi(s) of :func:`_stretch` for one number (the bisection below calls it a few hundred times)."""
+    return s - math.exp(min(-(s - _S_LOW), 700.0)) + math.exp(min(s - _S_HIGH, 700.0))
+
+
 def _unstretch(t: float) -> float:
     """The s with phi(s) = t (phi is increasing), by bisection."""
     # beyond S_LOW (S_HIGH) the map is about S_LOW - e^(S_LOW - s) (S_HIGH + e^(s - S_HIGH))
     guess = max(t, _S_LOW - math.log1p(_S_LOW - t)) if t < _S_LOW else t
     guess = min(guess, _S_HIGH + math.log1p(t - _S_HIGH)) if t > _S_HIGH else guess
     low, high = guess - 1.0, guess + 1.0
-    while float(_stretch(low)[0]) > t:
+    while _stretched(low) > t:
         low -= 1.0
-    while float(_stretch(high)[0]) < t:
+    while _stretched(high) < t:
         high += 1.0
     for _ in range(100):
         middle = 0.5 * (low + high)
-        if float(_stretch(middle)[0]) < t:
+        if _stretched(middle) < t:
             low = middle
         else:
             high = middle
