@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from asara.errors import InputError
 from asara.models.base import FloatArray
@@ -572,6 +572,8 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
             low = middle
         else:
             high = middle
+    from scipy import optimize  # only here: the generic model's users (sensitivity, explain) need no root
+
     return float(optimize.brentq(gap, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
