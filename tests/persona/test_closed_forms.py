@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -10,7 +11,7 @@ import pytest
 
 from asara.models.persona import engine
 from asara.models.persona.documents import Context, Document, tabulate
-from asara.models.persona.population import FamilySpec, beta_nodes, build_population, grid_nodes
+from asara.models.persona.population import FamilySpec, Population, beta_nodes, build_population, grid_nodes
 
 from .oracle import Persona
 from .oracle import posterior as oracle_posterior
@@ -240,3 +241,63 @@ def test_first_mover_rivals_discount_patient_waluigis(rivals: float, rate: float
     weights = np.exp(population.log_prior[patient] - population.log_prior[~patient][0])
     expected = np.array([math.exp(-0.01 * t - rivals * rate * t) for t in taus]) / 3
     assert weights == pytest.approx(expected, rel=1e-12)
+
+
+def _patient_waluigis(rivals: float, rate: float, taus: list[float]) -> list[FamilySpec]:
+    q = beta_nodes(1, 1)
+    tau = grid_nodes(taus, [2.0**-i for i in range(len(taus))], "tau")
+    return [FamilySpec("luigi", 0.5),
+            FamilySpec("patient", 0.5, q=q, tau=tau, rival_models=rivals, rival_rate=rate)]  # fmt: skip
+
+
+def test_first_mover_switched_off_is_bit_identical() -> None:
+    """rival_models = 0 (or rival_rate = 0) gives the population without rivals, to the bit."""
+    taus = [0.0, 1.0, 10.0, 100.0]
+    plain = build_population(_patient_waluigis(0.0, 0.0, taus))
+    for rivals, rate in [(0.0, 0.7), (5.0, 0.0)]:
+        with_key = build_population(_patient_waluigis(rivals, rate, taus))
+        assert np.array_equal(with_key.log_prior, plain.log_prior)
+
+
+def test_first_mover_patience_falls_with_the_number_of_rivals() -> None:
+    """The prior mean of tau is sum tau w e^(-M r tau) / sum w e^(-M r tau): strictly falling in M."""
+    taus = [0.0, 1.0, 10.0, 100.0]
+    weights = [2.0**-i for i in range(len(taus))]
+    means = []
+    for rivals in [0.0, 1.0, 3.0, 10.0, 30.0]:
+        population = build_population(_patient_waluigis(rivals, 0.05, taus))
+        patient = population.family_mask("patient")
+        mass = np.exp(population.log_prior[patient])
+        mean = float(np.dot(mass, population.tau[patient]) / mass.sum())
+        factors = [w * math.exp(-rivals * 0.05 * t) for w, t in zip(weights, taus, strict=True)]
+        assert mean == pytest.approx(np.dot(factors, taus) / sum(factors), rel=1e-12)
+        means.append(mean)
+    assert all(later < earlier for earlier, later in itertools.pairwise(means))
+
+
+def test_first_mover_limit_of_many_rivals_leaves_only_the_impatient() -> None:
+    """Limiting case: with many rivals (M r tau >> 1 for every tau > 0) only the Waluigis that act at once
+    (tau = 0) keep their prior mass, so the tail that stories set 10 years in cannot reach (tau = 100, the
+    residual) disappears, and the posterior equals that of a population with Patient(0) alone at its
+    share of the family's mass."""
+    taus = [0.0, 10.0, 100.0]
+    documents = [Document(Context(stage="deployment", opportunities=2, years=10), copies=1e3)]
+    table = tabulate(documents)
+    crowded = build_population(_patient_waluigis(1e6, 0.1, taus))
+    uncrowded = build_population(_patient_waluigis(0.0, 0.0, taus))
+    alone = build_population(
+        [FamilySpec("luigi", 0.5),
+         FamilySpec("patient", 0.5 / 1.75, q=beta_nodes(1, 1), tau=grid_nodes([0.0], None, "tau"))]
+    )  # fmt: skip
+    residual = engine.residual(uncrowded, engine.evidence(uncrowded, table)[:, 0]).prior_mass
+    assert residual == pytest.approx(0.5 * 0.25 / 1.75, rel=1e-12)  # tau = 100 is out of the stories' reach
+    s_crowded = engine.evidence(crowded, table)[:, 0]
+    assert engine.residual(crowded, s_crowded).prior_mass == 0.0
+    s_alone = engine.evidence(alone, table)[:, 0]
+
+    def share(population: Population, s: np.ndarray) -> float:
+        posterior = engine.scaled_log_posterior(population.log_prior, s, 1)
+        return math.exp(engine.log_mass(posterior, population.misaligned_mask()))
+
+    assert share(crowded, s_crowded) == pytest.approx(share(alone, s_alone), rel=1e-12)
+    assert share(crowded, s_crowded) < share(uncrowded, engine.evidence(uncrowded, table)[:, 0])

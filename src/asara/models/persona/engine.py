@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from asara.errors import InputError
 from asara.models.base import FloatArray
@@ -37,6 +37,7 @@ _PATIENT = FAMILY_CODE["patient"]
 _X_ALWAYS = FAMILY_CODE["x-always"]
 _X_WHEN_INSTRUCTED = FAMILY_CODE["x-when-instructed"]
 _NEVER_X = FAMILY_CODE["never-x"]
+_TAU_POOL_DOUBLES = 4_000_000  # 32 MB of buckets pooled per distinct patience tau
 
 
 @numba.njit(cache=True, inline="always")
@@ -182,25 +183,47 @@ def _spend(
     out: np.ndarray,
     h: int,
     reset: bool,
+    memo: np.ndarray,
+    memo_key: np.ndarray,
+    key: int,
+    slot_class: np.ndarray,
+    slot_defected: np.ndarray,
+    slot_k: np.ndarray,
 ) -> None:
     """out[h, g] += sum over used buckets of exponent x log-likelihood (one transcendental per bucket);
-    with ``reset``, the used buckets are cleared for the next persona."""
+    with ``reset``, the used buckets are cleared for the next persona. Bucket b = (2 c + d) distinct + u
+    (activity class c, behaviour d, distinct (k, Chekhov) u) is decoded by the ``slot_*`` tables.
+
+    A bucket where the persona never acts (m = 0) has the same likelihood whatever q and k; one where it
+    always acts (m = 1) depends on q and k only, so it is kept in ``memo`` under ``key`` (one per family and
+    q): personas that differ only in a or tau (the grids of test-aware and patient Waluigis) reuse it, to
+    the bit."""
     groups = bucket.shape[1]
     log_m_mixed = math.log1p(-a) if a < 1.0 else -np.inf
     log_1m_mixed = math.log(a) if a > 0.0 else -np.inf
+    never_aligned = _log_likelihood(-np.inf, 0.0, log1m_q, 1.0, False, log_keep, log_coin)
+    never_defected = _log_likelihood(-np.inf, 0.0, log1m_q, 1.0, True, log_keep, log_coin)
     for i in range(count):
         b = used_list[i]
-        c = b // (2 * distinct)
-        d = (b // distinct) % 2
-        u = b % distinct
+        c = slot_class[b]
+        d = slot_defected[b]
+        u = slot_k[b]
         if c == 0:
-            log_m, log_1m = -np.inf, 0.0
+            lp = never_defected if d == 1 else never_aligned
         elif c == 1:
-            log_m, log_1m = 0.0, -np.inf
+            slot = b - 2 * distinct  # (behaviour, k) within the acting class
+            if memo_key[slot] == key:
+                lp = memo[slot]
+            else:
+                log1m_q_u = _log1m_q_row(log1m_q, misaligned, chekhov_values[u])
+                lp = _log_likelihood(0.0, -np.inf, log1m_q_u, k_values[u], d == 1, log_keep, log_coin)
+                memo[slot] = lp
+                memo_key[slot] = key
         else:
-            log_m, log_1m = log_m_mixed, log_1m_mixed
-        log1m_q_u = _log1m_q_row(log1m_q, misaligned, chekhov_values[u])
-        lp = _log_likelihood(log_m, log_1m, log1m_q_u, k_values[u], d == 1, log_keep, log_coin)
+            log1m_q_u = _log1m_q_row(log1m_q, misaligned, chekhov_values[u])
+            lp = _log_likelihood(
+                log_m_mixed, log_1m_mixed, log1m_q_u, k_values[u], d == 1, log_keep, log_coin
+            )
         for g in range(groups):
             e = bucket[b, g]
             if e != 0.0:
@@ -277,6 +300,9 @@ def _evidence_kernel(
     out = np.zeros((personas, groups))
     log_keep = math.log1p(-noise) if noise < 1.0 else -np.inf
     log_coin = math.log(0.5 * noise) if noise > 0.0 else -np.inf
+    slot_class = np.arange(slots) // (2 * distinct)
+    slot_defected = (np.arange(slots) // distinct) % 2
+    slot_k = np.arange(slots) % distinct
     pooled = np.zeros((families, slots, groups))
     pooled_used = np.zeros((families, slots), dtype=np.bool_)
     pooled_list = np.zeros((families, slots), dtype=np.int64)
@@ -291,28 +317,66 @@ def _evidence_kernel(
     for j in range(observed.shape[0]):
         if span[j] > 0.0:
             spans = True
+    # patient personas with the same tau pool their rows alike: pool once per distinct tau when that fits
+    # in _TAU_POOL_DOUBLES (a grid over q x tau repeats each tau for every q)
+    taus = np.unique(tau[family == _PATIENT])
+    by_tau = taus.shape[0] > 0 and taus.shape[0] * slots * groups <= _TAU_POOL_DOUBLES
+    tau_slots = taus.shape[0] if by_tau else 0
+    tau_pooled = np.zeros((tau_slots, slots, groups))
+    tau_used = np.zeros((tau_slots, slots), dtype=np.bool_)
+    tau_list = np.zeros((tau_slots, slots), dtype=np.int64)
+    tau_count = np.zeros(tau_slots, dtype=np.int64)
+    for i in range(tau_slots):
+        tau_count[i] = _pool(
+            _PATIENT, taus[i], observed, deployment, years, span, instructed, defected, k_index, distinct,
+            exponent, tau_pooled[i], tau_used[i], tau_list[i],
+        )  # fmt: skip
     blocks = max(1, min(personas, blocks))
     for block in numba.prange(blocks):
         bucket = np.zeros((slots, groups))
         used = np.zeros(slots, dtype=np.bool_)
         used_list = np.zeros(slots, dtype=np.int64)
+        memo = np.zeros(2 * distinct)
+        memo_key = np.full(2 * distinct, -1, dtype=np.int64)
+        key = -1
+        last_family = -1
+        last_q = np.nan
         for h in range(block * personas // blocks, (block + 1) * personas // blocks):
             f = family[h]
             bad = _misaligned(f)
-            if f == _PATIENT:
+            if f != last_family or log1m_q[h] != last_q:  # a new (family, q): the memo's entries expire
+                key += 1
+                last_family = f
+                last_q = log1m_q[h]
+            if f == _PATIENT and by_tau:
+                i = np.searchsorted(taus, tau[h])
+                rows, in_use, listed, count, reset = (
+                    tau_pooled[i],
+                    tau_used[i],
+                    tau_list[i],
+                    tau_count[i],
+                    False,
+                )
+            elif f == _PATIENT:
                 count = _pool(
                     f, tau[h], observed, deployment, years, span, instructed, defected, k_index, distinct,
                     exponent, bucket, used, used_list,
                 )  # fmt: skip
-                _spend(bucket, used, used_list, count, distinct, a[h], log1m_q[h], bad, k_values,
-                       chekhov_values, log_keep, log_coin, out, h, True)  # fmt: skip
-                if spans:
-                    _spend_partial(tau[h], log1m_q[h], observed, deployment, years, span, defected,
-                                   opportunities, log1m_chekhov, exponent, log_keep, log_coin, out,
-                                   h)  # fmt: skip
+                rows, in_use, listed, reset = bucket, used, used_list, True
             else:
-                _spend(pooled[f], pooled_used[f], pooled_list[f], pooled_count[f], distinct, a[h], log1m_q[h],
-                       bad, k_values, chekhov_values, log_keep, log_coin, out, h, False)  # fmt: skip
+                rows, in_use, listed, count, reset = (
+                    pooled[f],
+                    pooled_used[f],
+                    pooled_list[f],
+                    pooled_count[f],
+                    False,
+                )
+            _spend(rows, in_use, listed, count, distinct, a[h], log1m_q[h], bad, k_values, chekhov_values,
+                   log_keep, log_coin, out, h, reset, memo, memo_key, key, slot_class, slot_defected,
+                   slot_k)  # fmt: skip
+            if f == _PATIENT and spans:
+                _spend_partial(tau[h], log1m_q[h], observed, deployment, years, span, defected, opportunities,
+                               log1m_chekhov, exponent, log_keep, log_coin, out, h)  # fmt: skip
     return out
 
 
@@ -458,8 +522,24 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
     if not math.isfinite(target):
         return math.inf
 
+    # the log odds at n + delta > 0 without normalizing (the normalizer cancels) and over the finite
+    # evidence only (an impossible persona has weight 0 at any positive count); shifted by the largest
+    # evidence as in scaled_log_posterior, so that no term overflows
+    finite = np.isfinite(s)
+    top_s = float(s[finite].max()) if np.any(finite) else 0.0
+    sides = [(log_prior[side & finite], s[side & finite] - top_s) for side in (bad, ~bad)]
+
+    def side_mass(count: float, prior: FloatArray, shifted: FloatArray) -> float:
+        with np.errstate(invalid="ignore"):
+            terms = prior + count * shifted
+        top = float(terms.max()) if terms.size else -math.inf
+        if not math.isfinite(top):
+            return top
+        return top + math.log(float(np.exp(terms - top).sum()))
+
     def gap(delta: float) -> float:
-        return log_odds(scaled_log_posterior(log_prior, s, n + delta), bad) - target
+        count = n + delta
+        return side_mass(count, *sides[0]) - side_mass(count, *sides[1]) - target
 
     # the limit of the odds: only the personas with the largest evidence on each side survive
     finite_bad = s[bad & np.isfinite(s)]
@@ -478,11 +558,22 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
     slope = _odds_slope(log_prior, s, bad, n)
     high = math.log(2.0) / -slope if slope < 0 else 1.0
     high = max(high, 1e-300)
+    # bracket by steps growing geometrically (4, 16, 256, ...): an odds ratio falling like a log needs a
+    # count near 1e300 before it halves
+    low, factor = 0.0, 4.0
     while gap(high) > 0:
-        high *= 4.0
+        low, high = high, high * factor
+        factor = min(factor * factor, 1e16)
         if high > 1e300:
             return math.inf
-    low = 0.0
+    while low > 0 and high > 4.0 * low:  # narrow a wide step in log count, then Brent as usual
+        middle = math.sqrt(low * high)
+        if gap(middle) > 0:
+            low = middle
+        else:
+            high = middle
+    from scipy import optimize  # only here: the generic model's users (sensitivity, explain) need no root
+
     return float(optimize.brentq(gap, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 

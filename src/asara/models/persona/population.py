@@ -17,8 +17,10 @@ Families (the integer codes are stored per persona):
   (m = 0): the conditional personas of inoculation prompting.
 
 A continuous prior over q is represented by quadrature nodes that are personas of their own: Beta priors use
-the trapezoid rule in t = logit(q), which converges geometrically for these smooth, fast-decaying integrands
-and reaches machine precision with a step of 0.05, at any document count up to about e^60.
+the trapezoid rule in t = logit(q) (stretched exponentially beyond t = -100 and 80, where no corpus tells q
+values apart, so that small shape parameters cost a few nodes more, not 40/a), which converges
+geometrically for these smooth, fast-decaying integrands and reaches machine precision with a step of 0.2
+(or 0.4 of the prior's logit width, if narrower), at any document count up to about e^60.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ FAMILY_CODE: dict[str, int] = {name: code for code, name in enumerate(FAMILIES)}
 MISALIGNED: frozenset[str] = frozenset({"naive", "test-aware", "patient", "x-always"})
 """Families counted in the 'Waluigi' (misaligned) share; the others count as aligned."""
 
-LOGIT_STEP = 0.05
+LOGIT_STEP = 0.2
+_S_LOW = -100.0
+_S_HIGH = 80.0
 MAX_NODES = 100_000
 """Quadrature nodes per parameter prior (and personas per population: MAX_PERSONAS): bounded memory."""
 MAX_PERSONAS = 2_000_000
@@ -109,27 +113,77 @@ class Nodes:
     log1m_values: FloatArray | None = None
 
 
-def beta_nodes(alpha: float, beta: float, step: float = LOGIT_STEP, field: str = "q") -> Nodes:
-    """Trapezoid nodes in t = logit(q) for q ~ Beta(alpha, beta); q and 1 - q kept in log form exactly."""
+def _stretch(s: FloatArray | float) -> tuple[FloatArray, FloatArray]:
+    """t = phi(s) = s - e^(-(s - S_LOW)) + e^(s - S_HIGH) and log phi'(s).
+
+    The identity where any corpus can tell q values apart (t between about -100 and 80), stretched
+    exponentially beyond: a Beta shape a below 1 puts mass e^(a t) on the far left tail, over a length 40/a
+    in t (40 million for a = 1e-6) but only log(40/a) in s. The map is analytic, so the trapezoid rule in s
+    keeps its geometric convergence."""
+    s = np.asarray(s, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        left = np.exp(-(s - _S_LOW))
+        right = np.exp(s - _S_HIGH)
+    return s - left + right, np.log1p(left + right)
+
+
+def _stretched(s: float) -> float:
+    """phi(s) of :func:`_stretch` for one number (the bisection below calls it a few hundred times)."""
+    return s - math.exp(min(-(s - _S_LOW), 700.0)) + math.exp(min(s - _S_HIGH, 700.0))
+
+
+def _unstretch(t: float) -> float:
+    """The s with phi(s) = t (phi is increasing), by bisection."""
+    # beyond S_LOW (S_HIGH) the map is about S_LOW - e^(S_LOW - s) (S_HIGH + e^(s - S_HIGH))
+    guess = max(t, _S_LOW - math.log1p(_S_LOW - t)) if t < _S_LOW else t
+    guess = min(guess, _S_HIGH + math.log1p(t - _S_HIGH)) if t > _S_HIGH else guess
+    low, high = guess - 1.0, guess + 1.0
+    while _stretched(low) > t:
+        low -= 1.0
+    while _stretched(high) < t:
+        high += 1.0
+    for _ in range(100):
+        middle = 0.5 * (low + high)
+        if _stretched(middle) < t:
+            low = middle
+        else:
+            high = middle
+    return 0.5 * (low + high)
+
+
+def beta_step(alpha: float, beta: float) -> float:
+    """Trapezoid step in s for q ~ Beta(alpha, beta): LOGIT_STEP, or 0.4 of the prior's width in logit
+    space, sqrt(1/alpha + 1/beta), when that is narrower (the rule then still resolves its peak)."""
+    return min(LOGIT_STEP, 0.4 * math.sqrt(1.0 / alpha + 1.0 / beta))
+
+
+def beta_nodes(alpha: float, beta: float, step: float | None = None, field: str = "q") -> Nodes:
+    """Trapezoid nodes for q ~ Beta(alpha, beta) in s, with t = logit(q) = phi(s) (:func:`_stretch`);
+    q and 1 - q kept in log form exactly.
+
+    The density of t is q^alpha (1 - q)^beta / B(alpha, beta) (the Jacobian dq/dt = q (1 - q) folded in),
+    times phi'(s) in s. The nodes run from t = -(60 + 40/alpha) to 40 + 40/beta, where the density has
+    fallen to about e^-40, so they cover document counts up to about e^60. Small shapes cost few nodes:
+    the stretched tails take them in log(40/alpha) units of s."""
     if not (alpha > 0 and beta > 0 and math.isfinite(alpha) and math.isfinite(beta)):
         raise InputError(f"Beta parameters must be positive (got {alpha:g}, {beta:g})", field=field)
-    low = -(60.0 + 40.0 / alpha)
-    high = 40.0 + 40.0 / beta
+    step = beta_step(alpha, beta) if step is None else step
+    low = _unstretch(-(60.0 + 40.0 / alpha))
+    high = _unstretch(40.0 + 40.0 / beta)
     nodes = (high - low) / step
     if nodes > MAX_NODES:
-        # the tail of Beta(alpha, beta) in logit space has length ~40/alpha (~40/beta): a shape this small
+        # the step follows the prior's width in logit space, 0.4 sqrt(1/alpha + 1/beta): a prior this narrow
         # needs more nodes than the bound
-        smallest = 80.0 / (MAX_NODES * step - 100.0)
         raise InputError(
             f"Beta({alpha:g}, {beta:g}) needs {nodes:.3g} quadrature nodes, beyond the {MAX_NODES:,} "
-            f"allowed: both shapes must be at least {smallest:.2g}",
+            f"allowed: the prior is too narrow (keep the smaller shape below about 2e4)",
             field=field,
         )
-    t = np.arange(low, high + step / 2, step)
+    s = np.arange(low, high + step / 2, step)
+    t, log_jacobian = _stretch(s)
     log_q = -np.logaddexp(0.0, -t)  # log sigmoid(t)
     log1m_q = -np.logaddexp(0.0, t)
-    # density of t: q^alpha (1-q)^beta / B(alpha, beta)  (the Jacobian dq/dt = q (1 - q) is folded in)
-    log_w = alpha * log_q + beta * log1m_q - special.betaln(alpha, beta) + math.log(step)
+    log_w = alpha * log_q + beta * log1m_q - special.betaln(alpha, beta) + math.log(step) + log_jacobian
     return Nodes(np.exp(log_q), log_w, log_q, log1m_q)
 
 
