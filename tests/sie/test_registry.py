@@ -383,6 +383,9 @@ def test_parameters_command() -> None:
     assert markdown.exit_code == 0 and markdown.output == markdown_table(PARAMETERS)
     table = runner.invoke(app, ["sie", "parameters"], env={"COLUMNS": "200"})
     assert table.exit_code == 0 and all(p.key in table.output for p in PARAMETERS)
+    narrow = runner.invoke(app, ["sie", "parameters"], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and all(p.label in narrow.output.replace("\n    ", " ") for p in PARAMETERS)
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80
     both = runner.invoke(app, ["sie", "parameters", "--json", "--markdown"])
     assert isinstance(both.exception, InputError) and "not both" in str(both.exception)
 

@@ -298,15 +298,29 @@ def parameters_command(
     if markdown:
         typer.echo(markdown_table(PARAMETERS), nl=False)
         return
-    table = Table(title="SIE settings (neutral: the paper's model; --json or --markdown: with help text)")
-    table.add_column("key", no_wrap=True)
-    for column in ("type", "neutral", "range", "unit", "uncertain", "meaning"):
-        table.add_column(column)
+    # Two lines a setting rather than a table: the keys alone are up to 38 characters wide, and the
+    # listing must read at 80 columns.
+    import shutil
+    import textwrap
+
+    width = max(40, min(shutil.get_terminal_size().columns, 100))
+    typer.echo("SIE settings (neutral: the paper's model; --json or --markdown: with help text)")
     for p in PARAMETERS:
         kind = p.type if p.type != "choice" else " | ".join(p.choices)
-        uncertain = "always" if p.type == "distribution" else ("yes" if p.uncertain else "")
-        table.add_row(p.key, kind, p.neutral_text(), p.bounds_text(), p.unit, uncertain, p.label)
-    console().print(table)
+        facts = [kind, f"neutral {p.neutral_text() or 'unset'}"]
+        if p.bounds_text():
+            facts.append(f"range {p.bounds_text()}" + (f" {p.unit}" if p.unit else ""))
+        if p.type == "distribution":
+            facts.append("always uncertain")
+        elif p.uncertain:
+            facts.append("may be a distribution")
+        typer.echo(p.key)
+        indent = " " * 4
+        typer.echo(
+            textwrap.fill(
+                f"{p.label}: {'; '.join(facts)}", width, initial_indent=indent, subsequent_indent=indent
+            )
+        )
 
 
 @sie_app.command("explain")
