@@ -111,6 +111,8 @@ class OutputSummary:
             tuple(str(name) for name in record.get("categories", ())),
         )
         samples = int(record["samples"])
+        if samples < 1:
+            raise ValueError(f"output {record['name']!r} has {samples} samples")
         found = record["summary"]
         if kind == "indicator":
             return cls(output, samples, estimate=Proportion(int(found["successes"]), samples))
