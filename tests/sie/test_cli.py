@@ -271,7 +271,8 @@ def test_run_text_in_an_ascii_terminal() -> None:
 
 def test_summary_lists_the_declared_outputs_and_reads_older_records(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert runner.invoke(app, ["sie", "run", "paper-baseline", "-n", "3000", "--out", str(out)]).exit_code == 0
+    ran = runner.invoke(app, ["sie", "run", "paper-baseline", "-n", "3000", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
     record = json.loads((out / "run.json").read_text())
     summary = runner.invoke(app, ["sie", "summary", str(out)])
     assert summary.exit_code == 0, summary.output
