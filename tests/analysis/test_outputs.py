@@ -7,6 +7,7 @@ the HTML report, with no other edit."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -15,13 +16,16 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from fastapi.testclient import TestClient
 from rich.console import Console
+from typer.testing import CliRunner
 
 from asara import sie
 from asara.analysis.counterfactual import output_columns
 from asara.analysis.outputs import OutputSummary, markdown_table
 from asara.analysis.sweep import run_sweep
 from asara.cli import sie_sweep
+from asara.cli.main import app
 from asara.models.base import (
     Array,
     FloatArray,
@@ -42,6 +46,7 @@ from asara.report import persona as persona_report
 from asara.scenarios import persona
 from asara.scenarios.loader import list_presets
 from asara.scenarios.sie import SieScenario
+from asara.web.app import WebSettings, create_app
 
 SIE_PRESETS = [preset.name for preset in list_presets("sie")]
 PERSONA_PRESETS = [preset.name for preset in list_presets("persona")]
@@ -225,6 +230,30 @@ def test_count_quantiles_from_the_exact_histogram() -> None:
     )
 
 
+def test_a_summary_reads_back_from_its_record_and_says_what_is_not_finite() -> None:
+    summary = sie.run("paper-baseline", 3000, seed=5, workers=1)
+    for found in summary.outputs:
+        back = OutputSummary.from_dict(json.loads(json.dumps(found.to_dict())))
+        assert back.to_dict() == found.to_dict()
+        assert (back.heading(), back.describe()) == (found.heading(), found.describe())
+    ended = Output("t", "continuous", "ended", "months")
+    assert OutputSummary(ended, 10, mean=2.5, standard_error=0.25).describe() == "mean 2.5 ± 0.25"
+    overflowed = OutputSummary(ended, 10, mean=6.3e246, standard_error=None).describe()
+    assert overflowed.startswith("mean 6.3e+246 (standard error not finite")
+    assert OutputSummary(ended, 1, mean=3.0).describe() == "mean 3 (no standard error from one sample)"
+    for mean in (math.inf, None):
+        infinite = OutputSummary(ended, 10, mean=mean)
+        assert infinite.describe().startswith("mean not finite")
+        assert infinite.to_dict()["summary"] == {"mean": None, "standard_error": None}
+    for text in ("nan", "inf", "null", "None"):
+        assert text not in overflowed.lower().split()
+    broken = {**ended.to_dict(), "samples": 0, "summary": {"mean": 1.0, "standard_error": None}}
+    with pytest.raises(ValueError):
+        OutputSummary.from_dict(broken)
+    with pytest.raises(ValueError):
+        OutputSummary.from_dict({**broken, "samples": 3, "kind": "histogram"})
+
+
 def test_the_summary_keeps_every_key_and_lists_the_declarations() -> None:
     summary = sie.run("paper-baseline", 3000, seed=5, workers=1)
     record = summary.to_dict()
@@ -276,6 +305,22 @@ def test_a_made_up_output_appears_everywhere_without_other_edits(
     # Report: a row with its label.
     report = html.Report(["paper-baseline"], [summary], 3, 4096, explain_samples=0, trajectory_count=1)
     assert MADE_UP.label in html.render(report)
+    # CLI text: `sie run` prints its line after the end reasons; `sie summary` reads it back from run.json.
+    args = ["sie", "run", "paper-baseline", "--set", "horizon_months=24", "-n", "4096", "--seed", "3"]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    line = f"{MADE_UP.label}: {found.describe()}"
+    assert line in result.output.splitlines()
+    assert result.output.index("runs ended by") < result.output.index(line)
+    stored = CliRunner().invoke(app, ["sie", "summary", str(tmp_path / "cli")])
+    assert stored.exit_code == 0, stored.output
+    assert f"| {MADE_UP.label} | {found.describe()} |" in stored.output.splitlines()
+    # Web: the run answer lists it with the same summary as the library's.
+    with TestClient(create_app(WebSettings(workers=1, max_samples=10_000))) as client:
+        body = {"scenario": scenario.to_document(), "samples": 4096, "seed": 3}
+        answer = client.post("/api/sie/run", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"][-1] == found.to_dict()
 
 
 def test_persona_run_reads_the_model_at_the_scenarios_inputs() -> None:

@@ -222,3 +222,67 @@ def test_summary_detects_samples_from_another_run(tmp_path: Path) -> None:
     (first / "run.json").write_text('{"scenario": "x"}', encoding="utf-8")
     done = asara("sie", "summary", str(first))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def _declared_lines(record: dict[str, object]) -> list[str]:
+    """The line `sie run` prints for each declared output besides the cells, from its --json record."""
+    from asara.analysis.outputs import OutputSummary
+
+    assert isinstance(record["outputs"], list) and isinstance(record["cells"], list)
+    cells = {f"p_{c['years']:g}y_{c['months']:g}mo".replace(".", "_") for c in record["cells"]}
+    found = [OutputSummary.from_dict(o) for o in record["outputs"] if o["name"] not in cells]
+    return [f"{o.heading()}: {o.describe()}" for o in found]
+
+
+def test_run_text_ends_with_one_line_per_declared_output() -> None:
+    args = ["sie", "run", "paper-baseline", "-n", "3000", "--seed", "4"]
+    text = runner.invoke(app, args)
+    record = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    expected = _declared_lines(record)
+    # Every output but the four cells: three counts, end_months, end_reason.
+    assert [line.split(":")[0] for line in expected] == [
+        "most doublings inside 12 months (doublings)",
+        "most doublings inside 4 months (doublings)",
+        "doublings completed (doublings)",
+        "when the run ended (months)",
+        "why the run ended",
+    ]
+    overflowed = next(i for i, line in enumerate(lines) if line.startswith("overflowed samples: "))
+    assert lines[overflowed + 1 :] == expected
+    assert lines[overflowed - 1].startswith("runs ended by: horizon ")
+
+
+def test_run_text_in_an_ascii_terminal() -> None:
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    args = [*ASARA, "sie", "run", "paper-baseline", "-n", "2000", "--seed", "1", "--workers", "1"]
+    done = subprocess.run(args, capture_output=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("ascii")
+    record = json.loads(asara("sie", "run", "paper-baseline", "-n", "2000", "--seed", "1", "--json").stdout)
+    # At this seed the end times have a finite standard error: the ± becomes +/-.
+    expected = [line.replace("±", "+/-") for line in _declared_lines(record)]
+    assert any("+/-" in line for line in expected)
+    assert text.splitlines()[-len(expected) :] == expected
+
+
+def test_summary_lists_the_declared_outputs_and_reads_older_records(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    ran = runner.invoke(app, ["sie", "run", "paper-baseline", "-n", "3000", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    record = json.loads((out / "run.json").read_text())
+    summary = runner.invoke(app, ["sie", "summary", str(out)])
+    assert summary.exit_code == 0, summary.output
+    before, _, after = summary.output.partition("## Per-sample outputs\n")
+    rows = [f"| {line.replace(': ', ' | ', 1)} |" for line in _declared_lines(record)]
+    assert after.splitlines()[3:-1] == rows
+    assert before.rstrip("\n").endswith(f"Overflowed samples: {record['overflowed_samples']:,}.")
+    # A record written before outputs were declared: the same text as then, without the new section.
+    del record["outputs"]
+    (out / "run.json").write_text(json.dumps(record))
+    older = runner.invoke(app, ["sie", "summary", str(out)])
+    assert older.exit_code == 0, older.output
+    assert older.output == before.rstrip("\n") + "\n\n"

@@ -496,3 +496,28 @@ def test_work_over_the_budget_is_refused_up_front() -> None:
     with TestClient(create_app(small)) as budget_client:
         response = budget_client.post("/api/sie/run", json={"samples": 100_000})
     assert response.status_code == 422 and "steps" in response.json()["error"]
+
+
+def test_the_page_shows_the_declared_outputs_without_a_copy_of_them(client: TestClient) -> None:
+    """The run answer carries every declared output with its summary; app.js renders them from it and
+    writes none of their names or labels itself (a newly declared output needs no edit of the page)."""
+    from asara.web.app import STATIC
+
+    answer = client.post("/api/sie/run", json={"scenario": "paper-baseline", "samples": 2000, "seed": 4})
+    assert answer.status_code == 200
+    outputs = answer.json()["outputs"]
+    model = sie.load("paper-baseline").model()
+    assert [o["name"] for o in outputs] == [o.name for o in model.outputs]
+    for output in outputs:
+        assert {"name", "kind", "label", "unit", "help", "samples", "summary"} <= output.keys()
+    script = STATIC.joinpath("app.js").read_text(encoding="utf-8")
+    cells = set(model.output_names)
+    for preset in list_presets("sie"):
+        for output in sie.load(preset.name).model().outputs:
+            if output.name in cells:
+                continue
+            for written in {output.label, json.dumps(output.label)[1:-1]}:
+                assert written not in script, output.name
+            for quote in "\"'`":
+                assert f"{quote}{output.name}{quote}" not in script, output.name
+    assert "renderOutputs(record)" in script and ".outputs" in script

@@ -429,3 +429,85 @@ def test_sliders_and_labels_come_from_the_declarations(server: str, browser: Any
     modified = page.locator("#modified").inner_text()
     assert months.label in modified and PARAMETERS_BY_KEY["software_share"].label in modified
     assert blocked == [] and errors == []
+
+
+def output_rows(page: Any) -> list[list[str]]:
+    rows = page.locator("#outputs tbody tr")
+    return [rows.nth(i).locator("td").all_inner_texts() for i in range(rows.count())]
+
+
+def test_declared_outputs_are_listed_from_the_run_answer(server: str, browser: Any) -> None:
+    """Every declared output besides the cells gets a row built from the answer's declarations; one the
+    page has never heard of (added to the answer on its way) appears too, and nothing reads NaN or null."""
+    import json
+
+    from asara.analysis.outputs import OutputSummary
+
+    page, blocked, errors = watched_page(browser, server)
+    page.goto(f"{server}/?samples=20000&seed=2")
+    wait_for_results(page)
+    answer = page.evaluate("() => lastRun")
+    cells = set(sie.load("paper-baseline").model().output_names)
+    found = [OutputSummary.from_dict(o) for o in answer["outputs"] if o["name"] not in cells]
+    rows = output_rows(page)
+    assert [row[0] for row in rows] == [o.heading() for o in found]
+    by_heading = dict(rows)
+    for output in found:
+        shown = by_heading[output.heading()]
+        if output.output.kind == "count":
+            median, high = output.quantile(0.5), output.quantile(0.95)
+            assert f"median {median:,}; 95th percentile {high:,}" in shown
+        elif output.output.kind == "category":
+            shares = [
+                f"{name} {100 * n / output.samples:.2f}%" for name, n in output.category_counts().items()
+            ]
+            assert shown == ", ".join(shares)
+        else:
+            assert shown.startswith("mean ")
+    assert len(rows) == 5 and page.locator("#cells tbody tr").count() == 4
+
+    # A made-up answer: an extra indicator, and a continuous output whose mean's error is not finite.
+    def add_outputs(route: Any) -> None:
+        response = route.fetch()
+        record = response.json()
+        made_up = {"kind": "indicator", "unit": "", "help": "made up", "categories": [], "samples": 100}
+        record["outputs"] += [
+            {**made_up, "name": "made_up", "label": "a made-up indicator",
+             "summary": {"probability": 0.25, "standard_error": 0.0433, "wilson_95": [0.175, 0.343],
+                         "successes": 25}},
+            {**made_up, "name": "far", "kind": "continuous", "label": "far away", "unit": "years",
+             "summary": {"mean": 1.5e250, "standard_error": None}},
+            {**made_up, "name": "farther", "kind": "continuous", "label": "farther", "unit": "years",
+             "summary": {"mean": None, "standard_error": None}},
+        ]  # fmt: skip
+        route.fulfill(response=response, body=json.dumps(record))
+
+    page.route("**/api/sie/run", add_outputs)
+    page.goto(f"{server}/?samples=20000&seed=5")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#outputs tbody tr').length === 8", timeout=60_000
+    )
+    rows = output_rows(page)
+    assert rows[-3:] == [
+        ["a made-up indicator", "0.2500 ± 0.0433 [0.1750, 0.3430]"],
+        ["far away (years)", "mean 1.500e+250 (standard error not finite)"],
+        ["farther (years)", "mean not finite"],
+    ]
+    assert "Not finite" in page.locator("#outputs-note").inner_text()
+    text = page.locator("#outputs-panel").inner_text()
+    for word in ("NaN", "null", "undefined", "Infinity"):
+        assert word not in text
+    assert blocked == [] and errors == []
+
+
+def test_declared_outputs_fit_a_phone(server: str, browser: Any) -> None:
+    page, blocked, errors = watched_page(browser, server, width=420)
+    page.goto(f"{server}/?samples=10000")
+    wait_for_results(page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#outputs tbody tr').length === 5", timeout=60_000
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 420
+    box = page.locator("#outputs").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 420
+    assert blocked == [] and errors == []

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, get_args
 
 import numpy as np
 
-from asara.models.registry import Output
+from asara.models.registry import Output, OutputKind
 from asara.montecarlo.runner import RunSummary
 from asara.montecarlo.stats import Proportion
 
@@ -80,14 +80,55 @@ class OutputSummary:
         if self.estimate is not None:
             return f"{self.estimate.probability:.4f} ± {self.estimate.standard_error:.4f}"
         if self.output.kind == "continuous":
-            error = "" if self.standard_error is None else f" ± {self.standard_error:.4g}"
-            return f"mean {self.mean:.4g}{error}"
+            if self.mean is None or not math.isfinite(self.mean):
+                return "mean not finite (some samples are beyond the float range)"
+            if self.standard_error is not None:
+                return f"mean {self.mean:.4g} ± {self.standard_error:.4g}"
+            if self.samples < 2:
+                return f"mean {self.mean:.4g} (no standard error from one sample)"
+            # The squares of values near the float range overflow: the mean is still exact, its error is not.
+            return f"mean {self.mean:.4g} (standard error not finite: a few samples are near the float range)"
         if self.output.kind == "count":
             median, high = self.quantile(0.5), self.quantile(0.95)
             return f"mean {self.mean:.4g}; median {median:,}; 95th percentile {high:,}"
         return ", ".join(
             f"{name} {count:,} ({count / self.samples:.2%})" for name, count in self.category_counts().items()
         )
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> OutputSummary:
+        """The summary back from :meth:`to_dict` (e.g. from a stored run.json); ValueError, KeyError or
+        TypeError for a record that is not one."""
+        kind = record["kind"]
+        if kind not in get_args(OutputKind):
+            raise ValueError(f"output {record['name']!r} has an unknown kind {kind!r}")
+        output = Output(
+            str(record["name"]),
+            cast(OutputKind, kind),
+            str(record["label"]),
+            str(record.get("unit", "")),
+            str(record.get("help", "")),
+            tuple(str(name) for name in record.get("categories", ())),
+        )
+        samples = int(record["samples"])
+        if samples < 1:
+            raise ValueError(f"output {record['name']!r} has {samples} samples")
+        found = record["summary"]
+        if kind == "indicator":
+            return cls(output, samples, estimate=Proportion(int(found["successes"]), samples))
+        if kind == "continuous":
+            mean, error = found["mean"], found["standard_error"]
+            return cls(
+                output,
+                samples,
+                mean=None if mean is None else float(mean),
+                standard_error=None if error is None else float(error),
+            )
+        if kind == "count":
+            histogram = tuple(int(n) for n in found["histogram"])
+            return cls(output, samples, mean=float(found["mean"]), histogram=histogram)
+        counts = found["counts"]
+        return cls(output, samples, histogram=tuple(int(counts[name]) for name in output.categories))
 
     def to_dict(self) -> dict[str, Any]:
         """The declaration, then what the run found (``summary``)."""
@@ -102,8 +143,8 @@ class OutputSummary:
                 "successes": self.estimate.successes,
             }
         elif self.output.kind == "continuous":
-            assert self.mean is not None
-            summary = {"mean": _finite_or_none(self.mean), "standard_error": self.standard_error}
+            mean = None if self.mean is None else _finite_or_none(self.mean)
+            summary = {"mean": mean, "standard_error": self.standard_error}
         elif self.output.kind == "count":
             summary = {"mean": self.mean, "histogram": list(self.histogram)}
         else:

@@ -38,6 +38,7 @@ from asara.io.atomic import check_writable_target, write_text
 from asara.montecarlo.defaults import DEFAULT_CHUNK_SIZE
 
 if TYPE_CHECKING:
+    from asara.analysis.outputs import OutputSummary
     from asara.analysis.sie_summary import SieSummary
 
 # The model, NumPy and the compiled kernels load inside the commands that run them: listing presets or
@@ -158,6 +159,16 @@ def print_summary(summary: SieSummary, elapsed: float | None = None) -> None:
         f"samples {summary.samples:,}{timing} | seed {summary.seed} | asara {summary.version}\n"
         f"runs ended by: {reasons}\noverflowed samples: {summary.overflowed_samples:,}"
     )
+    cells = {cell.cell.key for cell in summary.cells}
+    for found in summary.outputs:
+        if found.output.name not in cells:
+            # Declared outputs print themselves: one line each, never wrapped, labels never read as markup.
+            out.print(output_line(found), markup=False, soft_wrap=True)
+
+
+def output_line(found: OutputSummary) -> str:
+    """One declared output besides the cells, e.g. ``doublings completed (doublings): mean 51.2; ...``."""
+    return f"{found.heading()}: {found.describe()}"
 
 
 @sie_app.command("trajectory")
@@ -256,7 +267,25 @@ def markdown_report(record: dict[str, Any]) -> str:
         )
     reasons = ", ".join(f"{k}: {v:,}" for k, v in record["end_reasons"].items())
     lines += ["", f"Runs ended by {reasons}. Overflowed samples: {record['overflowed_samples']:,}.", ""]
+    others = _recorded_outputs(record)
+    if others:
+        lines += ["## Per-sample outputs", "", "| output | over the samples |", "|---|---|"]
+        for found in others:
+            heading, text = (part.replace("|", "\\|") for part in (found.heading(), found.describe()))
+            lines.append(f"| {heading} | {text} |")
+        lines.append("")
     return "\n".join(lines)
+
+
+def _recorded_outputs(record: dict[str, Any]) -> list[OutputSummary]:
+    """The declared outputs of a run record besides the cells (none from a record written before outputs
+    were declared)."""
+    from asara.analysis.outputs import OutputSummary
+    from asara.models.sie.metrics import Cell
+
+    cells = {Cell(cell["years"], cell["months"]).key for cell in record["cells"]}
+    found = (OutputSummary.from_dict(output) for output in record.get("outputs", []))
+    return [output for output in found if output.output.name not in cells]
 
 
 @sie_app.command("extensions")

@@ -765,6 +765,7 @@ async function run() {
     }
     renderTable(record);
     renderRunNote(record);
+    renderOutputs(record);
     clearStale();
     drawCdfSvg(record);
     if (modified) {
@@ -810,8 +811,87 @@ function renderRunNote(record) {
   note.append("Every probability is a Monte Carlo estimate; ± is one standard error.");
 }
 
+// The cell's output name as the server writes it (Python's "%g": six significant digits).
 function cellKey(cell) {
-  return `p_${cell.years}y_${cell.months}mo`.replace(/\./g, "_");
+  const g = (x) => String(Number(Number(x).toPrecision(6)));
+  return `p_${g(cell.years)}y_${g(cell.months)}mo`.replace(/\./g, "_");
+}
+
+// A mean of any size: plain up to a million, then in exponent form (end times can reach 1e250 months).
+function fmtMean(x) {
+  if (x == null || !Number.isFinite(x)) return "not finite";
+  return Math.abs(x) >= 1e6 ? x.toExponential(3) : String(sig(x, 4));
+}
+
+// Counts: the smallest value with at least a share q of the samples at or below it, from the exact histogram.
+function histogramQuantile(histogram, q) {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (let value = 0; value < histogram.length; value += 1) {
+    seen += histogram[value];
+    if (seen >= q * total) return value;
+  }
+  return histogram.length - 1;
+}
+
+// One declared output's summary in words, by its kind (the server's declarations name and describe it).
+function describeOutput(output) {
+  const s = output.summary;
+  if (output.kind === "indicator") {
+    return `${fmt4(s.probability)} ± ${fmt4(s.standard_error)} [${fmt4(s.wilson_95[0])}, ${fmt4(s.wilson_95[1])}]`;
+  }
+  if (output.kind === "count") {
+    return `mean ${fmtMean(s.mean)}; median ${fmtInt(histogramQuantile(s.histogram, 0.5))}; ` +
+      `95th percentile ${fmtInt(histogramQuantile(s.histogram, 0.95))}`;
+  }
+  if (output.kind === "continuous") {
+    if (s.mean == null) return "mean not finite";
+    if (s.standard_error == null) {
+      return `mean ${fmtMean(s.mean)} (` +
+        (output.samples < 2 ? "no standard error from one sample)" : "standard error not finite)");
+    }
+    return `mean ${fmtMean(s.mean)} ± ${fmtMean(s.standard_error)}`;
+  }
+  const total = Object.values(s.counts).reduce((a, b) => a + b, 0) || 1;
+  return Object.entries(s.counts).map(([name, count]) => `${name} ${(100 * count / total).toFixed(2)}%`).join(", ");
+}
+
+// Every declared per-sample output besides the cells (the table above shows those): a newly declared output
+// appears here without any code of its own.
+function renderOutputs(record) {
+  const cells = new Set(record.cells.map(cellKey));
+  const outputs = (record.outputs || []).filter((output) => !cells.has(output.name));
+  $("outputs-panel").hidden = outputs.length === 0;
+  const body = $("outputs").querySelector("tbody");
+  body.replaceChildren();
+  let unbounded = false;
+  for (const output of outputs) {
+    const row = document.createElement("tr");
+    row.dataset.output = output.name;
+    const name = document.createElement("td");
+    name.className = "output";
+    name.textContent = output.unit ? `${output.label} (${output.unit})` : output.label;
+    if (output.help) name.title = output.help;
+    const value = document.createElement("td");
+    value.className = "output num";
+    value.textContent = describeOutput(output);
+    row.append(name, value);
+    body.append(row);
+    if (output.kind === "continuous" && (output.summary.mean == null || output.summary.standard_error == null)) {
+      unbounded = unbounded || output.samples > 1;
+    }
+  }
+  const kinds = new Set(outputs.map((output) => output.kind));
+  const read = [
+    kinds.has("indicator") && "probabilities ± one standard error [95% interval]",
+    kinds.has("continuous") && "means ± one standard error",
+    kinds.has("count") && "counts from their exact histograms",
+    kinds.has("category") && "categories as shares of the runs",
+  ].filter(Boolean).join("; ");
+  $("outputs-note").textContent = (read ? `${read[0].toUpperCase()}${read.slice(1)}.` : "") +
+    (unbounded ? " Not finite: a few runs reach values near " +
+    "the largest representable number (their squares overflow), so the mean's standard error cannot be computed " +
+    "and the mean is dominated by those few runs." : "");
 }
 
 // "≥3 years in ≤12 months" in words.
