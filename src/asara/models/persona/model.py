@@ -38,7 +38,7 @@ OUTPUTS: tuple[Output, ...] = (
     ),
 )
 OUTPUT_NAMES = headline_names(OUTPUTS)
-_CHUNK = 1 << 22  # samples x personas per block
+_CHUNK = 1 << 16  # samples x personas per block: its passes (exp, sums) stay in the cache
 
 
 class PersonaModel:
