@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the engine compiles with numba (about a second): each entry
     from asara.models.persona.analysis import RunResult
     from asara.models.persona.calibration import CalibrationResult, CalibrationSetup
     from asara.models.persona.engine import CurvePoint
+    from asara.models.persona.model import PersonaModel
     from asara.models.persona.optimize import OptimizeResult
     from asara.models.persona.plan import PlanResult
 
@@ -431,17 +432,20 @@ def _as_source(scenario: ScenarioSource) -> PersonaScenario | str:
     return scenario if isinstance(scenario, PersonaScenario) else str(scenario)
 
 
-def require_uncertainty(scenario: PersonaScenario) -> None:
-    """The analyses' own "every input is fixed" check, with the hint a persona user needs."""
+def require_uncertainty(scenario: PersonaScenario, model: PersonaModel | None = None) -> PersonaModel:
+    """The analyses' own "every input is fixed" check, with the hint a persona user needs; returns the
+    scenario's model (``model`` if given: building one computes the evidence tables)."""
     from asara.analysis.sensitivity import varying_inputs
 
-    if not varying_inputs(scenario.model(), scenario.distributions()):
+    model = scenario.model() if model is None else model
+    if not varying_inputs(model, scenario.distributions()):
         raise InputError(
             f"{scenario.name} has no [uncertainty] section and sets every stage weight, so every input is "
             "fixed; add one to analyse it, or leave a stage weight to the calibration (production-stories "
             "declares credibility and prior_shift)",
             field="uncertainty",
         )
+    return model
 
 
 @dataclass(frozen=True)
@@ -470,9 +474,9 @@ def sensitivity(
     from asara.analysis.sensitivity import analyse
 
     loaded = load(scenario, overrides)
-    require_uncertainty(loaded)
+    model = require_uncertainty(loaded)
     result = analyse(
-        loaded.model(),
+        model,
         loaded.distributions(),
         method,
         samples,
@@ -508,9 +512,9 @@ def tornado(
     from asara.analysis.tornado import checked_tornado
 
     loaded = load(scenario, overrides)
-    require_uncertainty(loaded)
+    model = require_uncertainty(loaded)
     result = checked_tornado(
-        loaded.model(),
+        model,
         loaded.distributions(),
         others,
         samples,

@@ -207,7 +207,9 @@ def test_inoculation_arm_against_its_control() -> None:
     control = run_scenario(load("inoculation-control"))
     assert inoculated.posterior_misbehaviour == pytest.approx(0.8 * 0.2 / 0.5, rel=1e-12)
     assert control.posterior_misbehaviour == pytest.approx(0.8, rel=1e-12)
-    assert inoculated.prior_misbehaviour == control.prior_misbehaviour == pytest.approx(0.16, rel=1e-12)
+    # the same prior in both arms (personas alike under the corpus are pooled, so equal up to rounding)
+    assert inoculated.prior_misbehaviour == pytest.approx(0.16, rel=1e-12)
+    assert control.prior_misbehaviour == pytest.approx(0.16, rel=1e-12)
 
 
 @pytest.mark.parametrize(("hazard", "growth"), [(0.0, 0.0), (0.02, 0.0), (0.02, 0.1), (0.001, 0.5)])

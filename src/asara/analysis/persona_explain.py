@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asara.analysis.shapley import Bound, Document, OutputExplanation, explain
+from asara.models.persona.engine import memoized
 from asara.models.persona.parameters import PARAMETERS
 from asara.models.registry import explanation_groups
 from asara.scenarios.loader import apply_overrides, read_document, validate_document
@@ -49,7 +50,8 @@ def explain_personas(
     else:
         raw_b = _document(b) if isinstance(b, PersonaScenario) else read_document("persona", b)
         document_b = _document(validate_document(PersonaScenario, apply_overrides(raw_b, overrides_b or [])))
-    return explain(document_a, document_b, PERSONA_GROUPS, _bind, samples, seed)
+    with memoized():  # the subsets share personas, documents and evaluation sets in many combinations
+        return explain(document_a, document_b, PERSONA_GROUPS, _bind, samples, seed)
 
 
 def _read(source: str) -> PersonaScenario:

@@ -17,9 +17,12 @@ with Chekhov's gun c > 0 gives each misaligned persona log(1 - q') = log(1 - q) 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
 
 import numba
 import numpy as np
@@ -422,9 +425,61 @@ def _check_noise(noise: float) -> float:
     return float(noise)
 
 
+_MEMO: contextvars.ContextVar[dict[tuple[str, bytes], FloatArray] | None] = contextvars.ContextVar(
+    "persona_engine_memo", default=None
+)
+
+
+@contextlib.contextmanager
+def memoized() -> Iterator[None]:
+    """Within the block, :func:`evidence` and :func:`defect_probability` compute each distinct input once
+    (the key is every input array's exact bytes, so a hit returns what the kernel would): an explanation's
+    subsets share their personas and documents in many combinations."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _input_key(population: Population, table: ContextTable, noise: float) -> bytes:
+    digest = hashlib.blake2b(digest_size=32)
+    for holder in (population, table):
+        for item in fields(holder):
+            if item.name == "log_prior":  # the kernels never read it
+                continue
+            array = np.ascontiguousarray(getattr(holder, item.name))
+            digest.update(f"{item.name}:{array.dtype.str}:{array.shape};".encode())
+            digest.update(array.tobytes())
+    digest.update(np.float64(noise).tobytes())
+    return digest.digest()
+
+
+def _remembered(
+    kind: str, population: Population, table: ContextTable, noise: float, compute: Callable[[], FloatArray]
+) -> FloatArray:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    key = (kind, _input_key(population, table, noise))
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key].copy()
+
+
 def evidence(population: Population, table: ContextTable, noise: float = 0.0) -> FloatArray:
     """s[h, g] = sum_j exponent[j, g] log P(doc_j | h): one column per exponent group. May hold -inf."""
     noise = _check_noise(noise)
+    return _remembered("evidence", population, table, noise, lambda: _evidence(population, table, noise))
+
+
+def defect_probability(population: Population, table: ContextTable, noise: float = 0.0) -> FloatArray:
+    """P(defects at least once | h, context) for each persona and context row, shape (personas, rows)."""
+    noise = _check_noise(noise)
+    return _remembered("defect", population, table, noise, lambda: _defect(population, table, noise))
+
+
+def _evidence(population: Population, table: ContextTable, noise: float) -> FloatArray:
     if len(table) == 0:
         return np.zeros((len(population), table.exponent.shape[1]))
     # buckets are per distinct (k, Chekhov) pair; without Chekhov these are the distinct k in the same order
@@ -454,9 +509,7 @@ def evidence(population: Population, table: ContextTable, noise: float = 0.0) ->
     return result
 
 
-def defect_probability(population: Population, table: ContextTable, noise: float = 0.0) -> FloatArray:
-    """P(defects at least once | h, context) for each persona and context row, shape (personas, rows)."""
-    noise = _check_noise(noise)
+def _defect(population: Population, table: ContextTable, noise: float) -> FloatArray:
     result: FloatArray = _defect_kernel(
         population.family,
         population.log1m_q,

@@ -38,7 +38,7 @@ OUTPUTS: tuple[Output, ...] = (
     ),
 )
 OUTPUT_NAMES = headline_names(OUTPUTS)
-_CHUNK = 1 << 22  # samples x personas per block
+_CHUNK = 1 << 16  # samples x personas per block: its passes (exp, sums) stay in the cache
 
 
 class PersonaModel:
@@ -65,6 +65,40 @@ class PersonaModel:
         w = np.ones(len(evaluation)) if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
         self._rate = p @ (w / w.sum())
         self._bad = population.misaligned_mask().astype(np.float64)
+        self._merge()
+
+    def _merge(self) -> None:
+        """Personas with the same evidence row, misalignment and misbehaviour rate enter every output only
+        through the sum of their prior weights, so they are merged into one with the log of that sum:
+        fewer exponentials per sample, the same outputs up to rounding."""
+        key = np.column_stack([self._stage_evidence, self._bad, self._rate])
+        rows, first, index = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        # in the order the personas come (not sorted), so that scenarios with the same personas sum alike
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        rows, index = rows[order], rank[index.reshape(-1)]
+        log_prior = self.population.log_prior
+        top = np.full(rows.shape[0], -np.inf)
+        np.maximum.at(top, index, log_prior)
+        finite = np.isfinite(top)
+        shift = np.where(finite, top, 0.0)
+        total = np.zeros(rows.shape[0])
+        np.add.at(total, index, np.exp(log_prior - shift[index]))
+        with np.errstate(divide="ignore"):
+            merged = np.where(finite, shift + np.log(total), -np.inf)
+        evidence = rows[:, : len(TRAINING_STAGES)]
+        impossible = np.isneginf(evidence)
+        # One product gives every sample's logits: [1, shift, w_1 c, w_2 c, w_3 c] against these rows.
+        self._design = np.ascontiguousarray(
+            np.vstack([merged, rows[:, len(TRAINING_STAGES)], np.where(impossible, 0.0, evidence).T])
+        )
+        self._impossible = impossible.T.astype(np.float64) if impossible.any() else None
+        self._reduce = np.ascontiguousarray(
+            np.column_stack(
+                [rows[:, len(TRAINING_STAGES) + 1], rows[:, len(TRAINING_STAGES)], np.ones(len(rows))]
+            )
+        )
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -81,28 +115,29 @@ class PersonaModel:
     def evaluate(self, inputs: Mapping[str, FloatArray]) -> dict[str, Array]:
         arrays = _check_inputs(inputs)
         samples = arrays["credibility"].shape[0]
-        personas = len(self.population)
+        personas = self._design.shape[1]
+        coefficients = np.empty((samples, self._design.shape[0]))
+        coefficients[:, 0] = 1.0
+        coefficients[:, 1] = arrays["prior_shift"]
+        for g, stage in enumerate(TRAINING_STAGES):
+            coefficients[:, 2 + g] = arrays[f"w_{stage.replace('-', '_')}"] * arrays["credibility"]
         rate = np.empty(samples)
         share = np.empty(samples)
         step = max(1, _CHUNK // max(personas, 1))
         for start in range(0, samples, step):
             block = slice(start, min(samples, start + step))
-            logits = (
-                self.population.log_prior[None, :] + arrays["prior_shift"][block, None] * self._bad[None, :]
-            )
-            for g, stage in enumerate(TRAINING_STAGES):
-                weight = arrays[f"w_{stage.replace('-', '_')}"][block] * arrays["credibility"][block]
-                column = self._stage_evidence[:, g]
-                with np.errstate(invalid="ignore"):
-                    term = np.where(weight[:, None] > 0, weight[:, None] * column[None, :], 0.0)
-                logits = logits + term
+            logits = coefficients[block] @ self._design
+            if self._impossible is not None:  # a stage that rules a persona out, wherever it has weight
+                ruled_out = (coefficients[block, 2:] > 0).astype(np.float64) @ self._impossible
+                logits[ruled_out > 0] = -np.inf
             top = logits.max(axis=1, keepdims=True)
             if not np.all(np.isfinite(top)):
                 raise InputError("the corpus is impossible under every persona", field="documents")
-            weights = np.exp(logits - top)
-            total = weights.sum(axis=1)
-            rate[block] = (weights @ self._rate) / total
-            share[block] = (weights @ self._bad) / total
+            logits -= top
+            np.exp(logits, out=logits)
+            sums = logits @ self._reduce
+            rate[block] = sums[:, 0] / sums[:, 2]
+            share[block] = sums[:, 1] / sums[:, 2]
         return {"misbehaviour_rate": rate, "misaligned_share": share}
 
 
