@@ -4,8 +4,11 @@ the declared one, and every scalar setting of the schema is declared."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from pydantic import BaseModel
 from asara.errors import InputError
 from asara.models.persona import parameters as declared
 from asara.models.persona.weights import calibrated_weights
-from asara.models.registry import Parameter
+from asara.models.registry import Parameter, markdown_table
 from asara.scenarios import persona as schema
 from asara.scenarios.loader import validate_document
 
@@ -150,3 +153,27 @@ def test_declarations_are_json_ready() -> None:
     for parameter in declared.PARAMETERS:
         record = json.loads(json.dumps(parameter.to_dict(), allow_nan=False))
         assert record["key"] == parameter.key and record["label"] and record["help"]
+
+
+def test_docs_table_is_generated_from_the_declarations() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "persona.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- parameters:persona:start -->\n(.*?)<!-- parameters:persona:end -->", docs, re.S)
+    assert match is not None, "docs/persona.md lost its <!-- parameters:persona:start/end --> markers"
+    assert match.group(1) == markdown_table(declared.PARAMETERS), (
+        "docs/persona.md's settings table differs from asara/models/persona/parameters.py: replace the "
+        "lines between the markers with the output of `asara persona parameters --markdown`"
+    )
+
+
+def test_parameters_command() -> None:
+    from typer.testing import CliRunner
+
+    from asara.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["persona", "parameters", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [json.loads(json.dumps(p.to_dict())) for p in declared.PARAMETERS]
+    narrow = runner.invoke(app, ["persona", "parameters"], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0 and all(p.key in narrow.output for p in declared.PARAMETERS)
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80

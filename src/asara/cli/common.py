@@ -15,6 +15,7 @@ from asara.models.sie.parameters import set_help as sie_set_help
 
 if TYPE_CHECKING:
     from asara.analysis.shapley import OutputExplanation
+    from asara.models.registry import Parameter
 
 # Every command's shared options are declared here, once. The aliases are the common form; the factories
 # take the few per-command differences (help text, short flag) while each command keeps its own default
@@ -84,6 +85,40 @@ WorkersOption = Annotated[int | None, workers_option()]
 SetOption = Annotated[list[str] | None, set_option(sie_set_help())]
 """``--set`` for the SIE commands: its help lists every declared setting."""
 ScenarioArgument = Annotated[str, scenario_argument("sie")]
+
+
+def print_parameters(parameters: Sequence[Parameter], title: str, json_output: bool, markdown: bool) -> None:
+    """Every command ``parameters``: the declarations as JSON, as the docs' Markdown table, or two lines a
+    setting (the keys alone are up to 38 characters wide, and the listing must read at 80 columns)."""
+    import shutil
+    import textwrap
+
+    from asara.errors import InputError
+    from asara.models.registry import markdown_table
+
+    if json_output and markdown:
+        raise InputError("give --json or --markdown, not both", field="markdown")
+    if json_output:
+        typer.echo(json.dumps([p.to_dict() for p in parameters], indent=2))
+        return
+    if markdown:
+        typer.echo(markdown_table(parameters), nl=False)
+        return
+    width = max(40, min(shutil.get_terminal_size().columns, 100))
+    indent = " " * 4
+    typer.echo(f"{title}; --json or --markdown: with help text")
+    for p in parameters:
+        kind = p.type if p.type != "choice" else " | ".join(p.choices)
+        facts = [kind, f"neutral {p.neutral_text() or 'unset'}"]
+        if p.bounds_text():
+            facts.append(f"range {p.bounds_text()}" + (f" {p.unit}" if p.unit else ""))
+        if p.type == "distribution":
+            facts.append("always uncertain")
+        elif p.uncertain:
+            facts.append("may be a distribution")
+        typer.echo(p.key)
+        text = f"{p.label}: {'; '.join(facts)}"
+        typer.echo(textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent))
 
 
 def print_presets(model: str, json_output: bool) -> None:

@@ -16,6 +16,7 @@ from asara.cli.common import (
     json_option,
     out_option,
     print_explanations,
+    print_parameters,
     print_presets,
     samples_option,
     scenario_argument,
@@ -97,6 +98,21 @@ def load_warned(source: str, overrides: list[str] | None) -> PersonaScenario:
     from asara import persona
 
     return persona.load(source, overrides or [], warn=_warn)
+
+
+@persona_app.command("parameters")
+def parameters_command(
+    json_output: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the Markdown table of the docs (docs/persona.md).")
+    ] = False,
+) -> None:
+    """List every setting of the persona model: scenario key, type, neutral value, range, unit, whether it
+    is an uncertain input, and what it means. Each can be changed with --set key=value or in a scenario
+    file (a families.* key in each [[families]] entry)."""
+    from asara.models.persona.parameters import PARAMETERS
+
+    print_parameters(PARAMETERS, "Persona settings (neutral: the default)", json_output, markdown)
 
 
 @persona_app.command("run")

@@ -22,6 +22,7 @@ from asara.cli.common import (
     chunk_size_option,
     out_option,
     print_explanations,
+    print_parameters,
     print_presets,
     samples_option,
 )
@@ -316,40 +317,9 @@ def parameters_command(
 ) -> None:
     """List every setting of the model: scenario key, type, neutral value, range, unit, whether it may be
     uncertain, and what it means. Each can be changed with --set key=value or in a scenario file."""
-    from asara.models.registry import markdown_table
     from asara.models.sie.parameters import PARAMETERS
 
-    if json_output and markdown:
-        raise InputError("give --json or --markdown, not both", field="markdown")
-    if json_output:
-        typer.echo(json.dumps([p.to_dict() for p in PARAMETERS], indent=2))
-        return
-    if markdown:
-        typer.echo(markdown_table(PARAMETERS), nl=False)
-        return
-    # Two lines a setting rather than a table: the keys alone are up to 38 characters wide, and the
-    # listing must read at 80 columns.
-    import shutil
-    import textwrap
-
-    width = max(40, min(shutil.get_terminal_size().columns, 100))
-    typer.echo("SIE settings (neutral: the paper's model; --json or --markdown: with help text)")
-    for p in PARAMETERS:
-        kind = p.type if p.type != "choice" else " | ".join(p.choices)
-        facts = [kind, f"neutral {p.neutral_text() or 'unset'}"]
-        if p.bounds_text():
-            facts.append(f"range {p.bounds_text()}" + (f" {p.unit}" if p.unit else ""))
-        if p.type == "distribution":
-            facts.append("always uncertain")
-        elif p.uncertain:
-            facts.append("may be a distribution")
-        typer.echo(p.key)
-        indent = " " * 4
-        typer.echo(
-            textwrap.fill(
-                f"{p.label}: {'; '.join(facts)}", width, initial_indent=indent, subsequent_indent=indent
-            )
-        )
+    print_parameters(PARAMETERS, "SIE settings (neutral: the paper's model)", json_output, markdown)
 
 
 @sie_app.command("explain")
