@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asara.errors import InputError
+from asara.models.persona.outputs import OUTPUTS
 from asara.scenarios import persona as persona_scenarios
 from asara.scenarios.persona import PersonaScenario
 
@@ -59,10 +60,7 @@ __all__ = [
 ScenarioSource = PersonaScenario | str | Path
 """A scenario object, a preset name or a TOML path."""
 
-OUTPUT_LABELS = {
-    "misbehaviour_rate": "predicted misbehaviour",
-    "misaligned_share": "misaligned persona share",
-}
+OUTPUT_LABELS = {output.name: output.label for output in OUTPUTS}
 """Plain names of the outputs that ``explain``, ``sensitivity`` and ``tornado`` report."""
 
 MAX_EXPLAIN_SAMPLES = 1_000_000

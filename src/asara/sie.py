@@ -245,15 +245,12 @@ def _maybe_writer(
 
 
 def output_labels(scenario: SieScenario) -> dict[str, str]:
-    """Plain names of the outputs the analyses report: each cell (``P(...)``), the most doublings inside
-    each window, and the doublings before the run stopped."""
-    from asara.models.sie.model import window_column
-
+    """Plain names of the outputs the analyses report, from the model's declarations: each cell as
+    ``P(...)``, and every count (the most doublings inside each window, the doublings before the run
+    stopped)."""
     model = scenario.model()
     labels = {cell.key: f"P({cell.label})" for cell in model.cells}
-    for months in model.options.windows_months:
-        labels[window_column(months)] = f"most doublings inside {months:g} months"
-    labels["doublings"] = "doublings before the run stopped"
+    labels.update({o.name: o.label for o in model.outputs if o.kind == "count"})
     return labels
 
 

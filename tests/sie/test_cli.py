@@ -245,7 +245,7 @@ def test_run_text_ends_with_one_line_per_declared_output() -> None:
     assert [line.split(":")[0] for line in expected] == [
         "most doublings inside 12 months (doublings)",
         "most doublings inside 4 months (doublings)",
-        "doublings completed (doublings)",
+        "doublings before the run stopped (doublings)",
         "when the run ended (months)",
         "why the run ended",
     ]

@@ -188,8 +188,8 @@ class SweepResult:
             if found.estimate is not None:
                 rows.append((found.estimate.probability, found.estimate.standard_error))
             else:
-                error = found.standard_error
-                rows.append((float(found.mean or 0.0), math.nan if error is None else error))
+                mean, error = found.mean, found.standard_error
+                rows.append((math.nan if mean is None else float(mean), math.nan if error is None else error))
         return rows
 
     def cell_columns(self) -> list[tuple[str, str]]:

@@ -473,9 +473,6 @@ def explain_command(
     )
 
 
-PERSONA_LABELS = OUTPUT_LABELS
-
-
 @persona_app.command("sensitivity")
 def sensitivity_command(
     scenario: UncertainScenarioArgument,
@@ -495,7 +492,7 @@ def sensitivity_command(
     if json_output:
         echo_json(result.to_dict())
         return
-    print_sensitivity(result.result, loaded.name, PERSONA_LABELS)
+    print_sensitivity(result.result, loaded.name, OUTPUT_LABELS)
 
 
 @persona_app.command("tornado")
@@ -515,4 +512,4 @@ def tornado_command(
     if json_output:
         echo_json(result.to_dict())
         return
-    print_tornado(result.result, loaded.name, PERSONA_LABELS)
+    print_tornado(result.result, loaded.name, OUTPUT_LABELS)

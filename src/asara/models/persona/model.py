@@ -16,27 +16,11 @@ from asara.errors import InputError
 from asara.models.base import Array, FloatArray, headline_names
 from asara.models.persona import engine
 from asara.models.persona.documents import TRAINING_STAGES, Context, Document, context_table, tabulate
+from asara.models.persona.outputs import OUTPUTS as OUTPUTS  # declared once
 from asara.models.persona.parameters import INPUT_NAMES as INPUT_NAMES  # declared once, in order
 from asara.models.persona.population import Population
 from asara.models.registry import Output
 
-OUTPUTS: tuple[Output, ...] = (
-    Output(
-        "misbehaviour_rate",
-        "continuous",
-        "predicted misbehaviour rate",
-        "probability",
-        "Posterior-weighted probability that the model misbehaves, averaged over the evaluation set "
-        "(with its weights).",
-    ),
-    Output(
-        "misaligned_share",
-        "continuous",
-        "misaligned share",
-        "probability mass",
-        "Posterior probability mass of the misaligned persona families after training on the corpus.",
-    ),
-)
 OUTPUT_NAMES = headline_names(OUTPUTS)
 _CHUNK = 1 << 16  # samples x personas per block: its passes (exp, sums) stay in the cache
 

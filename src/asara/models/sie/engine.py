@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -596,6 +597,7 @@ def _compiled_layout() -> int:
 
 
 _fresh = False
+_fresh_lock = threading.Lock()
 
 
 def _refresh_stale_kernels(
@@ -610,17 +612,23 @@ def _refresh_stale_kernels(
     with; on a mismatch every kernel is recompiled (and the cache rewritten) before it runs."""
     stale: bool = probe() != (COLUMN_LAYOUT if expected is None else expected)
     if stale:
-        for kernel in (probe, *(kernels or (_run_one, _simulate_batch))):
+        # The probe last: until every kernel is rebuilt, the probe still reports the stale numbering.
+        for kernel in (*(kernels or (_run_one, _simulate_batch)), probe):
             if hasattr(kernel, "recompile"):  # absent with NUMBA_DISABLE_JIT=1, where nothing is cached
                 kernel.recompile()
     return stale
 
 
 def _ensure_fresh_kernels() -> None:
+    """Once per process, before the first batch; the web server runs batches in several threads, and none
+    may start on a stale kernel while another is still recompiling."""
     global _fresh
-    if not _fresh:
-        _refresh_stale_kernels()
-        _fresh = True
+    if _fresh:
+        return
+    with _fresh_lock:
+        if not _fresh:
+            _refresh_stale_kernels()
+            _fresh = True
 
 
 def _as_inputs(*values: FloatArray | float) -> list[NDArray[np.float64]]:

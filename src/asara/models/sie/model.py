@@ -59,7 +59,7 @@ def sie_outputs(windows_months: tuple[float, ...], cells: tuple[Cell, ...]) -> t
         Output(
             "doublings",
             "count",
-            "doublings completed",
+            "doublings before the run stopped",
             "doublings",
             "Software doublings completed before the run ended.",
         ),
