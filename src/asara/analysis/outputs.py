@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import numpy as np
 
 from asara.models.registry import Output, OutputKind
-from asara.montecarlo.runner import RunSummary
 from asara.montecarlo.stats import Proportion
+
+if TYPE_CHECKING:  # the runner loads scipy and pydantic; reading a run.json back needs neither
+    from asara.montecarlo.runner import RunSummary
 
 
 def _finite_or_none(value: float) -> float | None:
