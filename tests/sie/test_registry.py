@@ -474,3 +474,15 @@ def test_a_new_declaration_needs_no_other_edit() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_recursion_switches_are_the_declared_ones() -> None:
+    """The kernel skips an extension's code when its switch sits at the declared neutral value: the
+    switches the engine checks are the declared ones (compute growth 1, elasticity 1, data share 0)."""
+    from asara.models.sie import engine
+
+    assert set(engine.RECURSION_SWITCHES) == {
+        (engine.P_COMPUTE_GROWTH, 1.0),
+        (engine.P_ELASTICITY, 1.0),
+        (engine.P_DATA_SHARE, 0.0),
+    }

@@ -680,15 +680,20 @@ def parameter_matrix(
     return params
 
 
+RECURSION_SWITCHES: tuple[tuple[int, float], ...] = tuple(
+    (COLUMNS[p.input], float(p.neutral))
+    for p in PARAMETERS_BY_INPUT.values()
+    if p.switches_off and p.input is not None
+)
+"""(column, neutral value) of each per-sample setting whose neutral value alone switches its extension's
+code in the recursion off (compute growth, CES bottlenecks, data), from the declarations."""
+
+
 def _extension_marker(params: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """None when no sample switches on an extension that changes the recursion: numba then compiles a
     specialization of the same kernel without the extension code, which runs the paper's model at full
     speed. Otherwise an (empty) array, and each extension runs only for samples that switch it on."""
-    extended = (
-        np.any(params[:, P_COMPUTE_GROWTH] != 1.0)
-        or np.any(params[:, P_ELASTICITY] != 1.0)
-        or np.any(params[:, P_DATA_SHARE] != 0.0)
-    )
+    extended = any(np.any(params[:, column] != neutral) for column, neutral in RECURSION_SWITCHES)
     return np.empty(0) if extended else None
 
 
