@@ -92,9 +92,11 @@ def _logaddexp(x: float, y: float) -> float:
         return y
     if y == -np.inf:
         return x
+    # beyond a gap of 40, log1p(exp(-gap)) < 4.3e-18: below the resolution of any log-likelihood that
+    # matters here, and skipping the two transcendentals is what makes noisy rows cheap
     if x > y:
-        return x + math.log1p(math.exp(y - x))
-    return y + math.log1p(math.exp(x - y))
+        return x if y - x < -40.0 else x + math.log1p(math.exp(y - x))
+    return y if x - y < -40.0 else y + math.log1p(math.exp(x - y))
 
 
 @numba.njit(cache=True, inline="always")
@@ -104,7 +106,12 @@ def _log_likelihood(
     """log P(behaviour | persona, context), including the noise mixture when log_coin > -inf."""
     x = 0.0 if k == 0.0 else k * log1m_q  # log (1 - q)^k
     if defected:
-        lp = -np.inf if log_m == -np.inf or x == 0.0 else log_m + math.log(-math.expm1(x))
+        if log_m == -np.inf or x == 0.0:
+            lp = -np.inf
+        elif x < -40.0:  # 1 - exp(x) rounds to 1
+            lp = log_m
+        else:
+            lp = log_m + math.log(-math.expm1(x))
     elif log_m == -np.inf:
         lp = 0.0
     elif log_1m == -np.inf:
@@ -270,6 +277,21 @@ def _spend_partial(
                 out[h, g] += e * lp
 
 
+@numba.njit(cache=True)
+def _lane_personas(lane: int, lanes: int, blocks: int, personas: int) -> np.ndarray:
+    """The personas of blocks lane, lane + lanes, lane + 2 lanes, ... (blocks split personas evenly)."""
+    count = 0
+    for block in range(lane, blocks, lanes):
+        count += (block + 1) * personas // blocks - block * personas // blocks
+    out = np.empty(count, dtype=np.int64)
+    i = 0
+    for block in range(lane, blocks, lanes):
+        for h in range(block * personas // blocks, (block + 1) * personas // blocks):
+            out[i] = h
+            i += 1
+    return out
+
+
 @numba.njit(cache=True, parallel=True)
 def _evidence_kernel(
     family: np.ndarray,
@@ -290,6 +312,7 @@ def _evidence_kernel(
     exponent: np.ndarray,
     noise: float,
     blocks: int,
+    lanes: int,
 ) -> np.ndarray:
     # The likelihood of a row depends on the persona only through its activity class there (m = 0, 1 or
     # 1 - a), its behaviour and its k. Except for patient personas (whose class depends on tau), the class
@@ -334,8 +357,11 @@ def _evidence_kernel(
             _PATIENT, taus[i], observed, deployment, years, span, instructed, defected, k_index, distinct,
             exponent, tau_pooled[i], tau_used[i], tau_list[i],
         )  # fmt: skip
+    # personas come grouped by family, whose costs differ a lot; prange splits its range evenly among the
+    # threads, so each lane takes every lanes-th block (contiguous blocks keep the memo warm)
     blocks = max(1, min(personas, blocks))
-    for block in numba.prange(blocks):
+    lanes = max(1, min(blocks, lanes))
+    for lane in numba.prange(lanes):
         bucket = np.zeros((slots, groups))
         used = np.zeros(slots, dtype=np.bool_)
         used_list = np.zeros(slots, dtype=np.int64)
@@ -344,7 +370,7 @@ def _evidence_kernel(
         key = -1
         last_family = -1
         last_q = np.nan
-        for h in range(block * personas // blocks, (block + 1) * personas // blocks):
+        for h in _lane_personas(lane, lanes, blocks, personas):
             f = family[h]
             bad = _misaligned(f)
             if f != last_family or log1m_q[h] != last_q:  # a new (family, q): the memo's entries expire
@@ -504,7 +530,8 @@ def _evidence(population: Population, table: ContextTable, noise: float) -> Floa
         np.ascontiguousarray(pairs[:, 1]),
         np.ascontiguousarray(table.exponent),
         noise,
-        8 * numba.get_num_threads(),
+        64 * numba.get_num_threads(),
+        numba.get_num_threads(),
     )
     return result
 
