@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -79,7 +80,13 @@ def test_kernel_matches_the_probability_space_oracle(
 ) -> None:
     population = population_of(people)
     weights = {"pretraining": 0.7, "midtraining": 1.0, "fine-tuning": 0.2}
-    s = engine.evidence(population, tabulate(docs, weights), noise)[:, 0]
+    for cells in (engine.DENSE_CELLS, 0):  # the dense numpy path, then the numba kernels
+        with mock.patch.object(engine, "DENSE_CELLS", cells):
+            s = engine.evidence(population, tabulate(docs, weights), noise)[:, 0]
+        check_against_oracle(s, people, docs, weights, noise)
+
+
+def check_against_oracle(s, people, docs, weights, noise) -> None:  # type: ignore[no-untyped-def]
     for h, person in enumerate(people):
         expected = 0.0
         for doc in docs:
