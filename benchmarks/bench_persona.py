@@ -8,7 +8,9 @@ sizes from 1 to 1e9 copies per context type (the cost must not depend on it), fo
 - the worst case for the pooled kernel: 1e3 context types with 1e3 distinct k values and a population
   that is half patient Waluigis (their activity depends on each persona's own tau),
 
-plus the one-time numba compile/cache-load time, and the cost of a 10-point decay curve afterwards.
+plus the one-time numba compile/cache-load time, the cost of a 10-point decay curve afterwards, and, at the
+engine's threshold (engine.DENSE_CELLS persona x row cells), the dense numpy path beside the numba kernels:
+problems up to the threshold take the dense path, which costs more per call but needs no numba at all.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from asara.models.persona import engine
+from asara.models.persona import dense, engine, kernels
 from asara.models.persona.documents import Context, Document, tabulate
 from asara.models.persona.population import FamilySpec, Population, build_population, grid_nodes
 
@@ -95,7 +97,7 @@ def main() -> None:
     start = time.perf_counter()
     half = grid_nodes([0.5], None, "q")
     small = build_population([FamilySpec("luigi", 1), FamilySpec("patient", 1, q=half, tau=half)])
-    engine.evidence(small, tabulate([Document()]), 0.01)
+    kernels.evidence(small, tabulate([Document()]), 0.01)  # the presets' sizes would take the dense path
     compile_seconds = time.perf_counter() - start
     record: dict[str, Any] = {
         "personas": PERSONAS,
@@ -124,6 +126,7 @@ def main() -> None:
     s = engine.evidence(pop, table, 0.01)[:, 0]
     curve_seconds = timed(lambda: engine.curve(pop, s / 1e9, engine.decade_counts(1e9)), repeats=1)
     record["cases"] = cases
+    record["threshold"] = threshold_case(rng)
     record["decay_curve_10_points_s"] = curve_seconds
     record["calibrate_s"] = timed(calibrate_all, repeats=1)
     record["plan_production_stories_s"] = timed(plan_production_stories, repeats=1)
@@ -137,6 +140,11 @@ def main() -> None:
             f"{case['case']:<44} {case['personas']:>9,} {case['context_types']:>8} "
             f"{case['copies_per_context']:>8.0e} {case['seconds']:>8.3f}"
         )
+    threshold = record["threshold"]
+    size = f"{threshold['personas']:,} personas x {threshold['context_types']} context types"
+    dense_ms, kernel_ms = threshold["dense_s"] * 1e3, threshold["kernel_s"] * 1e3
+    print(f"at the dense threshold ({size}): dense numpy {dense_ms:.1f} ms, "
+          f"numba kernels {kernel_ms:.1f} ms (after their load above)")  # fmt: skip
     print(f"decay curve (10 document counts, shares + half-lives) after the evidence: {curve_seconds:.2f} s")
     print(f"calibrate (fit, profile intervals, held-out interval and profile, 4-way comparison): "
           f"{record['calibrate_s']:.2f} s")  # fmt: skip
@@ -144,6 +152,22 @@ def main() -> None:
         "plan production-stories, share <= 0.05, with the weight interval: "
         f"{record['plan_production_stories_s']:.2f} s"
     )
+
+
+def threshold_case(rng: np.random.Generator) -> dict[str, Any]:
+    """A mixed population and corpus of about engine.DENSE_CELLS cells, through both paths."""
+    rows = 16
+    pop = population(0.1, rng)
+    keep = np.arange(len(pop)) % max(1, len(pop) * rows // engine.DENSE_CELLS) == 0
+    pop = Population(pop.family[keep], pop.log_q[keep], pop.log1m_q[keep], pop.a[keep], pop.tau[keep],
+                     pop.log_prior[keep])  # fmt: skip
+    table = tabulate(corpus(1.0, False, rng)[:rows])
+    return {
+        "personas": len(pop),
+        "context_types": len(table),
+        "dense_s": timed(lambda: dense.evidence(pop, table, 0.01), repeats=5),
+        "kernel_s": timed(lambda: kernels.evidence(pop, table, 0.01), repeats=5),
+    }
 
 
 def calibrate_all() -> None:

@@ -36,7 +36,7 @@ from asara.models.persona import dense
 from asara.models.persona.documents import ContextTable
 from asara.models.persona.population import MISALIGNED, Population, normalize
 
-DENSE_CELLS = 1 << 17
+DENSE_CELLS = 1 << 16
 """Problems of at most this many (persona, context row) cells are computed in numpy (:mod:`dense`), larger
 ones by the numba kernels (:mod:`kernels`), whose per-process loading cost only large problems repay. The
 two agree to rounding; a given problem always takes the same path."""
