@@ -6,6 +6,8 @@ huge opportunity counts, q at its ends, and noise from none to a pure coin."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
@@ -94,3 +96,16 @@ def test_the_path_depends_on_the_problem_size_alone() -> None:
         with mock.patch.object(engine, "DENSE_CELLS", 999):
             engine.evidence(population, table)
     assert calls == ["dense", "kernel"]
+
+
+def test_the_presets_never_load_numba() -> None:
+    """numba's import and cache load cost about 0.7 s a process: no preset is large enough to repay it."""
+    code = (
+        "import sys, asara.persona as p\n"
+        "from asara.scenarios.loader import list_presets\n"
+        "for preset in list_presets('persona'): p.run(preset.name); p.tornado(preset.name)\n"
+        "print('numba' in sys.modules)"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
