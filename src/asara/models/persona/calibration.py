@@ -201,6 +201,9 @@ class _Problem:
         self._matrix = np.array([self.tally[name] for name in CONDITIONS])
         self._k = np.array([k for k, _ in self.kinds])
         self._defected = np.array([d for _, d in self.kinds])
+        self._clean = (1.0 - setup.q_waluigi) ** self._k  # fixed by the setup; predict runs ~1e4 times
+        self._post_tally = self.tally["post-training"]
+        self._observed_logit = special.logit(self.observed)
 
     def predict(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(base, post-trained) scores of the four conditions, in the order of :data:`CONDITIONS`."""
@@ -208,14 +211,14 @@ class _Problem:
         if not self.setup.salience:
             salience = 0.0
         q = self.setup.q_waluigi
-        clean = (1.0 - q) ** self._k
+        clean = self._clean
         llr = np.where(
             self._defected,
             np.log(((1 - noise) * (1 - clean) + noise / 2) / (noise / 2)),
             np.log(((1 - noise) * clean + noise / 2) / (1 - noise / 2)),
         )
         base = prior_logit + 10.0**lw * (self._matrix @ llr)
-        post = base + 10.0**lw_ft * float(self.tally["post-training"] @ llr) * (1 + salience * self._salience)
+        post = base + 10.0**lw_ft * float(self._post_tally @ llr) * (1 + salience * self._salience)
         high = (1 - noise) * q + noise / 2
         low = noise / 2
         return (low + (high - low) * special.expit(base), low + (high - low) * special.expit(post))
@@ -231,10 +234,11 @@ class _Problem:
 
     def residuals(self, x: FloatArray) -> FloatArray:
         base, post = self.predict(x)
-        predicted = np.clip(np.ravel(np.column_stack([base[:3], post[:3]])), 1e-15, 1 - 1e-15)
-        return np.asarray(
-            (special.logit(predicted) - special.logit(self.observed)) / self.sd, dtype=np.float64
-        )
+        interleaved = np.empty(6)  # base and post-trained score of each fitted condition, in turn
+        interleaved[0::2] = base[:3]
+        interleaved[1::2] = post[:3]
+        predicted = np.clip(interleaved, 1e-15, 1 - 1e-15)
+        return np.asarray((special.logit(predicted) - self._observed_logit) / self.sd, dtype=np.float64)
 
     def chi2(self, x: FloatArray) -> float:
         return float(np.sum(self.residuals(x) ** 2))
