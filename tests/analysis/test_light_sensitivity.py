@@ -39,6 +39,7 @@ from asara.analysis.sobol_sequence import (
 from asara.distributions import Distribution, Fixed, LogNormal, Uniform
 from asara.models.base import Array, FloatArray, Model, headline_names
 from asara.models.registry import Output
+from tests.cli.test_extras import asara_core_only
 
 SALib = pytest.importorskip("SALib")
 from SALib.analyze import morris as salib_morris_analyze  # noqa: E402
@@ -353,3 +354,18 @@ print(json.dumps({"loaded": loaded, "first": first, "mu_star": mu_star}))
     report = json.loads(result.stdout)
     assert report["loaded"] == []
     assert 0.5 < report["first"] < 1 and report["mu_star"] == pytest.approx(1.0)  # 2 x a step of 0.5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sie", "sensitivity", "paper-baseline", "-n", "16", "--json"],
+        ["persona", "sensitivity", "production-stories", "--method", "morris", "-n", "4", "--json"],
+    ],
+)
+def test_sensitivity_commands_run_without_any_extra(args: list[str]) -> None:
+    # SALib, pandas and every optional package refused, as after a bare ``pip install asara``.
+    result = asara_core_only(*args)
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)  # one list of records per output
+    assert any(isinstance(records, list) and records for records in outputs.values()), outputs
