@@ -7,10 +7,11 @@ output over its move divided by delta. Campolongo, Cariboni & Saltelli (2007), E
 Software 22(10), 1509-1518, rank inputs by mu*, the mean absolute effect; mu and sigma are the effects'
 mean and standard deviation, and mu*'s interval is z * (bootstrap standard deviation).
 
-Both reproduce SALib 1.5-1.6 exactly (``SALib.sample.morris.sample(problem, N, num_levels=L, seed=s)``
-without groups or optimal trajectories, on the unit hypercube, and ``SALib.analyze.morris.analyze(...,
-num_levels=L, seed=s)`` unscaled): the same random draws in the same order and the same floating-point
-operations, so the same bits, without importing SALib, pandas or scipy.stats.
+Both reproduce SALib 1.6 exactly (the tests hold them to it): ``SALib.sample.morris.sample(problem, N,
+num_levels=L, seed=s)`` without groups or optimal trajectories, on the unit hypercube, and
+``SALib.analyze.morris.analyze(problem, X, Y, num_levels=L, seed=s)`` unscaled. Same random draws in the
+same order, same floating-point operations, so the same bits, without importing SALib, pandas or
+scipy.stats.
 """
 
 from __future__ import annotations

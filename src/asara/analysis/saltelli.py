@@ -7,9 +7,9 @@ then row B (the last D coordinates): N (D + 2) rows. The estimators are those of
 S1_j = mean(f(B) (f(A_B^j) - f(A))) / V and ST_j = mean((f(A) - f(A_B^j))^2) / (2 V), V the variance of
 f over the A and B rows, with intervals z * (bootstrap standard deviation) over resampled base points.
 
-Both reproduce SALib 1.5-1.6 exactly (``SALib.sample.sobol.sample(..., calc_second_order=False,
-scramble=True, seed=s)`` on the unit hypercube and ``SALib.analyze.sobol.analyze(...,
-calc_second_order=False, seed=s)`` for a non-zero seed): the same points, the same resamples, the same
+Both reproduce SALib 1.6 exactly (the tests hold them to it): ``SALib.sample.sobol.sample(problem, N,
+calc_second_order=False, scramble=True, seed=s)`` on the unit hypercube and ``SALib.analyze.sobol.analyze(
+problem, Y, calc_second_order=False, seed=s)`` for a non-zero seed. Same points, same resamples, same
 floating-point operations, so the same bits, without importing SALib, pandas or scipy.stats.
 """
 

@@ -2,11 +2,12 @@
 
 Written over the model interface: a Saltelli or Morris design draws points on the unit hypercube, each
 input's distribution maps its column through the inverse CDF, and the model evaluates them in one vectorized
-call per chunk. The designs and estimators (:mod:`asara.analysis.saltelli`,
-:mod:`asara.analysis.morris_method`) reproduce SALib's bit for bit without importing SALib, pandas or
-scipy.stats, which would cost about a second a process. Inputs
-that are fixed (no spread) are left out and listed. An output that does not vary gets no indices (None),
-never NaN.
+call per chunk. Inputs that are fixed (no spread) are left out and listed. An output that does not vary
+gets no indices (None), never NaN.
+
+The designs and estimators (:mod:`asara.analysis.saltelli`, :mod:`asara.analysis.morris_method`) give
+SALib's results bit for bit without importing SALib, pandas or scipy.stats, which cost about a second a
+process.
 
 Sobol' indices assume independent inputs, so scenarios with correlated inputs are refused rather than
 silently analysed as if independent.

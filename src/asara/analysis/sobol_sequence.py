@@ -7,8 +7,9 @@ Saltelli sampler draws its base design with scipy's engine, and importing ``scip
 half a second a process, several times what the points themselves cost.
 
 The random bits come from ``numpy.random.default_rng(seed)`` in scipy's order (the shift first, then the
-lower-triangular matrices), as scipy draws them for the integer ``seed`` SALib passes. The direction numbers of the first
-:data:`EMBEDDED_DIMENSIONS` dimensions are embedded below; beyond them the points come from scipy itself.
+lower-triangular matrices), as scipy draws them for the integer ``seed`` SALib passes. The direction
+numbers of the first :data:`EMBEDDED_DIMENSIONS` dimensions are embedded below; beyond them the points come
+from scipy itself.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ def sobol_points(dimensions: int, count: int, seed: int) -> FloatArray:
         flips = directions.T[lowest_bit]
         np.bitwise_xor.accumulate(flips, axis=0, out=flips)
         quasi[1:] = flips ^ shift
-    scaled: FloatArray = quasi * 2.0**-BITS
-    return scaled
+    return quasi.astype(np.float64) * 2.0**-BITS
 
 
 def direction_numbers(dimensions: int) -> UIntArray:
