@@ -89,7 +89,6 @@ def test_cli_runs_and_writes_a_run_folder_without_extras(tmp_path: Path) -> None
         (["plot", "cdf", "paper-baseline", "--out", "{tmp}/cdf.png", "-n", "1000"], "plots"),
         (["report", "paper-baseline", "--samples", "1000", "--out", "{tmp}/report.html"], "plots"),
         (["web", "--port", "65535"], "web"),
-        (["sie", "sensitivity", "paper-baseline", "-n", "8"], "sensitivity"),
         (
             [
                 "sie",
@@ -103,7 +102,7 @@ def test_cli_runs_and_writes_a_run_folder_without_extras(tmp_path: Path) -> None
             "dask",
         ),
     ],
-    ids=["plot", "report", "web", "sensitivity", "dask"],
+    ids=["plot", "report", "web", "dask"],
 )
 def test_a_command_without_its_extra_names_it_in_one_line(
     tmp_path: Path, args: list[str], extra: str

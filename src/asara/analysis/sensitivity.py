@@ -1,9 +1,13 @@
 """Global sensitivity of any model's outputs to its uncertain inputs: Sobol' indices and Morris screening.
 
-Written over the model interface: SALib draws points on the unit hypercube, each input's distribution maps
-its column through the inverse CDF, and the model evaluates them in one vectorized call per chunk. Inputs
-that are fixed (no spread) are left out and listed. An output that does not vary gets no indices (None),
-never NaN.
+Written over the model interface: a Saltelli or Morris design draws points on the unit hypercube, each
+input's distribution maps its column through the inverse CDF, and the model evaluates them in one vectorized
+call per chunk. Inputs that are fixed (no spread) are left out and listed. An output that does not vary
+gets no indices (None), never NaN.
+
+The designs and estimators (:mod:`asara.analysis.saltelli`, :mod:`asara.analysis.morris_method`) give
+SALib's results bit for bit without importing SALib, pandas or scipy.stats, which cost about a second a
+process.
 
 Sobol' indices assume independent inputs, so scenarios with correlated inputs are refused rather than
 silently analysed as if independent.
@@ -19,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from asara import __version__
+from asara.analysis.morris_method import grid_step, morris_statistics, morris_trajectories
+from asara.analysis.saltelli import saltelli_design, sobol_indices
 from asara.distributions import Distribution
 from asara.errors import InputError
 from asara.models.base import FloatArray, Model
@@ -116,7 +122,8 @@ def _spread(distribution: Distribution) -> bool:
 
 
 def _seeds(seed: int, count: int) -> list[int]:
-    # SALib treats a seed of 0 as "no seed" in places, so derive non-zero seeds from the user's one.
+    # SALib treats a seed of 0 as "no seed" in places, so non-zero seeds are derived from the user's one
+    # (kept so that results stay those SALib gives).
     state = np.random.SeedSequence(seed).generate_state(count, dtype=np.uint32)
     return [int(s) + 1 for s in state]
 
@@ -170,7 +177,7 @@ def _interval(centre: float, half_width: float) -> tuple[float, float]:
 
 
 def _mean_absolute_interval(centre: float, half_width: float) -> tuple[float, float]:
-    """mu* averages absolute effects, so it cannot be negative; SALib's symmetric half-width can reach
+    """mu* averages absolute effects, so it cannot be negative; the symmetric half-width can reach
     below zero when mu* is small, and that part of the interval is impossible."""
     low, high = _interval(centre, half_width)
     return (max(low, 0.0), high)
@@ -188,18 +195,14 @@ def sobol(
 ) -> SensitivityResult:
     """First- and total-order Sobol' indices with bootstrap 95% intervals (Saltelli design of ``samples``
     base points, rounded up to a power of two: N (D + 2) model evaluations)."""
-    from SALib.analyze import sobol as sobol_analyze  # SALib loads pandas: only when asked for
-    from SALib.sample import sobol as sobol_sample
-
     names = _check(model, samples, copula, outputs)
     varying = varying_inputs(model, distributions)
     fixed = tuple(name for name in model.input_names if name not in varying)
     if not varying:
         raise InputError("every input is fixed: there is nothing to analyse", field="inputs")
     base = 1 << math.ceil(math.log2(samples))
-    problem = {"num_vars": len(varying), "names": varying, "bounds": [[0.0, 1.0]] * len(varying)}
     design_seed, bootstrap_seed = _seeds(seed, 2)
-    unit = sobol_sample.sample(problem, base, calc_second_order=False, scramble=True, seed=design_seed)
+    unit = saltelli_design(len(varying), base, design_seed)
     values = _evaluate(model, distributions, varying, unit, names, on_progress)
     results: dict[str, list[SobolIndex] | list[MorrisEffect] | None] = {}
     notes = []
@@ -211,21 +214,16 @@ def sobol(
             results[name] = None
             notes.append(f"{name} does not vary over the design: its indices are undefined")
             continue
-        indices = sobol_analyze.analyze(
-            problem,
-            y,
-            calc_second_order=False,
-            num_resamples=BOOTSTRAP_RESAMPLES,
-            conf_level=CONFIDENCE,
-            seed=bootstrap_seed,
+        indices = sobol_indices(
+            y, len(varying), resamples=BOOTSTRAP_RESAMPLES, confidence=CONFIDENCE, seed=bootstrap_seed
         )
         results[name] = [
             SobolIndex(
                 input_name,
-                float(indices["S1"][j]),
-                _interval(indices["S1"][j], indices["S1_conf"][j]),
-                float(indices["ST"][j]),
-                _interval(indices["ST"][j], indices["ST_conf"][j]),
+                float(indices.first[j]),
+                _interval(indices.first[j], indices.first_half_width[j]),
+                float(indices.total[j]),
+                _interval(indices.total[j], indices.total_half_width[j]),
             )
             for j, input_name in enumerate(varying)
         ]
@@ -250,17 +248,13 @@ def morris(
     3/8, 5/8 and 7/8), so unbounded distributions never meet an infinite end point. Effects are per
     step of half each input's probability range (two of the grid's four levels), comparable across
     inputs."""
-    from SALib.analyze import morris as morris_analyze
-    from SALib.sample import morris as morris_sample
-
     names = _check(model, trajectories, copula, outputs)
     varying = varying_inputs(model, distributions)
     fixed = tuple(name for name in model.input_names if name not in varying)
     if not varying:
         raise InputError("every input is fixed: there is nothing to analyse", field="inputs")
-    problem = {"num_vars": len(varying), "names": varying, "bounds": [[0.0, 1.0]] * len(varying)}
     design_seed, bootstrap_seed = _seeds(seed, 2)
-    grid = morris_sample.sample(problem, trajectories, num_levels=MORRIS_LEVELS, seed=design_seed)
+    grid = morris_trajectories(len(varying), trajectories, MORRIS_LEVELS, design_seed)
     unit = (grid * (MORRIS_LEVELS - 1) + 0.5) / MORRIS_LEVELS
     values = _evaluate(model, distributions, varying, unit, names, on_progress)
     results: dict[str, list[SobolIndex] | list[MorrisEffect] | None] = {}
@@ -271,25 +265,19 @@ def morris(
             results[name] = None
             notes.append(f"{name} does not vary over the design: it has no elementary effects")
             continue
-        effects = morris_analyze.analyze(
-            problem,
-            grid,
-            y,
-            num_resamples=BOOTSTRAP_RESAMPLES,
-            conf_level=CONFIDENCE,
-            num_levels=MORRIS_LEVELS,
-            seed=bootstrap_seed,
+        effects = morris_statistics(
+            grid, y, MORRIS_LEVELS, resamples=BOOTSTRAP_RESAMPLES, confidence=CONFIDENCE, seed=bootstrap_seed
         )
-        # SALib divides each change by the grid step (2/3 of the grid); report the change itself, i.e.
-        # per step of half the input's probability range, so effects read in the output's own units.
-        step = MORRIS_LEVELS / (2 * (MORRIS_LEVELS - 1))
+        # Elementary effects divide each change by the grid step (2/3 of the grid); report the change
+        # itself, i.e. per step of half the input's probability range, in the output's own units.
+        step = grid_step(MORRIS_LEVELS)
         results[name] = [
             MorrisEffect(
                 input_name,
-                float(effects["mu_star"][j]) * step,
-                _mean_absolute_interval(effects["mu_star"][j] * step, effects["mu_star_conf"][j] * step),
-                float(effects["mu"][j]) * step,
-                float(effects["sigma"][j]) * step,
+                float(effects.mu_star[j]) * step,
+                _mean_absolute_interval(effects.mu_star[j] * step, effects.mu_star_half_width[j] * step),
+                float(effects.mu[j]) * step,
+                float(effects.sigma[j]) * step,
             )
             for j, input_name in enumerate(varying)
         ]
