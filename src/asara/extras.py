@@ -13,7 +13,6 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "uvicorn": "web",
     "plotly": "web",
     "matplotlib": "plots",
-    "SALib": "sensitivity",
     "dask": "dask",
     "distributed": "dask",
     "httpx": "corpus",

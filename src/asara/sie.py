@@ -30,7 +30,7 @@ from asara.scenarios import sie as sie_scenarios
 from asara.scenarios.loader import list_presets
 from asara.scenarios.sie import SieScenario
 
-if TYPE_CHECKING:  # the analyses load SALib, pandas and pyarrow: imported by the entry points that use them
+if TYPE_CHECKING:  # the analyses load the engine and pyarrow: imported by the entry points that use them
     from asara.analysis.convergence import ConvergencePoint
     from asara.analysis.sensitivity import SensitivityResult
     from asara.analysis.shapley import OutputExplanation

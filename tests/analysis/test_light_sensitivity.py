@@ -19,6 +19,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from SALib.analyze import morris as salib_morris_analyze  # the oracles: SALib is a dev dependency
+from SALib.analyze import sobol as salib_sobol_analyze
+from SALib.sample import morris as salib_morris_sample
+from SALib.sample import sobol as salib_sobol_sample
 from scipy import stats
 from scipy.special import ndtri
 from scipy.stats import qmc
@@ -40,12 +44,6 @@ from asara.distributions import Distribution, Fixed, LogNormal, Uniform
 from asara.models.base import Array, FloatArray, Model, headline_names
 from asara.models.registry import Output
 from tests.cli.test_extras import asara_core_only
-
-SALib = pytest.importorskip("SALib")
-from SALib.analyze import morris as salib_morris_analyze  # noqa: E402
-from SALib.analyze import sobol as salib_sobol_analyze  # noqa: E402
-from SALib.sample import morris as salib_morris_sample  # noqa: E402
-from SALib.sample import sobol as salib_sobol_sample  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from asara.cli.common import samples_option, seed_option
 
-if TYPE_CHECKING:  # the analysis modules load SALib and pandas: only when a command needs them
+if TYPE_CHECKING:  # the analysis modules load the models: only when a command needs them
     from asara.analysis.sensitivity import SensitivityResult
     from asara.analysis.tornado import Tornado
 
