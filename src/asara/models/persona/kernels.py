@@ -140,31 +140,42 @@ def _pool(
     used_list: np.ndarray,
 ) -> int:
     """Add each row's exponent to its bucket (activity class, behaviour, distinct (k, Chekhov)) for one
-    persona kind; returns how many buckets are in use (their indices are the first entries of
-    ``used_list``). Rows only part of whose span lies beyond a patient persona's tau are left out."""
+    persona kind; returns how many buckets are in use. Their indices are the first entries of
+    ``used_list``, in increasing order, so the never-acting class (c = 0) comes first, then the acting one
+    (c = 1), then the mixed one (c = 2). Rows only part of whose span lies beyond a patient persona's tau
+    are left out."""
     rows, groups = exponent.shape
-    count = 0
     for j in range(rows):
         if _partial_span(family, tau, deployment[j], years[j], span[j]):
             continue
         c = _active_class(family, tau, observed[j], deployment[j], years[j], instructed[j])
         d = 1 if defected[j] else 0
         b = (2 * c + d) * distinct + k_index[j]
-        if not used[b]:
-            used[b] = True
-            used_list[count] = b
-            count += 1
+        used[b] = True
         for g in range(groups):
             bucket[b, g] += exponent[j, g]
+    count = 0
+    for b in range(used.shape[0]):
+        if used[b]:
+            used_list[count] = b
+            count += 1
     return count
+
+
+@numba.njit(cache=True)
+def _clear(bucket: np.ndarray, used: np.ndarray, used_list: np.ndarray, count: int) -> None:
+    for i in range(count):
+        b = used_list[i]
+        bucket[b, :] = 0.0
+        used[b] = False
 
 
 @numba.njit(cache=True, inline="always")
 def _spend(
     bucket: np.ndarray,
-    used: np.ndarray,
     used_list: np.ndarray,
-    count: int,
+    start: int,
+    stop: int,
     distinct: int,
     a: float,
     log1m_q: float,
@@ -173,9 +184,7 @@ def _spend(
     chekhov_values: np.ndarray,
     log_keep: float,
     log_coin: float,
-    out: np.ndarray,
-    h: int,
-    reset: bool,
+    acc: np.ndarray,
     memo: np.ndarray,
     memo_key: np.ndarray,
     key: int,
@@ -183,9 +192,9 @@ def _spend(
     slot_defected: np.ndarray,
     slot_k: np.ndarray,
 ) -> None:
-    """out[h, g] += sum over used buckets of exponent x log-likelihood (one transcendental per bucket);
-    with ``reset``, the used buckets are cleared for the next persona. Bucket b = (2 c + d) distinct + u
-    (activity class c, behaviour d, distinct (k, Chekhov) u) is decoded by the ``slot_*`` tables.
+    """acc[g] += exponent x log-likelihood over the buckets used_list[start:stop] (one transcendental per
+    bucket). Bucket b = (2 c + d) distinct + u (activity class c, behaviour d, distinct (k, Chekhov) u) is
+    decoded by the ``slot_*`` tables.
 
     A bucket where the persona never acts (m = 0) has the same likelihood whatever q and k; one where it
     always acts (m = 1) depends on q and k only, so it is kept in ``memo`` under ``key`` (one per family and
@@ -196,7 +205,7 @@ def _spend(
     log_1m_mixed = math.log(a) if a > 0.0 else -np.inf
     never_aligned = _log_likelihood(-np.inf, 0.0, log1m_q, 1.0, False, log_keep, log_coin)
     never_defected = _log_likelihood(-np.inf, 0.0, log1m_q, 1.0, True, log_keep, log_coin)
-    for i in range(count):
+    for i in range(start, stop):
         b = used_list[i]
         c = slot_class[b]
         d = slot_defected[b]
@@ -220,11 +229,7 @@ def _spend(
         for g in range(groups):
             e = bucket[b, g]
             if e != 0.0:
-                out[h, g] += e * lp
-            if reset:
-                bucket[b, g] = 0.0
-        if reset:
-            used[b] = False
+                acc[g] += e * lp
 
 
 @numba.njit(cache=True)
@@ -275,6 +280,13 @@ def _lane_personas(lane: int, lanes: int, blocks: int, personas: int) -> np.ndar
     return out
 
 
+@numba.njit(cache=True)
+def _class_ends(used_list: np.ndarray, count: int, distinct: int) -> tuple[int, int]:
+    """Where the never-acting (c = 0) and acting (c = 1) buckets end in a pool's ordered used_list."""
+    listed = used_list[:count]
+    return int(np.searchsorted(listed, 2 * distinct)), int(np.searchsorted(listed, 4 * distinct))
+
+
 @numba.njit(cache=True, parallel=True)
 def _evidence_kernel(
     family: np.ndarray,
@@ -300,7 +312,10 @@ def _evidence_kernel(
     # The likelihood of a row depends on the persona only through its activity class there (m = 0, 1 or
     # 1 - a), its behaviour and its k. Except for patient personas (whose class depends on tau), the class
     # of a row depends only on the family, so rows are pooled once per family into buckets and each
-    # persona costs O(used buckets), with one transcendental per used bucket.
+    # persona costs O(used buckets), with one transcendental per used bucket. A persona's sum is taken
+    # class by class: the never-acting buckets give the same sum to every persona of a pool (computed once
+    # per pool), the acting ones the same to every persona of a pool with the same q (reused while the
+    # lane's next persona shares both: the test-aware grid over a), and only the mixed ones are per persona.
     personas = family.shape[0]
     groups = exponent.shape[1]
     distinct = k_values.shape[0]
@@ -312,16 +327,8 @@ def _evidence_kernel(
     slot_class = np.arange(slots) // (2 * distinct)
     slot_defected = (np.arange(slots) // distinct) % 2
     slot_k = np.arange(slots) % distinct
-    pooled = np.zeros((families, slots, groups))
-    pooled_used = np.zeros((families, slots), dtype=np.bool_)
-    pooled_list = np.zeros((families, slots), dtype=np.int64)
-    pooled_count = np.zeros(families, dtype=np.int64)
-    for f in range(families):
-        if f != _PATIENT:
-            pooled_count[f] = _pool(
-                f, 0.0, observed, deployment, years, span, instructed, defected, k_index, distinct,
-                exponent, pooled[f], pooled_used[f], pooled_list[f],
-            )  # fmt: skip
+    no_memo = np.zeros(2 * distinct)
+    no_memo_key = np.full(2 * distinct, -1, dtype=np.int64)
     spans = False
     for j in range(observed.shape[0]):
         if span[j] > 0.0:
@@ -331,15 +338,27 @@ def _evidence_kernel(
     taus = np.unique(tau[family == _PATIENT])
     by_tau = taus.shape[0] > 0 and taus.shape[0] * slots * groups <= _TAU_POOL_DOUBLES
     tau_slots = taus.shape[0] if by_tau else 0
-    tau_pooled = np.zeros((tau_slots, slots, groups))
-    tau_used = np.zeros((tau_slots, slots), dtype=np.bool_)
-    tau_list = np.zeros((tau_slots, slots), dtype=np.int64)
-    tau_count = np.zeros(tau_slots, dtype=np.int64)
-    for i in range(tau_slots):
-        tau_count[i] = _pool(
-            _PATIENT, taus[i], observed, deployment, years, span, instructed, defected, k_index, distinct,
-            exponent, tau_pooled[i], tau_used[i], tau_list[i],
+    # pools 0..families-1: one per family (the patient one unused); then one per distinct tau
+    pools = families + tau_slots
+    pooled = np.zeros((pools, slots, groups))
+    pooled_used = np.zeros((pools, slots), dtype=np.bool_)
+    pooled_list = np.zeros((pools, slots), dtype=np.int64)
+    pooled_count = np.zeros(pools, dtype=np.int64)
+    pooled_end0 = np.zeros(pools, dtype=np.int64)
+    pooled_end1 = np.zeros(pools, dtype=np.int64)
+    pooled_s0 = np.zeros((pools, groups))
+    for p in range(pools):
+        if p == _PATIENT:
+            continue
+        f, t = (p, 0.0) if p < families else (_PATIENT, taus[p - families])
+        pooled_count[p] = _pool(
+            f, t, observed, deployment, years, span, instructed, defected, k_index, distinct, exponent,
+            pooled[p], pooled_used[p], pooled_list[p],
         )  # fmt: skip
+        pooled_end0[p], pooled_end1[p] = _class_ends(pooled_list[p], pooled_count[p], distinct)
+        _spend(pooled[p], pooled_list[p], 0, pooled_end0[p], distinct, 0.0, 0.0, False, k_values,
+               chekhov_values, log_keep, log_coin, pooled_s0[p], no_memo, no_memo_key, -1, slot_class,
+               slot_defected, slot_k)  # fmt: skip
     # personas come grouped by family, whose costs differ a lot; prange splits its range evenly among the
     # threads, so each lane takes every lanes-th block (contiguous blocks keep the memo warm)
     blocks = max(1, min(personas, blocks))
@@ -348,11 +367,16 @@ def _evidence_kernel(
         bucket = np.zeros((slots, groups))
         used = np.zeros(slots, dtype=np.bool_)
         used_list = np.zeros(slots, dtype=np.int64)
+        own_s0 = np.zeros(groups)
+        acting = np.zeros(groups)  # never-acting + acting sums of the last (pool, family and q)
+        acc = np.zeros(groups)
         memo = np.zeros(2 * distinct)
         memo_key = np.full(2 * distinct, -1, dtype=np.int64)
         key = -1
         last_family = -1
         last_q = np.nan
+        acting_pool = -2
+        acting_key = -1
         for h in _lane_personas(lane, lanes, blocks, personas):
             f = family[h]
             bad = _misaligned(f)
@@ -360,32 +384,36 @@ def _evidence_kernel(
                 key += 1
                 last_family = f
                 last_q = log1m_q[h]
-            if f == _PATIENT and by_tau:
-                i = np.searchsorted(taus, tau[h])
-                rows, in_use, listed, count, reset = (
-                    tau_pooled[i],
-                    tau_used[i],
-                    tau_list[i],
-                    tau_count[i],
-                    False,
-                )
-            elif f == _PATIENT:
+            own = f == _PATIENT and not by_tau
+            if own:  # more distinct taus than fit: this persona pools its own rows
+                pool = -1
                 count = _pool(
                     f, tau[h], observed, deployment, years, span, instructed, defected, k_index, distinct,
                     exponent, bucket, used, used_list,
                 )  # fmt: skip
-                rows, in_use, listed, reset = bucket, used, used_list, True
+                end0, end1 = _class_ends(used_list, count, distinct)
+                own_s0[:] = 0.0
+                _spend(bucket, used_list, 0, end0, distinct, 0.0, 0.0, False, k_values, chekhov_values,
+                       log_keep, log_coin, own_s0, no_memo, no_memo_key, -1, slot_class, slot_defected,
+                       slot_k)  # fmt: skip
+                rows, listed, s0 = bucket, used_list, own_s0
             else:
-                rows, in_use, listed, count, reset = (
-                    pooled[f],
-                    pooled_used[f],
-                    pooled_list[f],
-                    pooled_count[f],
-                    False,
-                )
-            _spend(rows, in_use, listed, count, distinct, a[h], log1m_q[h], bad, k_values, chekhov_values,
-                   log_keep, log_coin, out, h, reset, memo, memo_key, key, slot_class, slot_defected,
+                pool = families + np.searchsorted(taus, tau[h]) if f == _PATIENT else f
+                rows, listed, s0 = pooled[pool], pooled_list[pool], pooled_s0[pool]
+                count, end0, end1 = pooled_count[pool], pooled_end0[pool], pooled_end1[pool]
+            if own or pool != acting_pool or key != acting_key:
+                acting[:] = s0
+                _spend(rows, listed, end0, end1, distinct, a[h], log1m_q[h], bad, k_values, chekhov_values,
+                       log_keep, log_coin, acting, memo, memo_key, key, slot_class, slot_defected,
+                       slot_k)  # fmt: skip
+                acting_pool, acting_key = pool, key
+            acc[:] = acting
+            _spend(rows, listed, end1, count, distinct, a[h], log1m_q[h], bad, k_values, chekhov_values,
+                   log_keep, log_coin, acc, memo, memo_key, key, slot_class, slot_defected,
                    slot_k)  # fmt: skip
+            out[h, :] = acc
+            if own:
+                _clear(bucket, used, used_list, count)
             if f == _PATIENT and spans:
                 _spend_partial(tau[h], log1m_q[h], observed, deployment, years, span, defected, opportunities,
                                log1m_chekhov, exponent, log_keep, log_coin, out, h)  # fmt: skip
