@@ -204,7 +204,7 @@ def decay(q_prior: str = "beta:1,1", opportunities: float = 1.0, documents: floa
     for ``q_prior`` (``beta:A,B``, ``log-uniform:LOW,HIGH[,POINTS]``, ``uniform:...``, ``grid:...`` or one
     q) and ``opportunities`` per clean deployment document."""
     from asara.models.persona import engine
-    from asara.models.persona.documents import Context, Document, tabulate
+    from asara.models.persona.documents import Context, Document, check_opportunity_range, tabulate
     from asara.models.persona.population import FamilySpec, build_population
 
     if not (math.isfinite(opportunities) and opportunities >= 0):
@@ -213,6 +213,7 @@ def decay(q_prior: str = "beta:1,1", opportunities: float = 1.0, documents: floa
     nodes = persona_scenarios.parse_prior(q_prior, "q-prior")
     population = build_population([FamilySpec("luigi", 1.0), FamilySpec("naive", 1.0, q=nodes)])
     table = tabulate([Document(Context(opportunities=opportunities))])
+    check_opportunity_range(table, documents, "opportunities")
     s = engine.evidence(population, table)[:, 0]
     return Decay(q_prior, opportunities, engine.curve(population, s, engine.decade_counts(documents)))
 

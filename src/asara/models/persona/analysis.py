@@ -12,7 +12,13 @@ import numpy as np
 
 from asara.models.base import FloatArray
 from asara.models.persona import engine
-from asara.models.persona.documents import Context, Document, context_table, tabulate
+from asara.models.persona.documents import (
+    Context,
+    Document,
+    check_opportunity_range,
+    context_table,
+    tabulate,
+)
 from asara.models.persona.population import Population
 
 
@@ -84,6 +90,7 @@ def analyze(
     weights: FloatArray | None = None if eval_weights is None else np.asarray(eval_weights, dtype=np.float64)
     per_document = s / total if total > 0 else np.zeros_like(s)
     top = max(total, curve_max_documents)
+    check_opportunity_range(table, top / total if total > 0 else 1.0, "documents")
     counts = engine.decade_counts(top) if top >= 1 else []
     if total >= 1 and total not in counts:
         counts = sorted([*counts, total])

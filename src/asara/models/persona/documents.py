@@ -194,6 +194,22 @@ def tabulate(
     )
 
 
+def check_opportunity_range(table: ContextTable, scale: float, field: str) -> None:
+    """Refuse a corpus whose weighted opportunities (exponent x k summed over rows, times ``scale``, the
+    largest multiple of the corpus asked about) exceed :data:`MAX_DOCUMENTS`: beyond it the q quadrature
+    cannot resolve the posterior, and the numbers would be wrong rather than slow."""
+    with np.errstate(over="ignore"):
+        total = float(np.sum(table.exponent.sum(axis=1) * table.opportunities)) * scale
+    if not total <= MAX_DOCUMENTS:
+        amount = f"{total:.3g}" if math.isfinite(total) else "more than 1e308"
+        raise InputError(
+            f"the corpus amounts to {amount} weighted opportunities (documents x weight x credibility x "
+            f"opportunities) at its largest count, beyond the {MAX_DOCUMENTS:g} within which the model is "
+            "accurate; lower the weights, copies, opportunities or document count",
+            field=field,
+        )
+
+
 def context_table(contexts: Sequence[Context], behaviour: Behaviour = "defected") -> ContextTable:
     """Contexts without merging (for evaluation sets), each with exponent 1."""
     docs = [Document(context=c, behaviour=behaviour) for c in contexts]

@@ -181,7 +181,7 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
     sides = [(log_prior[side & finite], s[side & finite] - top_s) for side in (bad, ~bad)]
 
     def side_mass(count: float, prior: FloatArray, shifted: FloatArray) -> float:
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # -inf: a persona the count has ruled out
             terms = prior + count * shifted
         top = float(terms.max()) if terms.size else -math.inf
         if not math.isfinite(top):
@@ -218,7 +218,7 @@ def half_life(log_prior: FloatArray, s: FloatArray, bad: np.ndarray, n: float) -
         if high > 1e300:
             return math.inf
     while low > 0 and high > 4.0 * low:  # narrow a wide step in log count, then Brent as usual
-        middle = math.sqrt(low * high)
+        middle = math.sqrt(low) * math.sqrt(high)  # low * high may overflow (q priors down to 1e-300)
         if gap(middle) > 0:
             low = middle
         else:
