@@ -63,29 +63,42 @@ class Uniform(BaseModel):
 
 
 class LogUniform(BaseModel):
-    """Log-uniform between ``low`` and ``high`` (both > 0): the median is their geometric mean."""
+    """Log-uniform between ``low`` and ``high`` (both > 0): the median is their geometric mean. With
+    ``median``, two log-uniform halves meet there: half the mass in [low, median], half in [median, high]
+    (an estimate with a skewed interval, such as a calibrated weight, stays the median)."""
 
     model_config = _STRICT
     kind: Literal["log-uniform"] = "log-uniform"
     low: float = Field(gt=0)
     high: float = Field(gt=0)
+    median: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> LogUniform:
         if self.low > self.high:
             raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        if self.median is not None and not self.low <= self.median <= self.high:
+            raise ValueError(f"median ({self.median:g}) must lie in [{self.low:g}, {self.high:g}]")
         return self
 
     def ppf(self, u: FloatArray) -> FloatArray:
+        u = np.asarray(u, dtype=np.float64)
         log_low, log_high = math.log(self.low), math.log(self.high)
-        return np.exp(log_low + (log_high - log_low) * np.asarray(u, dtype=np.float64))
+        if self.median is None:
+            return np.exp(log_low + (log_high - log_low) * u)
+        log_median = math.log(self.median)
+        lower = log_low + (log_median - log_low) * (2.0 * u)
+        upper = log_median + (log_high - log_median) * (2.0 * u - 1.0)
+        values: FloatArray = np.exp(np.where(u < 0.5, lower, upper))
+        return values
 
     @property
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
 
     def describe(self) -> str:
-        return f"log-uniform {self.low:g}..{self.high:g}"
+        around = "" if self.median is None else f", median {self.median:g}"
+        return f"log-uniform {self.low:g}..{self.high:g}{around}"
 
 
 class LogNormal(BaseModel):

@@ -3,6 +3,9 @@ them (and their uncertainty) by default, and a scenario that leaves them far beh
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from asara.distributions import Fixed, LogUniform
@@ -39,9 +42,10 @@ def test_presets_use_the_calibrated_weights_and_cover_their_intervals(preset: st
 def test_default_uncertainty_is_log_uniform_over_the_calibrated_interval() -> None:
     scenario = persona.load("naive-decay")
     pre = calibrated_weights()["pretraining"]
-    assert scenario.distributions()["w_pretraining"] == LogUniform(
-        kind="log-uniform", low=pre.low, high=pre.high
-    )
+    default = scenario.distributions()["w_pretraining"]
+    assert default == LogUniform(kind="log-uniform", low=pre.low, high=pre.high, median=pre.value)
+    # centred on the fitted weight that `run` uses: half the samples on each side of it
+    assert default.ppf(np.array([0.0, 0.5, 1.0])) == pytest.approx([pre.low, pre.value, pre.high], rel=1e-12)
     fixed = persona.load("naive-decay", ["stage_weights.pretraining=3e-7"])
     assert fixed.distributions()["w_pretraining"] == Fixed(kind="fixed", value=3e-7)
 
@@ -56,3 +60,15 @@ def test_warning_only_beyond_ten_times_the_interval() -> None:
         "naive-decay", ['uncertainty.w_pretraining={kind="log-uniform",low=1e-7,high=2e-7}']
     )
     assert any("does not cover" in line for line in narrow.weight_warnings())
+
+
+def test_a_split_log_uniform_puts_half_its_mass_on_each_side_of_its_median() -> None:
+    split = LogUniform(kind="log-uniform", low=1e-7, high=1e-5, median=2e-7)
+    u = np.linspace(0, 1, 10_001)
+    values = split.ppf(u)
+    assert np.all(np.diff(values) > 0)  # a quantile function
+    assert np.mean(values < 2e-7) == pytest.approx(0.5, abs=1e-4)
+    assert split.ppf(np.array([0.25]))[0] == pytest.approx(math.sqrt(1e-7 * 2e-7))
+    assert "median 2e-07" in split.describe()
+    with pytest.raises(ValueError, match="median"):
+        LogUniform(kind="log-uniform", low=1e-7, high=1e-5, median=1e-3)

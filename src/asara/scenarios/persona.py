@@ -383,13 +383,16 @@ class PersonaScenario(BaseModel):
 
     def distributions(self) -> dict[str, Distribution]:
         """One distribution per input of :meth:`model`, for sampling, sensitivity and explanations. A
-        calibrated stage weight without an [uncertainty] entry is log-uniform over its calibrated interval."""
+        calibrated stage weight without an [uncertainty] entry is log-uniform over its calibrated interval,
+        in two halves that meet at the fitted weight (so its median is the weight ``run`` uses)."""
         weights = self.evidence_weights()
         defaults: dict[str, Distribution] = {}
         for stage, weight in weights.items():
             name = "w_" + stage.replace("-", "_")
             if weight.source == "calibrated":
-                defaults[name] = LogUniform(kind="log-uniform", low=weight.low, high=weight.high)
+                defaults[name] = LogUniform(
+                    kind="log-uniform", low=weight.low, high=weight.high, median=weight.value
+                )
             else:
                 defaults[name] = Fixed(kind="fixed", value=weight.value)
         for name in ("credibility", "prior_shift"):  # fixed at their declared neutral values

@@ -31,11 +31,11 @@ def _stage_weight_input(stage: str) -> Parameter:
     return Parameter(
         f"uncertainty.{name}",
         "distribution",
-        {"kind": "log-uniform", "low": calibrated.low, "high": calibrated.high},
+        {"kind": "log-uniform", "low": calibrated.low, "high": calibrated.high, "median": calibrated.value},
         f"{stage} weight per document",
         f"Evidential weight of one {stage} document of credibility 1 (1: exact Bayes), per document of 1000 "
-        "tokens. Unset: the stage's weight (log-uniform over the calibrated 95% interval when the stage "
-        "is calibrated).",
+        "tokens. Unset: the stage's weight (when the stage is calibrated: log-uniform over the calibrated "
+        "95% interval in two halves that meet at the fitted weight, its median).",
         low=0.0,
         group="uncertain inputs",
         input=name,
