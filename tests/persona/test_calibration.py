@@ -179,6 +179,23 @@ def test_document_size_only_rescales_the_weights() -> None:
     assert b.parameters["w_fine_tuning"] == pytest.approx(0.1 * a.parameters["w_fine_tuning"], rel=2e-2)
 
 
+@pytest.mark.parametrize(("setting", "pre", "fine"), [
+    ({"post_training_documents": 1e13}, 1.0, 1e-8),
+    ({"tokens_per_document": 1e-9}, 1e-12, 1.0),
+])  # fmt: skip
+def test_extreme_doses_still_fit_because_the_weights_search_moves_with_them(
+    setting: dict[str, float], pre: float, fine: float
+) -> None:
+    # 1e13 post-training documents need a weight near 1e-13, below the default search range (1e-12): the
+    # fit used to end in the known misfit with rms 10 points and an unidentified weight
+    a = calibration.calibrate(CalibrationSetup(), intervals=False, profile=False)
+    b = calibration.calibrate(replace(CalibrationSetup(), **setting), intervals=False, profile=False)
+    assert b.rms_points == pytest.approx(a.rms_points, rel=1e-3)
+    assert b.at_bounds == ()
+    assert b.parameters["w_pretraining"] == pytest.approx(pre * a.parameters["w_pretraining"], rel=2e-2)
+    assert b.parameters["w_fine_tuning"] == pytest.approx(fine * a.parameters["w_fine_tuning"], rel=2e-2)
+
+
 def test_held_out_profile_covers_every_fixed_assumption(default: CalibrationResult) -> None:
     moved = {row.assumption for row in default.assumption_profile}
     assert moved == set(calibration.ASSUMPTION_GRID)

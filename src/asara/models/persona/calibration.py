@@ -107,11 +107,23 @@ class CalibrationSetup:
 
 PARAMETER_NAMES = ("prior_waluigi_logit", "log10_w_pretraining", "log10_w_fine_tuning", "noise", "salience")
 REPORTED_NAMES = ("prior_waluigi_share", "w_pretraining", "w_fine_tuning", "noise", "salience")
+# Search ranges at the default doses (1000-token documents, 1e5 post-training documents). The fit
+# identifies weight x dose, so the weights' ranges move with the doses (see _Problem.bounds): a setup
+# with 1e13 post-training documents needs weights near 1e-13, below the default range.
 _LOWER = np.array([-15.0, -14.0, -12.0, 1e-6, 0.0])
 _UPPER = np.array([15.0, 0.0, 2.0, 0.999, 1e3])
 _START_LOW = np.array([-3.0, -8.0, -6.0, 0.05, 0.0])
 _START_HIGH = np.array([3.0, -5.0, -3.0, 0.4, 20.0])
 BOUND_TOLERANCE = 1e-4  # relative to the width of the search range
+
+
+def _dose_shift(setup: CalibrationSetup) -> FloatArray:
+    """How far (in log10) the weights' search ranges move for this setup's document sizes and counts."""
+    default = CalibrationSetup()
+    shift = np.zeros(len(_LOWER))
+    shift[1] = math.log10(setup.tokens_per_document / default.tokens_per_document)
+    shift[2] = math.log10(default.post_training_documents / setup.post_training_documents)
+    return shift
 
 
 def _reported(x: FloatArray) -> FloatArray:
@@ -199,6 +211,9 @@ class _Problem:
             self.active[PARAMETER_NAMES.index("salience")] = False
         self._salience = np.array([_SALIENCE[name] for name in CONDITIONS])
         self._matrix = np.array([self.tally[name] for name in CONDITIONS])
+        shift = _dose_shift(setup)
+        self.lower, self.upper = _LOWER + shift, _UPPER + shift
+        self.start_low, self.start_high = _START_LOW + shift, _START_HIGH + shift
         self._k = np.array([k for k, _ in self.kinds])
         self._defected = np.array([d for _, d in self.kinds])
         self._clean = (1.0 - setup.q_waluigi) ** self._k  # fixed by the setup; predict runs ~1e4 times
@@ -345,13 +360,13 @@ def _fit(problem: _Problem, starts: int, seed: int, fixed: dict[int, float] | No
 
     rng = np.random.default_rng(seed)
     candidates = [x0[free]] if x0 is not None else []
-    candidates += [rng.uniform(_START_LOW, _START_HIGH)[free] for _ in range(starts)]
+    candidates += [rng.uniform(problem.start_low, problem.start_high)[free] for _ in range(starts)]
     best: Any = None
     for number, y0 in enumerate(candidates):
-        y0 = np.clip(y0, _LOWER[free] + 1e-9, _UPPER[free] - 1e-9)
+        y0 = np.clip(y0, problem.lower[free] + 1e-9, problem.upper[free] - 1e-9)
         warm = x0 is not None and number == 0
         fit = optimize.least_squares(lambda y: problem.residuals(full(y)), y0,
-                                     bounds=(_LOWER[free], _UPPER[free]),
+                                     bounds=(problem.lower[free], problem.upper[free]),
                                      x_scale="jac", max_nfev=60 if warm else 300)  # fmt: skip
         if best is None or fit.cost < best.cost:
             best = fit
@@ -363,12 +378,13 @@ def _profile_end(
 ) -> tuple[float, bool]:
     """Where the profile chi-square of parameter ``index`` crosses ``threshold`` going ``direction`` from x;
     (value, reached_bound)."""
-    bound = _UPPER[index] if direction > 0 else _LOWER[index]
-    span = _UPPER[index] - _LOWER[index]
+    lower, upper = problem.lower[index], problem.upper[index]
+    bound = upper if direction > 0 else lower
+    span = upper - lower
     step = max(abs(x[index]) * 0.05, span * 1e-3)
     last, last_x = float(x[index]), x
     while True:
-        value = float(np.clip(last + direction * step, _LOWER[index], _UPPER[index]))
+        value = float(np.clip(last + direction * step, lower, upper))
         current = _fit(problem, 0, 0, {index: value}, last_x)
         if problem.chi2(current) > threshold:
             low, high = (last, value)
@@ -402,8 +418,8 @@ def _held_out_interval(problem: _Problem, x: FloatArray, threshold: float, stage
     def pinned(target: float, start: FloatArray) -> FloatArray:
         fit = optimize.least_squares(
             lambda y: np.append(problem.residuals(full(y)), (logit_prediction(full(y)) - target) / 1e-3),
-            np.clip(start[free], _LOWER[free] + 1e-9, _UPPER[free] - 1e-9),
-            bounds=(_LOWER[free], _UPPER[free]), x_scale="jac", max_nfev=80,
+            np.clip(start[free], problem.lower[free] + 1e-9, problem.upper[free] - 1e-9),
+            bounds=(problem.lower[free], problem.upper[free]), x_scale="jac", max_nfev=80,
         )  # fmt: skip
         return full(fit.x)
 
@@ -448,9 +464,9 @@ def calibrate(
     scores = problem.scores(x)
     chi2 = problem.chi2(x)
     threshold = chi2 + DELTA_CHI2_95
-    span = _UPPER - _LOWER
+    span = problem.upper - problem.lower
     on_bound = problem.active & (
-        (x - _LOWER <= BOUND_TOLERANCE * span) | (_UPPER - x <= BOUND_TOLERANCE * span)
+        (x - problem.lower <= BOUND_TOLERANCE * span) | (problem.upper - x <= BOUND_TOLERANCE * span)
     )
     free_names = tuple(name for name, flag in zip(REPORTED_NAMES, problem.active, strict=True) if flag)
     found: dict[str, tuple[float, float]] = {}
