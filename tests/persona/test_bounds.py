@@ -56,3 +56,15 @@ def test_the_largest_accurate_corpus_is_still_answered() -> None:
 
     last = persona.decay("beta:1,1", 1e17, 1e9).points[-1]  # 1e26 opportunities: odds ratio 1/(1 + 1e26)
     assert last.odds_ratio == pytest.approx(1e-26, rel=1e-6)
+
+
+def test_a_menu_beyond_the_bound_is_refused_before_any_memory_is_spent() -> None:
+    from asara.models.persona.documents import Document
+    from asara.models.persona.optimize import MAX_MENU, MenuItem, menu_evidence
+    from asara.models.persona.population import FamilySpec, build_population
+
+    population = build_population([FamilySpec("luigi", 1.0)])
+    menu = [MenuItem(f"kind {i}", Document(), 1.0) for i in range(MAX_MENU + 1)]
+    with pytest.raises(InputError, match=f"at most {MAX_MENU}") as error:
+        menu_evidence(population, menu, 1.0, 0.0)
+    assert error.value.field == "optimize.menu"

@@ -91,10 +91,17 @@ def check_menu(menu: Sequence[MenuItem]) -> None:
             )
 
 
+MAX_MENU = 256
+"""Most document kinds on a menu: the evidence kernels hold (rows x 3 kinds) buckets per family, which
+grows with the square of the menu (256 kinds: about 66 MB)."""
+
+
 def menu_evidence(
     population: Population, menu: Sequence[MenuItem], fiction_weight: float, noise: float
 ) -> FloatArray:
     """Evidence of one copy of each menu kind, per training stage: (personas, 3 x kinds) columns."""
+    if len(menu) > MAX_MENU:
+        raise InputError(f"at most {MAX_MENU} document kinds (got {len(menu)})", field="optimize.menu")
     unit = [replace(m.document, copies=1.0) for m in menu]
     return engine.evidence(population, tabulate_many([[d] for d in unit], fiction_weight), noise)
 
