@@ -7,10 +7,17 @@ Sobol/Morris designs and copulas all share one path from the unit cube to input 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from scipy import special
 
 from asara.models.base import FloatArray
@@ -80,6 +87,14 @@ class LogUniform(BaseModel):
         if self.median is not None and not self.low <= self.median <= self.high:
             raise ValueError(f"median ({self.median:g}) must lie in [{self.low:g}, {self.high:g}]")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_median(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Scenario documents and run records keep their shape: ``median`` appears only when given."""
+        data: dict[str, Any] = handler(self)
+        if self.median is None:
+            data.pop("median", None)
+        return data
 
     def ppf(self, u: FloatArray) -> FloatArray:
         u = np.asarray(u, dtype=np.float64)
