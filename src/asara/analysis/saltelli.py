@@ -82,28 +82,20 @@ def sobol_indices(
 
 
 def _first_order(a: FloatArray, a_b: FloatArray, b: FloatArray) -> FloatArray:
-    y = np.r_[a, b]
-    if np.ptp(y) <= _EPSILON:
-        return np.zeros(y.shape[1:], dtype=np.float64)
-    variance = np.var(y, axis=0)
-    estimate: FloatArray = np.divide(
-        np.mean(b * (a_b - a), axis=0),
-        variance,
-        out=np.zeros_like(variance, dtype=np.float64),
-        where=variance > _EPSILON,
-    )
-    return estimate
+    return _share_of_variance(np.mean(b * (a_b - a), axis=0), a, b)
 
 
 def _total_order(a: FloatArray, a_b: FloatArray, b: FloatArray) -> FloatArray:
+    return _share_of_variance(0.5 * np.mean((a - a_b) ** 2, axis=0), a, b)
+
+
+def _share_of_variance(numerator: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+    """numerator / Var(f) over the A and B rows; 0 where f does not vary (as SALib returns)."""
     y = np.r_[a, b]
     if np.ptp(y) <= _EPSILON:
         return np.zeros(y.shape[1:], dtype=np.float64)
     variance = np.var(y, axis=0)
     estimate: FloatArray = np.divide(
-        0.5 * np.mean((a - a_b) ** 2, axis=0),
-        variance,
-        out=np.zeros_like(variance, dtype=np.float64),
-        where=variance > _EPSILON,
+        numerator, variance, out=np.zeros_like(variance, dtype=np.float64), where=variance > _EPSILON
     )
     return estimate
