@@ -210,7 +210,7 @@ def sobol(
         notes.append(f"samples rounded up to {base}, a power of two, as Sobol' sequences need")
     for name in names:
         y = values[name]
-        if float(np.std(y)) == 0.0:
+        if not varies(y):
             results[name] = None
             notes.append(f"{name} does not vary over the design: its indices are undefined")
             continue
@@ -229,6 +229,16 @@ def sobol(
         ]
     means = {name: float(np.mean(values[name])) for name in names}
     return SensitivityResult("sobol", seed, base, unit.shape[0], results, fixed, means, tuple(notes))
+
+
+def varies(y: FloatArray) -> bool:
+    """Whether an output's values spread by more than rounding: an output that is constant in exact
+    arithmetic differs across the design in its last bits, and its indices would be those bits' noise
+    (a table of zeros, or any numbers at all), not a property of the model."""
+    if y.size == 0:
+        return False
+    scale = max(1.0, float(np.max(np.abs(y))))
+    return float(np.ptp(y)) > 1e-12 * scale
 
 
 def morris(
@@ -261,7 +271,7 @@ def morris(
     notes = []
     for name in names:
         y = values[name]
-        if float(np.std(y)) == 0.0:
+        if not varies(y):
             results[name] = None
             notes.append(f"{name} does not vary over the design: it has no elementary effects")
             continue
@@ -307,6 +317,6 @@ def analyse(
         raise InputError(f"must be 'sobol' or 'morris' (got {method!r})", field="method")
     count = samples if samples is not None else default_samples[METHODS.index(method)]
     if not 2 <= count <= MAX_SAMPLES:
-        raise InputError(f"must be between 2 and {MAX_SAMPLES} (got {count})", field="samples")
+        raise InputError(f"must be between 2 and {MAX_SAMPLES:,} (got {count:,})", field="samples")
     run = sobol if method == "sobol" else morris
     return run(model, distributions, count, seed, outputs=outputs, copula=copula, on_progress=on_progress)

@@ -457,7 +457,7 @@ def explain_command(
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
     samples: Annotated[
         int,
-        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset."),
+        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset (2 to 1,000,000)."),
     ] = 2_000,
     seed: PlainSeedOption = 0,
     overrides: SetOption = None,

@@ -1,0 +1,76 @@
+"""What a new user of `asara persona ...` meets: consistent limits, clear notes, readable help and errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from asara.analysis.sensitivity import varies
+from asara.cli.main import app, main
+
+runner = CliRunner()
+
+
+def one_error_line(args: list[str], monkeypatch, capsys) -> str:  # type: ignore[no-untyped-def]
+    """The command exits 2 with one line on stderr, ``asara: error: ...``; returns that line."""
+    monkeypatch.setattr(sys, "argv", ["asara", "persona", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    captured = capsys.readouterr()
+    assert done.value.code == 2, (captured.out, captured.err)
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    assert lines[0].startswith("asara: error: "), lines[0]
+    return lines[0]
+
+
+# 1. one limit per command, stated the same way on both sides of it
+
+
+@pytest.mark.parametrize(
+    ("args", "limit"),
+    [
+        (["explain", "naive-decay", "test-aware"], "between 2 and 1,000,000"),
+        (["sensitivity", "production-stories"], "between 2 and 1,048,576"),
+        (["tornado", "production-stories", "--others", "sampled"], "between 2 and 1,000,000"),
+    ],
+)
+@pytest.mark.parametrize("samples", ["0", "1", "99999999"])
+def test_each_samples_limit_is_one_statement(args: list[str], limit: str, samples: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    line = one_error_line([*args, "--samples", samples], monkeypatch, capsys)
+    assert limit in line and "samples" in line
+
+
+def test_two_explain_samples_are_accepted() -> None:
+    result = runner.invoke(app, ["persona", "explain", "naive-decay", "naive-decay", "-n", "2", "--json"])
+    assert result.exit_code == 0, result.output
+
+
+# 2. an output constant up to rounding has no indices, not a table of zeros
+
+
+def test_varies_ignores_rounding_noise() -> None:
+    assert not varies(np.full(8, 0.3))
+    assert not varies(0.3 + np.arange(8) * 1e-17)
+    assert not varies(1e6 + np.arange(8) * 1e-8)  # relative to the output's size
+    assert varies(np.array([0.3, 0.3 + 1e-9]))
+    assert varies(np.array([0.0, 1e-6]))
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_inoculation_sensitivity_says_its_outputs_do_not_vary(method: str) -> None:
+    text = runner.invoke(app, ["persona", "sensitivity", "inoculation", "--method", method, "-n", "16"])
+    assert text.exit_code == 0, text.output
+    assert "0.000 [0.000, 0.000]" not in text.stdout
+    assert "predicted misbehaviour (design mean 0.32): does not vary" in " ".join(text.stdout.split())
+    record = json.loads(
+        runner.invoke(
+            app, ["persona", "sensitivity", "inoculation", "--method", method, "-n", "16", "--json"]
+        ).stdout
+    )
+    assert record["misbehaviour_rate"] is None and record["misaligned_share"] is None
