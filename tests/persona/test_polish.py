@@ -14,9 +14,10 @@ from asara.analysis.sensitivity import varies
 from asara.cli.main import app, main
 
 runner = CliRunner()
+Capture = pytest.CaptureFixture[str]
 
 
-def one_error_line(args: list[str], monkeypatch, capsys) -> str:  # type: ignore[no-untyped-def]
+def one_error_line(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> str:
     """The command exits 2 with one line on stderr, ``asara: error: ...``; returns that line."""
     monkeypatch.setattr(sys, "argv", ["asara", "persona", *args])
     with pytest.raises(SystemExit) as done:
@@ -41,7 +42,9 @@ def one_error_line(args: list[str], monkeypatch, capsys) -> str:  # type: ignore
     ],
 )
 @pytest.mark.parametrize("samples", ["0", "1", "99999999"])
-def test_each_samples_limit_is_one_statement(args: list[str], limit: str, samples: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_each_samples_limit_is_one_statement(
+    args: list[str], limit: str, samples: str, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
     line = one_error_line([*args, "--samples", samples], monkeypatch, capsys)
     assert limit in line and "samples" in line
 
@@ -74,3 +77,75 @@ def test_inoculation_sensitivity_says_its_outputs_do_not_vary(method: str) -> No
         ).stdout
     )
     assert record["misbehaviour_rate"] is None and record["misaligned_share"] is None
+
+
+# 3. help text keeps its square brackets
+
+
+def test_parameters_help_shows_the_families_table() -> None:
+    result = runner.invoke(app, ["persona", "parameters", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "each [[families]] entry" in result.stdout and "[]" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("sensitivity", "[uncertainty]"),
+        ("tornado", "[uncertainty]"),
+        ("plan", "[optimize]"),
+        ("calibrate", "[calibration]"),
+        ("explain", "[uncertainty]"),
+    ],
+)
+def test_help_sections_keep_their_brackets(command: str, shown: str) -> None:
+    result = runner.invoke(app, ["persona", command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and shown in result.stdout
+
+
+# 4-5. --set errors say what to do instead
+
+
+def test_set_on_a_family_key_says_it_belongs_in_the_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    line = one_error_line(["run", "naive-decay", "--set", "families.patience_hazard=1"], monkeypatch, capsys)
+    assert "families.patience_hazard" in line and "[[families]] entry of the scenario file" in line
+    assert "not by --set" in line
+
+
+def test_an_unknown_stage_weight_names_the_key_and_the_valid_ones(
+    monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    line = one_error_line(["run", "naive-decay", "--set", "stage_weights.fine-tuning=1"], monkeypatch, capsys)
+    assert line == (
+        "asara: error: stage_weights.fine-tuning: unknown key "
+        "(valid keys: pretraining, midtraining, fine_tuning)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "valid"),
+    [
+        ('[[families]]\nfamily = "luigi"\ncolour = 1\n', "families.0.colour", "family, weight, q, a, tau"),
+        (
+            '[[families]]\nfamily = "luigi"\n[[families]]\nfamily = "naive"\n'
+            'q = { kind = "beta", a = 1, b = 1, c = 2 }\n',
+            "families.1.q.c",
+            "kind, a, b)",
+        ),
+        (
+            '[[families]]\nfamily = "luigi"\n[uncertainty]\nprior_shift = { kind = "uniform", low = 0, '
+            "high = 1, z = 1 }\n",
+            "uncertainty.prior_shift.z",
+            "kind, low, high)",
+        ),
+    ],
+)
+def test_unknown_keys_in_a_file_list_the_valid_ones(
+    body: str, key: str, valid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text(body, encoding="utf-8")
+    line = one_error_line(["run", str(path)], monkeypatch, capsys)
+    assert f"{key}: unknown key (valid keys: " in line and valid in line

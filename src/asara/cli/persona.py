@@ -108,8 +108,9 @@ def parameters_command(
     ] = False,
 ) -> None:
     """List every setting of the persona model: scenario key, type, neutral value, range, unit, whether it
-    is an uncertain input, and what it means. Each can be changed with --set key=value or in a scenario
-    file (a families.* key in each [[families]] entry)."""
+    is an uncertain input, and what it means. Each can be changed in a scenario file, and with --set
+    key=value except the families.* keys: those are set per family, in each [\\[families]] entry of the
+    file."""
     from asara.models.persona.parameters import PARAMETERS
 
     print_parameters(PARAMETERS, "Persona settings (neutral: the default)", json_output, markdown)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -170,6 +170,12 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> Do
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+            if isinstance(child, list) and all(isinstance(entry, dict) for entry in child):
+                raise InputError(
+                    f"{part!r} is a list of entries: its keys are set in each [[{part}]] entry of the "
+                    "scenario file, not by --set",
+                    field=key,
+                )
             if not isinstance(child, dict):
                 raise InputError(f"{part!r} is a value, not a section", field=key)
             node = child
@@ -203,6 +209,38 @@ def _most_telling(errors: list[Any]) -> Any:
     return first
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through Optional, lists, unions and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in get_args(annotation) for model in _models_in(argument)]
+
+
+def _kind(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("kind")
+    return None if field is None else field.annotation
+
+
+def _known_keys(schema: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts (empty when it cannot be told, e.g. inside a union)."""
+    models: list[type[BaseModel]] = [schema]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = [model.model_fields[part] for model in models if part in model.model_fields]
+        if not fields:  # a tagged union's member, named by its tag (a distribution's kind)
+            tagged = [m for m in models if part in get_args(_kind(m))]
+            if len(tagged) == 1:
+                models = tagged
+                continue
+        if len(fields) != 1:
+            return []
+        models = _models_in(fields[0].annotation)
+    if len(models) != 1:
+        return []
+    return [field.alias or name for name, field in models[0].model_fields.items()]
+
+
 def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> SchemaT:
     """Validate against ``schema``; the first problem becomes a one-line :class:`InputError`."""
     if _depth(document, MAX_DEPTH) > MAX_DEPTH:
@@ -217,7 +255,11 @@ def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> Sch
         field = _location(first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = "unknown key"
+            # The unknown key is the user's own (never a union member), whatever it is spelt like.
+            parent = first["loc"][:-1]
+            field = (_location(parent) + "." if parent else "") + str(first["loc"][-1])
+            known = _known_keys(schema, first["loc"][:-1])
+            message = "unknown key" + (f" (valid keys: {', '.join(known)})" if known else "")
         elif "input" in first and not isinstance(first["input"], dict | list) and "(got " not in message:
             shown = repr(first["input"])
             message = f"{message} (got {shown if len(shown) <= 80 else shown[:80] + '...'})"
