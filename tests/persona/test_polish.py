@@ -149,3 +149,17 @@ def test_unknown_keys_in_a_file_list_the_valid_ones(
     path.write_text(body, encoding="utf-8")
     line = one_error_line(["run", str(path)], monkeypatch, capsys)
     assert f"{key}: unknown key (valid keys: " in line and valid in line
+
+
+# 6. explain's --set changes scenario B only, and says so
+
+
+def test_explain_set_applies_to_b_only_and_the_help_says_so() -> None:
+    help_text = runner.invoke(app, ["persona", "explain", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Override one value of scenario B (only B; A is used as given)" in help_text
+    args = ["persona", "explain", "naive-decay", "naive-decay", "--set", "noise=0.01", "-n", "4", "--json"]
+    record = json.loads(runner.invoke(app, args).stdout)["misaligned_share"]
+    assert record["total_change"] > 0  # A kept its noise (0), B took 0.01
+    assert [a["change"] for a in record["attributions"]] == ["noise"]
+    same = runner.invoke(app, ["persona", "explain", "naive-decay", "naive-decay", "--set", "noise=0"])
+    assert "naive-decay and naive-decay with --set noise=0 make the same" in " ".join(same.stdout.split())

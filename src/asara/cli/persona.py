@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from asara.cli.common import (
@@ -52,6 +53,10 @@ UncertainScenarioArgument = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None, set_option("Override one scenario value by dotted key, e.g. noise=0.01.")
+]
+ChangedSetOption = Annotated[
+    list[str] | None,
+    set_option("Override one value of scenario B (only B; A is used as given) by dotted key, e.g. noise=0.01."),
 ]
 JsonOption = Annotated[bool, json_option("Print one JSON object (or array) on stdout.")]
 
@@ -461,7 +466,7 @@ def explain_command(
         samples_option("Samples of the \\[uncertainty] inputs per evaluated subset (2 to 1,000,000)."),
     ] = 2_000,
     seed: PlainSeedOption = 0,
-    overrides: SetOption = None,
+    overrides: ChangedSetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Attribute the change from A to B in predicted misbehaviour and misaligned share to each changed
@@ -469,8 +474,17 @@ def explain_command(
     from asara import persona
 
     result = persona.explain(baseline, changed, samples, seed, overrides=overrides or [])
+    # The overrides changed B alone: say so wherever B is named.
+    changed_label = changed + (f" with --set {', '.join(overrides)}" if overrides else "")
     print_explanations(
-        baseline, changed, result.changes, result.explanations, result.labels, samples, seed, json_output
+        escape(baseline),
+        escape(changed_label),
+        result.changes,
+        result.explanations,
+        result.labels,
+        samples,
+        seed,
+        json_output,
     )
 
 
