@@ -56,7 +56,9 @@ SetOption = Annotated[
 ]
 ChangedSetOption = Annotated[
     list[str] | None,
-    set_option("Override one value of scenario B (only B; A is used as given) by dotted key, e.g. noise=0.01."),
+    set_option(
+        "Override one value of scenario B (only B; A is used as given) by dotted key, e.g. noise=0.01."
+    ),
 ]
 JsonOption = Annotated[bool, json_option("Print one JSON object (or array) on stdout.")]
 
