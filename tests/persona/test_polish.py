@@ -163,3 +163,49 @@ def test_explain_set_applies_to_b_only_and_the_help_says_so() -> None:
     assert [a["change"] for a in record["attributions"]] == ["noise"]
     same = runner.invoke(app, ["persona", "explain", "naive-decay", "naive-decay", "--set", "noise=0"])
     assert "naive-decay and naive-decay with --set noise=0 make the same" in " ".join(same.stdout.split())
+
+
+# 7. an unreachable residual target: the text and the table agree
+
+
+PLAN_SCENARIO = """
+[[families]]
+family = "luigi"
+weight = 0.5
+[[families]]
+family = "test-aware"
+weight = 0.5
+q = {{ kind = "fixed", value = 0.5 }}
+a = {{ kind = "grid", values = [0.5, 1.0] }}
+[optimize]
+budget = 1000
+[[optimize.menu]]
+name = "test transcript [v2]"
+stage = "test"
+cost = 1
+{more}
+"""
+PRODUCTION = '[[optimize.menu]]\nname = "production story"\nstage = "deployment"\ncost = 5\n'
+
+
+def plan_text(tmp_path: Path, more: str, *args: str) -> str:
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN_SCENARIO.format(more=more), encoding="utf-8")
+    result = runner.invoke(app, ["persona", "plan", str(path), *args])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())
+
+
+def test_an_unreachable_residual_shows_no_count_and_says_which_kinds_come_closest(tmp_path: Path) -> None:
+    # a = 1 personas ignore tests: the residual stays at 0.25 / 0.75 whatever the tests
+    text = plan_text(tmp_path, "", "--target", "0.1", "--objective", "residual")
+    assert "the target is out of reach: the least residual these kinds reach is 0.3333" in text
+    assert 'with "test transcript [v2]"' in text
+    assert "one copy each is shown" not in text and "no kind has a count" in text
+    assert "[unreachable, unreachable]" in text  # the interval column is not eaten as markup
+
+
+def test_a_reachable_residual_marks_the_kinds_used(tmp_path: Path) -> None:
+    text = plan_text(tmp_path, PRODUCTION, "--target", "0.1", "--objective", "residual")
+    assert "used (one copy)" in text and "1 marks a kind the plan uses" in text
+    assert "residual 0.5 -> 0 (target 0.1); total cost 5," in text

@@ -424,34 +424,50 @@ def plan_command(
 def print_plan(name: str, objective: str, target: float, result: PlanResult) -> None:
     """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``)."""
     out = console()
-    table = Table(title=f"{name}: cheapest plan for {objective} <= {target:g}")
-    for column in ("document kind", "cost each", "copies", "95% interval (weights)"):
+    residual = objective == "residual"
+    table = Table(title=escape(f"{name}: cheapest plan for {objective} <= {target:g}"))
+    copies = "used (one copy)" if residual and result.feasible else "copies"
+    for column in ("document kind", "cost each", copies, "95% interval (weights)"):
         table.add_column(column, justify="right")
     for kind in result.kinds:
         low, high = kind.interval
         table.add_row(
-            kind.name,
+            escape(kind.name),
             f"{kind.cost:g}",
             _count_or_never(kind.copies),
-            f"[{_count_or_never(low)}, {_count_or_never(high)}]",
+            escape(f"[{_count_or_never(low)}, {_count_or_never(high)}]"),
         )
     print_table(out, table)
     if result.feasible:
         cost_low, cost_high = result.total_cost_interval
         out.print(
             f"{objective} {result.before:.4g} -> {result.after:.4g} (target {target:g}); total cost "
-            f"{result.total_cost:.4g}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] over "
-            "the "
-            "weights' intervals"
+            f"{_count(result.total_cost)}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] "
+            "over the weights' intervals",
+            markup=False,
         )
-    else:
-        out.print(
-            f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
-            f"(now {result.before:.4g})"
+        if residual:
+            out.print(
+                "the residual depends on which kinds are used, not on how many copies: 1 marks a kind the "
+                "plan uses (one copy shown), 0 one it leaves out"
+            )
+        return
+    reached = ""
+    if residual:
+        reached = (
+            ", with " + ", ".join(f'"{kind}"' for kind in result.closest)
+            if result.closest
+            else ": no kind lowers it"
         )
-    if objective == "residual":
+    out.print(
+        f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
+        f"(now {result.before:.4g}){reached}",
+        markup=False,
+    )
+    if residual:
         out.print(
-            "the residual depends on which kinds are used, not on how many copies: one copy each is shown"
+            "the residual depends on which kinds are used, not on how many copies: no set of them reaches "
+            "the target, so no kind has a count"
         )
 
 
