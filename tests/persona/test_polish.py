@@ -209,3 +209,39 @@ def test_a_reachable_residual_marks_the_kinds_used(tmp_path: Path) -> None:
     text = plan_text(tmp_path, PRODUCTION, "--target", "0.1", "--objective", "residual")
     assert "used (one copy)" in text and "1 marks a kind the plan uses" in text
     assert "residual 0.5 -> 0 (target 0.1); total cost 5," in text
+
+
+# 8. errors name what the user typed
+
+
+@pytest.mark.parametrize(
+    ("q_prior", "shown"),
+    [
+        ("1.5", "(got 1.5)"),
+        ("-0.1", "(got -0.1)"),
+        ("grid:0.5,1.5", "(got 1.5 in 'grid:0.5,1.5')"),
+        ("uniform:0.5,1.5", "(got 1.5 in 'uniform:0.5,1.5')"),
+        ("log-uniform:0.1,2", "(got 2 in 'log-uniform:0.1,2')"),
+    ],
+)
+def test_a_q_prior_outside_0_1_names_the_flag(
+    q_prior: str, shown: str, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    line = one_error_line(["decay", "--q-prior", q_prior], monkeypatch, capsys)
+    assert line.startswith("asara: error: q-prior: q is a probability: must lie in [0, 1] ")
+    assert shown in line and "families" not in line
+
+
+@pytest.mark.parametrize("q_prior", ["0", "1", "grid:0,1", "uniform:0,1", "log-uniform:1e-3,1,50"])
+def test_q_priors_on_the_edges_of_0_1_are_accepted(q_prior: str) -> None:
+    result = runner.invoke(app, ["persona", "decay", "--q-prior", q_prior, "--documents", "10", "--json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_directory_as_the_scenario_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    line = one_error_line(["run", str(tmp_path)], monkeypatch, capsys)
+    assert line == f"asara: error: scenario: {tmp_path} is a directory, not a scenario file"
+    missing = one_error_line(["run", str(tmp_path / "missing.toml")], monkeypatch, capsys)
+    assert "no such file" in missing

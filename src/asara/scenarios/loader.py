@@ -83,6 +83,8 @@ def _read_document(model: str, source: str, field: str) -> Document:
     else:
         path = Path(source)
         if not _is_file(path):
+            if _is_dir(path):
+                raise InputError(f"{source} is a directory, not a scenario file", field=field)
             names = ", ".join(p.name for p in list_presets(model))
             if path.suffix == ".toml" or "/" in source:
                 raise InputError(f"no such file: {source}", field=field)
@@ -106,6 +108,13 @@ def _is_file(path: Any) -> bool:
     try:
         return bool(path.is_file())
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte, ...
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
         return False
 
 
