@@ -419,9 +419,7 @@ def explain(
 
     if not 2 <= samples <= MAX_EXPLAIN_SAMPLES:
         # Two draws at least: the standard errors need a spread.
-        raise InputError(
-            f"must be between 2 and {MAX_EXPLAIN_SAMPLES:,} (got {samples:,})", field="samples"
-        )
+        raise InputError(f"must be between 2 and {MAX_EXPLAIN_SAMPLES:,} (got {samples:,})", field="samples")
     if seed < 0:
         raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
     changes, explanations = explain_personas(

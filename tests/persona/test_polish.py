@@ -208,7 +208,7 @@ def test_an_unreachable_residual_shows_no_count_and_says_which_kinds_come_closes
 def test_a_reachable_residual_marks_the_kinds_used(tmp_path: Path) -> None:
     text = plan_text(tmp_path, PRODUCTION, "--target", "0.1", "--objective", "residual")
     assert "used (one copy)" in text and "1 marks a kind the plan uses" in text
-    assert "residual 0.5 -> 0 (target 0.1); total cost 5," in text
+    assert "residual 0.5 -> 0 (target 0.1); total cost 5 cost units," in text
 
 
 # 8. errors name what the user typed
@@ -245,3 +245,37 @@ def test_a_directory_as_the_scenario_says_so(
     assert line == f"asara: error: scenario: {tmp_path} is a directory, not a scenario file"
     missing = one_error_line(["run", str(tmp_path / "missing.toml")], monkeypatch, capsys)
     assert "no such file" in missing
+
+
+# 9. labels and units
+
+
+def words(args: list[str]) -> str:
+    result = runner.invoke(app, ["persona", *args])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())
+
+
+def test_run_and_decay_both_say_documents() -> None:
+    assert "half-life (documents)" in words(["run", "naive-decay"])
+    assert "half-life (documents)" in words(["decay", "--documents", "100"])
+    assert "(docs)" not in words(["run", "naive-decay"])
+
+
+def test_calibrate_tables_head_every_column() -> None:
+    text = words(["calibrate", "--no-compare", "--set", "calibration.starts=1"])
+    assert "95% interval ┃ status ┃" in text and "95% interval ┃ role ┃" in text
+    assert "held out" in text and "tied to w_pretraining per document" in text
+
+
+def test_tornado_prints_the_declared_unit_of_the_prior_shift() -> None:
+    text = words(["tornado", "production-stories"])
+    assert "-1.6 -> 1.6 log-odds" in text
+    assert "e-07 log-odds" not in text  # the stage weights declare no unit
+
+
+def test_optimize_and_plan_name_the_cost_unit() -> None:
+    text = words(["optimize", "production-stories"])
+    assert "best mix for a budget of 2e+07 cost units" in text and "cost each (cost units)" in text
+    plan = words(["plan", "production-stories", "--target", "0.05"])
+    assert "cost each (cost units)" in plan and "cost units, 95% [" in plan

@@ -171,7 +171,7 @@ def print_run(name: str, result: RunResult) -> None:
     if result.curve:
         families = list(result.prior_shares)
         table = Table(title="as documents of this mix accumulate")
-        for column in ("documents", "odds ratio", "half-life (docs)", "misaligned share", *families):
+        for column in ("documents", "odds ratio", "half-life (documents)", "misaligned share", *families):
             table.add_column(column, justify="right")
         for point in result.curve:
             table.add_row(
@@ -269,7 +269,7 @@ def calibrate_command(
         title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience): "
         f"{len(result.free_parameters)} free on 6 numbers, profile-likelihood 95% intervals"
     )
-    for column in ("parameter", "value", "95% interval", ""):
+    for column in ("parameter", "value", "95% interval", "status"):
         params.add_column(column, justify="right")
     intervals = result.intervals or {}
     for name, value in result.parameters.items():
@@ -278,7 +278,7 @@ def calibrate_command(
             note = "at its bound" if name in result.at_bounds else ""
             if name in result.not_identified:
                 note = (note + "; " if note else "") + "not identified (profile reaches the search bound)"
-            params.add_row(name, f"{value:.4g}", f"[{low:.3g}, {high:.3g}]", note or "fitted")
+            params.add_row(name, f"{value:.4g}", escape(f"[{low:.3g}, {high:.3g}]"), note or "fitted")
         elif name == "w_midtraining":
             params.add_row(name, f"{value:.4g}", "", "tied to w_pretraining per document")
         elif name == "salience" and not setup.salience:
@@ -287,12 +287,12 @@ def calibrate_command(
             params.add_row(name, f"{value:.4g}", "", "fixed")
     print_table(out, params)
     table = Table(title="misalignment score: published vs model")
-    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", ""):
+    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", "role"):
         table.add_column(column, justify="right")
     for fit in result.conditions:
         table.add_row(*_condition_row(fit), "", "fit")
     for fit in result.held_out:
-        interval = "" if fit.interval is None else f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]"
+        interval = "" if fit.interval is None else escape(f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]")
         table.add_row(*_condition_row(fit), interval, "held out")
     print_table(out, table)
     out.print(
@@ -367,12 +367,19 @@ def optimize_command(
         return
     result, spend = optimum.result, optimum.budget
     out = console()
-    table = Table(title=f"{loaded.name}: best mix for a budget of {spend:,.4g}")
-    for column in ("document type", "cost each", "copies", "budget share", "all budget on it alone"):
+    unit = cost_unit()
+    table = Table(title=escape(f"{loaded.name}: best mix for a budget of {spend:,.4g} {unit}"))
+    for column in (
+        "document type",
+        f"cost each ({unit})",
+        "copies",
+        "budget share",
+        "all budget on it alone",
+    ):
         table.add_column(column, justify="right")
     for allocation in result.allocations:
         table.add_row(
-            allocation.name,
+            escape(allocation.name),
             f"{allocation.cost:g}",
             _count(allocation.copies),
             f"{allocation.budget_share:.3f}",
@@ -421,13 +428,23 @@ def plan_command(
     print_plan(loaded.name, objective, target, planned.result)
 
 
-def print_plan(name: str, objective: str, target: float, result: PlanResult) -> None:
-    """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``)."""
+def cost_unit() -> str:
+    """The unit of the menu's costs and the budget, as the settings declare it: a scenario's costs are in
+    whatever unit it chose (the shipped menus' are tokens), the same for the budget."""
+    from asara.models.persona.parameters import PARAMETERS_BY_KEY
+
+    return PARAMETERS_BY_KEY["optimize.budget"].unit
+
+
+def print_plan(name: str, objective: str, target: float, result: PlanResult, unit: str | None = None) -> None:
+    """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``); ``unit``: of
+    the costs (default: the declared cost units of a scenario's menu)."""
+    unit = cost_unit() if unit is None else unit
     out = console()
     residual = objective == "residual"
     table = Table(title=escape(f"{name}: cheapest plan for {objective} <= {target:g}"))
     copies = "used (one copy)" if residual and result.feasible else "copies"
-    for column in ("document kind", "cost each", copies, "95% interval (weights)"):
+    for column in ("document kind", f"cost each ({unit})", copies, "95% interval (weights)"):
         table.add_column(column, justify="right")
     for kind in result.kinds:
         low, high = kind.interval
@@ -442,8 +459,8 @@ def print_plan(name: str, objective: str, target: float, result: PlanResult) -> 
         cost_low, cost_high = result.total_cost_interval
         out.print(
             f"{objective} {result.before:.4g} -> {result.after:.4g} (target {target:g}); total cost "
-            f"{_count(result.total_cost)}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] "
-            "over the weights' intervals",
+            f"{_count(result.total_cost)} {unit}, 95% [{_count_or_never(cost_low)}, "
+            f"{_count_or_never(cost_high)}] over the weights' intervals",
             markup=False,
         )
         if residual:
@@ -545,4 +562,7 @@ def tornado_command(
     if json_output:
         echo_json(result.to_dict())
         return
-    print_tornado(result.result, loaded.name, OUTPUT_LABELS)
+    from asara.models.persona.parameters import PARAMETERS_BY_INPUT
+
+    units = {name: parameter.unit for name, parameter in PARAMETERS_BY_INPUT.items()}
+    print_tornado(result.result, loaded.name, OUTPUT_LABELS, units=units)

@@ -109,10 +109,16 @@ def _yes_no(value: float) -> str:
 
 
 def print_tornado(
-    result: Tornado, title: str, labels: Mapping[str, str], indicators: Collection[str] = ()
+    result: Tornado,
+    title: str,
+    labels: Mapping[str, str],
+    indicators: Collection[str] = (),
+    units: Mapping[str, str] | None = None,
 ) -> None:
     """``indicators``: 0/1 outputs (the SIE cells); with the others at their medians each bar end is
-    one run that either reaches the cell or not, so they print as yes / no rather than as 0 / 1."""
+    one run that either reaches the cell or not, so they print as yes / no rather than as 0 / 1.
+    ``units``: each input's declared unit, printed after its p10 -> p90 range."""
+    units = units or {}
     out = Console(highlight=False)
     sampled = result.others == "sampled"
     for name, bars in result.bars.items():
@@ -139,7 +145,9 @@ def print_tornado(
                     f"{bar.output_at_high:.4g}",
                     f"{bar.swing:+.4g}",
                 )
-            table.add_row(bar.input, f"{bar.low_value:.3g} -> {bar.high_value:.3g}", low, high, swing)
+            unit = f" {units[bar.input]}" if units.get(bar.input) else ""
+            span = f"{bar.low_value:.3g} -> {bar.high_value:.3g}{unit}"
+            table.add_row(bar.input, span, low, high, swing)
         out.print(table)
     if sampled:
         out.print(
