@@ -279,3 +279,16 @@ def test_optimize_and_plan_name_the_cost_unit() -> None:
     assert "best mix for a budget of 2e+07 cost units" in text and "cost each (cost units)" in text
     plan = words(["plan", "production-stories", "--target", "0.05"])
     assert "cost each (cost units)" in plan and "cost units, 95% [" in plan
+
+
+# 10. a weight of 0 switches its stage off, without a warning
+
+
+def test_a_zero_stage_weight_does_not_warn_but_a_tiny_one_does() -> None:
+    off = runner.invoke(app, ["persona", "run", "production-stories", "--set", "stage_weights.pretraining=0"])
+    assert off.exit_code == 0 and off.stderr == ""
+    tiny = runner.invoke(
+        app, ["persona", "run", "production-stories", "--set", "stage_weights.pretraining=1e-12"]
+    )
+    assert tiny.exit_code == 0
+    assert "warning: the scenario's pretraining weight 1e-12 is below the calibrated interval" in tiny.stderr

@@ -364,10 +364,14 @@ class PersonaScenario(BaseModel):
         return self.stage_weights.resolved()
 
     def weight_warnings(self) -> list[str]:
-        """Scenario weights more than 10x outside the calibrated interval, and [uncertainty] ranges of
-        calibrated stages that do not cover the calibrated interval."""
+        """Scenario weights more than 10x outside the calibrated interval (0, which switches a stage off,
+        excepted), and [uncertainty] ranges of calibrated stages that do not cover the calibrated
+        interval."""
         weights = self.evidence_weights()
-        lines = outside_warnings(weights)
+        # A weight of exactly 0 switches its stage off (the documented way): not a value to warn about.
+        lines = outside_warnings(
+            {stage: w for stage, w in weights.items() if not (w.source == "scenario" and w.value == 0)}
+        )
         for stage, weight in weights.items():
             distribution = getattr(self.uncertainty, "w_" + stage.replace("-", "_"))
             if distribution is None or weight.source != "calibrated":
