@@ -292,3 +292,22 @@ def test_a_zero_stage_weight_does_not_warn_but_a_tiny_one_does() -> None:
     )
     assert tiny.exit_code == 0
     assert "warning: the scenario's pretraining weight 1e-12 is below the calibrated interval" in tiny.stderr
+
+
+# 11. the progress of a sensitivity analysis covers the bootstrap, not only the evaluation
+
+
+@pytest.mark.parametrize(("method", "samples", "rows"), [("sobol", 64, 64 * 7), ("morris", 8, 8 * 6)])
+def test_sensitivity_progress_runs_to_the_end_of_the_indices(method: str, samples: int, rows: int) -> None:
+    from asara import persona
+
+    calls: list[tuple[int, int]] = []
+    persona.sensitivity(
+        "production-stories", method, samples, 0, on_progress=lambda d, t: calls.append((d, t))
+    )
+    outputs = 2  # predicted misbehaviour and misaligned share
+    total = rows * (1 + outputs)
+    assert {t for _, t in calls} == {total}
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == total
+    assert rows in done and rows * 2 in done  # after the evaluation, and after the first output's indices
