@@ -70,6 +70,7 @@ def test_inoculation_sensitivity_says_its_outputs_do_not_vary(method: str) -> No
     text = runner.invoke(app, ["persona", "sensitivity", "inoculation", "--method", method, "-n", "16"])
     assert text.exit_code == 0, text.output
     assert "0.000 [0.000, 0.000]" not in text.stdout
+    assert "first order:" not in text.stdout and "mu*:" not in text.stdout  # no legend for no table
     assert "predicted misbehaviour (design mean 0.32): does not vary" in " ".join(text.stdout.split())
     record = json.loads(
         runner.invoke(

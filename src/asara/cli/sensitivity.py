@@ -90,12 +90,13 @@ def print_sensitivity(result: SensitivityResult, title: str, labels: Mapping[str
     if result.fixed_inputs:
         footer += f" | fixed, so left out: {', '.join(result.fixed_inputs)}"
     out.print(footer)
-    if result.method == "sobol":
+    tables = any(records is not None for records in result.outputs.values())  # else no legend is needed
+    if tables and result.method == "sobol":
         out.print(
             "first order: the share of the output's variance an input explains alone; total: including "
             "its interactions with the others. Intervals: bootstrap, 95%."
         )
-    else:
+    elif tables:
         out.print(
             "mu*: mean absolute change of the output when the input moves by half its probability range; "
             "sigma: how much that change depends on the other inputs (interactions, non-linearity)."
