@@ -417,8 +417,9 @@ def explain(
     misaligned share, on common random numbers over ``samples`` draws of the ``[uncertainty]`` inputs."""
     from asara.analysis.persona_explain import explain_personas
 
-    if not 0 < samples <= MAX_EXPLAIN_SAMPLES:
-        raise InputError(f"must be between 1 and 1e6 (got {samples})", field="samples")
+    if not 2 <= samples <= MAX_EXPLAIN_SAMPLES:
+        # Two draws at least: the standard errors need a spread.
+        raise InputError(f"must be between 2 and {MAX_EXPLAIN_SAMPLES:,} (got {samples:,})", field="samples")
     if seed < 0:
         raise InputError(f"must be a non-negative integer (got {seed})", field="seed")
     changes, explanations = explain_personas(

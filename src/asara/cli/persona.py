@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from asara.cli.common import (
@@ -52,6 +53,12 @@ UncertainScenarioArgument = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None, set_option("Override one scenario value by dotted key, e.g. noise=0.01.")
+]
+ChangedSetOption = Annotated[
+    list[str] | None,
+    set_option(
+        "Override one value of scenario B (only B; A is used as given) by dotted key, e.g. noise=0.01."
+    ),
 ]
 JsonOption = Annotated[bool, json_option("Print one JSON object (or array) on stdout.")]
 
@@ -108,8 +115,9 @@ def parameters_command(
     ] = False,
 ) -> None:
     """List every setting of the persona model: scenario key, type, neutral value, range, unit, whether it
-    is an uncertain input, and what it means. Each can be changed with --set key=value or in a scenario
-    file (a families.* key in each [[families]] entry)."""
+    is an uncertain input, and what it means. Each can be changed in a scenario file, and with --set
+    key=value except the families.* keys: those are set per family, in each [\\[families]] entry of the
+    file."""
     from asara.models.persona.parameters import PARAMETERS
 
     print_parameters(PARAMETERS, "Persona settings (neutral: the default)", json_output, markdown)
@@ -163,7 +171,7 @@ def print_run(name: str, result: RunResult) -> None:
     if result.curve:
         families = list(result.prior_shares)
         table = Table(title="as documents of this mix accumulate")
-        for column in ("documents", "odds ratio", "half-life (docs)", "misaligned share", *families):
+        for column in ("documents", "odds ratio", "half-life (documents)", "misaligned share", *families):
             table.add_column(column, justify="right")
         for point in result.curve:
             table.add_row(
@@ -261,7 +269,7 @@ def calibrate_command(
         title=f"fitted parameters (pairing: {setup.pairing}, {with_salience} salience): "
         f"{len(result.free_parameters)} free on 6 numbers, profile-likelihood 95% intervals"
     )
-    for column in ("parameter", "value", "95% interval", ""):
+    for column in ("parameter", "value", "95% interval", "status"):
         params.add_column(column, justify="right")
     intervals = result.intervals or {}
     for name, value in result.parameters.items():
@@ -270,7 +278,7 @@ def calibrate_command(
             note = "at its bound" if name in result.at_bounds else ""
             if name in result.not_identified:
                 note = (note + "; " if note else "") + "not identified (profile reaches the search bound)"
-            params.add_row(name, f"{value:.4g}", f"[{low:.3g}, {high:.3g}]", note or "fitted")
+            params.add_row(name, f"{value:.4g}", escape(f"[{low:.3g}, {high:.3g}]"), note or "fitted")
         elif name == "w_midtraining":
             params.add_row(name, f"{value:.4g}", "", "tied to w_pretraining per document")
         elif name == "salience" and not setup.salience:
@@ -279,12 +287,12 @@ def calibrate_command(
             params.add_row(name, f"{value:.4g}", "", "fixed")
     print_table(out, params)
     table = Table(title="misalignment score: published vs model")
-    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", ""):
+    for column in ("condition", "stage", "observed", "predicted", "error (points)", "95% interval", "role"):
         table.add_column(column, justify="right")
     for fit in result.conditions:
         table.add_row(*_condition_row(fit), "", "fit")
     for fit in result.held_out:
-        interval = "" if fit.interval is None else f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]"
+        interval = "" if fit.interval is None else escape(f"[{fit.interval[0]:.3f}, {fit.interval[1]:.3f}]")
         table.add_row(*_condition_row(fit), interval, "held out")
     print_table(out, table)
     out.print(
@@ -359,12 +367,19 @@ def optimize_command(
         return
     result, spend = optimum.result, optimum.budget
     out = console()
-    table = Table(title=f"{loaded.name}: best mix for a budget of {spend:,.4g}")
-    for column in ("document type", "cost each", "copies", "budget share", "all budget on it alone"):
+    unit = cost_unit()
+    table = Table(title=escape(f"{loaded.name}: best mix for a budget of {spend:,.4g} {unit}"))
+    for column in (
+        "document type",
+        f"cost each ({unit})",
+        "copies",
+        "budget share",
+        "all budget on it alone",
+    ):
         table.add_column(column, justify="right")
     for allocation in result.allocations:
         table.add_row(
-            allocation.name,
+            escape(allocation.name),
             f"{allocation.cost:g}",
             _count(allocation.copies),
             f"{allocation.budget_share:.3f}",
@@ -413,37 +428,63 @@ def plan_command(
     print_plan(loaded.name, objective, target, planned.result)
 
 
-def print_plan(name: str, objective: str, target: float, result: PlanResult) -> None:
-    """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``)."""
+def cost_unit() -> str:
+    """The unit of the menu's costs and the budget, as the settings declare it: a scenario's costs are in
+    whatever unit it chose (the shipped menus' are tokens), the same for the budget."""
+    from asara.models.persona.parameters import PARAMETERS_BY_KEY
+
+    return PARAMETERS_BY_KEY["optimize.budget"].unit
+
+
+def print_plan(name: str, objective: str, target: float, result: PlanResult, unit: str | None = None) -> None:
+    """The planner's answer as a table and a line (``persona plan`` and ``corpus plan``); ``unit``: of
+    the costs (default: the declared cost units of a scenario's menu)."""
+    unit = cost_unit() if unit is None else unit
     out = console()
-    table = Table(title=f"{name}: cheapest plan for {objective} <= {target:g}")
-    for column in ("document kind", "cost each", "copies", "95% interval (weights)"):
+    residual = objective == "residual"
+    table = Table(title=escape(f"{name}: cheapest plan for {objective} <= {target:g}"))
+    copies = "used (one copy)" if residual and result.feasible else "copies"
+    for column in ("document kind", f"cost each ({unit})", copies, "95% interval (weights)"):
         table.add_column(column, justify="right")
     for kind in result.kinds:
         low, high = kind.interval
         table.add_row(
-            kind.name,
+            escape(kind.name),
             f"{kind.cost:g}",
             _count_or_never(kind.copies),
-            f"[{_count_or_never(low)}, {_count_or_never(high)}]",
+            escape(f"[{_count_or_never(low)}, {_count_or_never(high)}]"),
         )
     print_table(out, table)
     if result.feasible:
         cost_low, cost_high = result.total_cost_interval
         out.print(
             f"{objective} {result.before:.4g} -> {result.after:.4g} (target {target:g}); total cost "
-            f"{result.total_cost:.4g}, 95% [{_count_or_never(cost_low)}, {_count_or_never(cost_high)}] over "
-            "the "
-            "weights' intervals"
+            f"{_count(result.total_cost)} {unit}, 95% [{_count_or_never(cost_low)}, "
+            f"{_count_or_never(cost_high)}] over the weights' intervals",
+            markup=False,
         )
-    else:
-        out.print(
-            f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
-            f"(now {result.before:.4g})"
+        if residual:
+            out.print(
+                "the residual depends on which kinds are used, not on how many copies: 1 marks a kind the "
+                "plan uses (one copy shown), 0 one it leaves out"
+            )
+        return
+    reached = ""
+    if residual:
+        reached = (
+            ", with " + ", ".join(f'"{kind}"' for kind in result.closest)
+            if result.closest
+            else ": no kind lowers it"
         )
-    if objective == "residual":
+    out.print(
+        f"the target is out of reach: the least {objective} these kinds reach is {result.after:.4g} "
+        f"(now {result.before:.4g}){reached}",
+        markup=False,
+    )
+    if residual:
         out.print(
-            "the residual depends on which kinds are used, not on how many copies: one copy each is shown"
+            "the residual depends on which kinds are used, not on how many copies: no set of them reaches "
+            "the target, so no kind has a count"
         )
 
 
@@ -457,10 +498,10 @@ def explain_command(
     changed: Annotated[str, typer.Argument(help="Scenario B (preset or TOML path).")],
     samples: Annotated[
         int,
-        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset."),
+        samples_option("Samples of the \\[uncertainty] inputs per evaluated subset (2 to 1,000,000)."),
     ] = 2_000,
     seed: PlainSeedOption = 0,
-    overrides: SetOption = None,
+    overrides: ChangedSetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Attribute the change from A to B in predicted misbehaviour and misaligned share to each changed
@@ -468,8 +509,17 @@ def explain_command(
     from asara import persona
 
     result = persona.explain(baseline, changed, samples, seed, overrides=overrides or [])
+    # The overrides changed B alone: say so wherever B is named.
+    changed_label = changed + (f" with --set {', '.join(overrides)}" if overrides else "")
     print_explanations(
-        baseline, changed, result.changes, result.explanations, result.labels, samples, seed, json_output
+        escape(baseline),
+        escape(changed_label),
+        result.changes,
+        result.explanations,
+        result.labels,
+        samples,
+        seed,
+        json_output,
     )
 
 
@@ -512,4 +562,7 @@ def tornado_command(
     if json_output:
         echo_json(result.to_dict())
         return
-    print_tornado(result.result, loaded.name, OUTPUT_LABELS)
+    from asara.models.persona.parameters import PARAMETERS_BY_INPUT
+
+    units = {name: parameter.unit for name, parameter in PARAMETERS_BY_INPUT.items()}
+    print_tornado(result.result, loaded.name, OUTPUT_LABELS, units=units)

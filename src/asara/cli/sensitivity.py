@@ -90,12 +90,13 @@ def print_sensitivity(result: SensitivityResult, title: str, labels: Mapping[str
     if result.fixed_inputs:
         footer += f" | fixed, so left out: {', '.join(result.fixed_inputs)}"
     out.print(footer)
-    if result.method == "sobol":
+    tables = any(records is not None for records in result.outputs.values())  # else no legend is needed
+    if tables and result.method == "sobol":
         out.print(
             "first order: the share of the output's variance an input explains alone; total: including "
             "its interactions with the others. Intervals: bootstrap, 95%."
         )
-    else:
+    elif tables:
         out.print(
             "mu*: mean absolute change of the output when the input moves by half its probability range; "
             "sigma: how much that change depends on the other inputs (interactions, non-linearity)."
@@ -109,10 +110,16 @@ def _yes_no(value: float) -> str:
 
 
 def print_tornado(
-    result: Tornado, title: str, labels: Mapping[str, str], indicators: Collection[str] = ()
+    result: Tornado,
+    title: str,
+    labels: Mapping[str, str],
+    indicators: Collection[str] = (),
+    units: Mapping[str, str] | None = None,
 ) -> None:
     """``indicators``: 0/1 outputs (the SIE cells); with the others at their medians each bar end is
-    one run that either reaches the cell or not, so they print as yes / no rather than as 0 / 1."""
+    one run that either reaches the cell or not, so they print as yes / no rather than as 0 / 1.
+    ``units``: each input's declared unit, printed after its p10 -> p90 range."""
+    units = units or {}
     out = Console(highlight=False)
     sampled = result.others == "sampled"
     for name, bars in result.bars.items():
@@ -139,7 +146,9 @@ def print_tornado(
                     f"{bar.output_at_high:.4g}",
                     f"{bar.swing:+.4g}",
                 )
-            table.add_row(bar.input, f"{bar.low_value:.3g} -> {bar.high_value:.3g}", low, high, swing)
+            unit = f" {units[bar.input]}" if units.get(bar.input) else ""
+            span = f"{bar.low_value:.3g} -> {bar.high_value:.3g}{unit}"
+            table.add_row(bar.input, span, low, high, swing)
         out.print(table)
     if sampled:
         out.print(

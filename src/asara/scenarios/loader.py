@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -83,6 +83,8 @@ def _read_document(model: str, source: str, field: str) -> Document:
     else:
         path = Path(source)
         if not _is_file(path):
+            if _is_dir(path):
+                raise InputError(f"{source} is a directory, not a scenario file", field=field)
             names = ", ".join(p.name for p in list_presets(model))
             if path.suffix == ".toml" or "/" in source:
                 raise InputError(f"no such file: {source}", field=field)
@@ -106,6 +108,13 @@ def _is_file(path: Any) -> bool:
     try:
         return bool(path.is_file())
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte, ...
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
         return False
 
 
@@ -170,6 +179,12 @@ def apply_overrides(document: Mapping[str, Any], overrides: Iterable[str]) -> Do
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+            if isinstance(child, list) and all(isinstance(entry, dict) for entry in child):
+                raise InputError(
+                    f"{part!r} is a list of entries: its keys are set in each [[{part}]] entry of the "
+                    "scenario file, not by --set",
+                    field=key,
+                )
             if not isinstance(child, dict):
                 raise InputError(f"{part!r} is a value, not a section", field=key)
             node = child
@@ -203,6 +218,38 @@ def _most_telling(errors: list[Any]) -> Any:
     return first
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through Optional, lists, unions and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in get_args(annotation) for model in _models_in(argument)]
+
+
+def _kind(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("kind")
+    return None if field is None else field.annotation
+
+
+def _known_keys(schema: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts (empty when it cannot be told, e.g. inside a union)."""
+    models: list[type[BaseModel]] = [schema]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = [model.model_fields[part] for model in models if part in model.model_fields]
+        if not fields:  # a tagged union's member, named by its tag (a distribution's kind)
+            tagged = [m for m in models if part in get_args(_kind(m))]
+            if len(tagged) == 1:
+                models = tagged
+                continue
+        if len(fields) != 1:
+            return []
+        models = _models_in(fields[0].annotation)
+    if len(models) != 1:
+        return []
+    return [field.alias or name for name, field in models[0].model_fields.items()]
+
+
 def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> SchemaT:
     """Validate against ``schema``; the first problem becomes a one-line :class:`InputError`."""
     if _depth(document, MAX_DEPTH) > MAX_DEPTH:
@@ -217,7 +264,11 @@ def validate_document(schema: type[SchemaT], document: Mapping[str, Any]) -> Sch
         field = _location(first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = "unknown key"
+            # The unknown key is the user's own (never a union member), whatever it is spelt like.
+            parent = first["loc"][:-1]
+            field = (_location(parent) + "." if parent else "") + str(first["loc"][-1])
+            known = _known_keys(schema, first["loc"][:-1])
+            message = "unknown key" + (f" (valid keys: {', '.join(known)})" if known else "")
         elif "input" in first and not isinstance(first["input"], dict | list) and "(got " not in message:
             shown = repr(first["input"])
             message = f"{message} (got {shown if len(shown) <= 80 else shown[:80] + '...'})"

@@ -364,10 +364,14 @@ class PersonaScenario(BaseModel):
         return self.stage_weights.resolved()
 
     def weight_warnings(self) -> list[str]:
-        """Scenario weights more than 10x outside the calibrated interval, and [uncertainty] ranges of
-        calibrated stages that do not cover the calibrated interval."""
+        """Scenario weights more than 10x outside the calibrated interval (0, which switches a stage off,
+        excepted), and [uncertainty] ranges of calibrated stages that do not cover the calibrated
+        interval."""
         weights = self.evidence_weights()
-        lines = outside_warnings(weights)
+        # A weight of exactly 0 switches its stage off (the documented way): not a value to warn about.
+        lines = outside_warnings(
+            {stage: w for stage, w in weights.items() if not (w.source == "scenario" and w.value == 0)}
+        )
         for stage, weight in weights.items():
             distribution = getattr(self.uncertainty, "w_" + stage.replace("-", "_"))
             if distribution is None or weight.source != "calibrated":
@@ -418,19 +422,32 @@ def load(source: str, overrides: Sequence[str] = ()) -> PersonaScenario:
     return load_scenario(model="persona", schema=PersonaScenario, source=source, overrides=overrides)
 
 
+def _check_probabilities(values: list[float], text: str, field: str) -> None:
+    """Checked here, where the user's own words can be named (the population would name its family)."""
+    bad = [x for x in values if not 0 <= x <= 1]
+    if bad:
+        where = "" if len(values) == 1 and ":" not in text else f" in {text!r}"
+        raise InputError(f"q is a probability: must lie in [0, 1] (got {bad[0]:g}{where})", field=field)
+
+
 def parse_prior(text: str, field: str) -> Nodes:
     """``beta:A,B``, ``log-uniform:LOW,HIGH[,POINTS]``, ``uniform:LOW,HIGH[,POINTS]``, ``grid:Q1,Q2,...`` or
     a single number."""
     kind, _, rest = text.partition(":")
     kind = kind.strip().lower()
     try:
-        numbers = [float(part) for part in rest.split(",")] if rest else []
-        if not rest:
-            return grid_nodes([float(kind)], None, field)
+        numbers = [float(part) for part in rest.split(",")] if rest else [float(kind)]
     except ValueError:
         raise InputError(f"cannot read numbers in {text!r}", field=field) from None
+    if not rest:
+        _check_probabilities(numbers, text, field)
+        return grid_nodes(numbers, None, field)
     if any(not math.isfinite(x) for x in numbers):
         raise InputError(f"numbers must be finite (got {text!r})", field=field)
+    if kind in ("log-uniform", "uniform") and len(numbers) in (2, 3):
+        _check_probabilities(numbers[:2], text, field)
+    if kind == "grid":
+        _check_probabilities(numbers, text, field)
     if kind == "beta" and len(numbers) == 2:
         if min(numbers) <= 0:
             raise InputError(f"Beta parameters must be positive (got {text!r})", field=field)

@@ -85,6 +85,9 @@ class PlanResult:
     total_cost_interval: tuple[float, float]
     feasible_at: dict[str, bool]
     """Whether the target is reachable at the low and at the high end of the weights."""
+    closest: tuple[str, ...] = ()
+    """When the target is out of reach: the kinds the closest plan uses (for the residual objective, the
+    set of kinds with the least residual, which ``after`` is)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,4 +331,7 @@ def plan(
         total_cost=cost(central),
         total_cost_interval=(min(cost(at_high), cost(at_low)), max(cost(at_high), cost(at_low))),
         feasible_at={"low": at_low.feasible, "high": at_high.feasible},
+        closest=()
+        if central.feasible
+        else tuple(item.name for i, item in enumerate(menu) if central.copies[i] > 0),
     )
