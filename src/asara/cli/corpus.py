@@ -515,7 +515,7 @@ def plan_command(
         f"documents of this corpus's mix to bring the misaligned share to {target:g} "
         f"(persona scenario {scenario.name}): {_estimate_text(needed, never='never (below the residual)')}"
     )
-    print_plan(f"{scenario.name} with this corpus's kinds", objective, target, planned)
+    print_plan(f"{scenario.name} with this corpus's kinds", objective, target, planned, unit="tokens")
     if not planned.feasible and needed["estimate"] is not None:
         typer.echo(
             "note: the planner stands each kind in for its mean document (mean years, rounded "
