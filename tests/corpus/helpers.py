@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
-from asara.cli.main import app, main
+from asara.cli.main import app
+from tests.error_line import one_error_line
 
 runner = CliRunner()
 
@@ -27,14 +26,8 @@ def corpus_json(*args: str) -> Any:
 
 
 def assert_one_line_exit_2(args: list[str], fragment: str, monkeypatch: Any, capsys: Any) -> None:
-    monkeypatch.setattr(sys, "argv", ["asara", "corpus", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    captured = capsys.readouterr()
-    assert done.value.code == 2, (captured.out, captured.err)
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
-    assert lines[0].startswith("asara: error: ") and fragment in lines[0], lines[0]
+    line = one_error_line(["corpus", *args], monkeypatch, capsys)
+    assert fragment in line, line
 
 
 def spec_file(tmp_path: Path, text: str) -> str:

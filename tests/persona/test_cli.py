@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from asara.cli.main import app, main
+from asara.cli.main import app
 from asara.scenarios.loader import list_presets
+from tests.error_line import one_error_line
 
 runner = CliRunner()
 REQUIRED_PRESETS = {"naive-decay", "test-aware", "production-stories", "patient-waluigi", "inoculation",
@@ -178,14 +179,8 @@ BAD_INPUTS = {
 
 
 def assert_one_line_exit_2(args: list[str], fragment: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(sys, "argv", ["asara", "persona", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    captured = capsys.readouterr()
-    assert done.value.code == 2, (captured.out, captured.err)
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err
-    assert lines[0].startswith("asara: error: ") and fragment in lines[0], lines[0]
+    line = one_error_line(["persona", *args], monkeypatch, capsys)
+    assert fragment in line, line
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,23 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from asara.analysis.sensitivity import varies
-from asara.cli.main import app, main
+from asara.cli.main import app
+from tests.error_line import one_error_line as error_line
 
 runner = CliRunner()
 Capture = pytest.CaptureFixture[str]
 
 
 def one_error_line(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> str:
-    """The command exits 2 with one line on stderr, ``asara: error: ...``; returns that line."""
-    monkeypatch.setattr(sys, "argv", ["asara", "persona", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    captured = capsys.readouterr()
-    assert done.value.code == 2, (captured.out, captured.err)
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
-    assert lines[0].startswith("asara: error: "), lines[0]
-    return lines[0]
+    return error_line(["persona", *args], monkeypatch, capsys)
 
 
 # 1. one limit per command, stated the same way on both sides of it
