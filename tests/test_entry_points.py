@@ -4,9 +4,6 @@ library, and what the CLI prints with ``--json`` is exactly the entry point's ``
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +14,8 @@ from asara import persona, sie
 from asara.cli.main import app
 from asara.errors import InputError
 from asara.scenarios.loader import read_document
+from tests.fresh_python import fresh_python
 
-ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
@@ -240,12 +237,5 @@ def test_the_entry_points_load_neither_cli_nor_web() -> None:
         "import asara.sie, asara.persona\n"
         "print(sorted(m for m in sys.modules if m.startswith(('asara.cli', 'asara.web'))))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        check=True,
-    )
+    result = fresh_python(code, check=True)
     assert result.stdout.strip() == "[]"

@@ -7,12 +7,8 @@ from __future__ import annotations
 import importlib.resources
 import json
 import math
-import os
-import subprocess
-import sys
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,8 +40,7 @@ from asara.distributions import Distribution, Fixed, LogNormal, Uniform
 from asara.models.base import Array, FloatArray, Model, headline_names
 from asara.models.registry import Output
 from tests.cli.test_extras import asara_core_only
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_python import fresh_python
 
 
 def same_bits(mine: Any, theirs: Any) -> bool:
@@ -341,13 +336,7 @@ mu_star = morris(Linear(), inputs, 10, 1).outputs["y"][0].mu_star
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("SALib", "pandas") or m[:11] == "scipy.stats")
 print(json.dumps({"loaded": loaded, "first": first, "mu_star": mu_star}))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["loaded"] == []

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from asara.cli.main import SUBCOMMAND_GROUPS, app
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_python import fresh_python
 
 HEAVY = {
     "numpy", "numba", "scipy", "pyarrow", "pandas", "fastapi", "uvicorn", "plotly", "dask", "distributed",
@@ -32,13 +27,7 @@ def modules_loaded_by(*args: str) -> set[str]:
         "from asara.cli.main import main\n"
         "main()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    result = fresh_python(code, *args)
     assert result.returncode == 0, result.stderr
     return set(json.loads(result.stderr.strip().splitlines()[-1]))
 

@@ -6,8 +6,6 @@ huge opportunity counts, q at its ends, and noise from none to a pure coin."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from unittest import mock
 
 import numpy as np
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 from asara.models.persona import engine
 from asara.models.persona.documents import Context, Document, tabulate
 from asara.models.persona.population import FamilySpec, build_population, grid_nodes
+from tests.fresh_python import fresh_python
 
 contexts = st.builds(
     Context,
@@ -106,6 +105,5 @@ def test_the_presets_never_load_numba() -> None:
         "for preset in list_presets('persona'): p.run(preset.name); p.tornado(preset.name)\n"
         "print('numba' in sys.modules)"
     )
-    command = [sys.executable, "-c", code]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    done = fresh_python(code, check=True)
     assert done.stdout.strip() == "False"
