@@ -489,7 +489,8 @@ def test_proxies_come_from_the_environment_but_never_for_loopback(monkeypatch: p
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert environment_proxy("https://api.example.com/v1") == "http://proxy.internal:3128"
     assert environment_proxy("http://api.example.com/v1") is None
-    assert environment_proxy("https://127.0.0.1:8000/v1") is None
+    for loopback in ("127.0.0.1:8000", "127.0.0.2", "[::1]:8000", "localhost", "a.localhost"):
+        assert environment_proxy(f"https://{loopback}/v1") is None, loopback
     monkeypatch.setenv("no_proxy", "localhost,.example.com")
     assert environment_proxy("https://api.example.com/v1") is None
     assert environment_proxy("https://api.example.org/v1") == "http://proxy.internal:3128"

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import email.utils
 import importlib.util
+import ipaddress
 import json
 import math
 import os
@@ -318,13 +319,23 @@ def environment_proxy(base_url: str) -> str | None:
     loopback servers are never proxied."""
     url = httpx.URL(base_url)
     host = url.host.lower()
-    if host in ("localhost", "127.0.0.1", "::1"):
+    if _loopback(host):
         return None
     for entry in _env("no_proxy").split(","):
         entry = entry.strip().lower().lstrip(".")
         if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
             return None
     return _env(f"{url.scheme}_proxy") or _env("all_proxy") or None
+
+
+def _loopback(host: str) -> bool:
+    """localhost, or any address of 127.0.0.0/8 or ::1 (not only 127.0.0.1)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _env(name: str) -> str:
